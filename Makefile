@@ -1,0 +1,49 @@
+# The two commands of the README:
+#   make demo   set up, then route the example tasks of examples/config.toml and explain why
+#   make test   set up, then run ruff, mypy --strict and the whole test suite
+# Set-up is a virtualenv in .venv with the four distributions and the example
+# plugin installed editable, plus the pinned Claude CLI in .tools/ (for the
+# tests that run the real CLI).
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+CLAUDE_VERSION := 2.1.197
+TOOLS := .tools
+PACKAGES := -e '.[dev]' -e plugins/conditions -e plugins/claude_cli -e plugins/openrouter -e examples/weekday
+TYPED := core/tacroute plugins/conditions/tacroute_conditions plugins/claude_cli/tacroute_claude_cli \
+         plugins/openrouter/tacroute_openrouter examples/weekday/tacroute_weekday.py
+
+.PHONY: setup demo test lint typecheck pytest bench clean
+
+$(VENV)/.installed: pyproject.toml plugins/*/pyproject.toml examples/weekday/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check $(PACKAGES)
+	touch $@
+
+$(TOOLS)/node_modules/.bin/claude:
+	mkdir -p $(TOOLS)
+	cd $(TOOLS) && npm install --silent --no-audit --no-fund --prefix . @anthropic-ai/claude-code@$(CLAUDE_VERSION)
+
+setup: $(VENV)/.installed $(TOOLS)/node_modules/.bin/claude
+
+demo: $(VENV)/.installed
+	@bash scripts/demo.sh
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy $(TYPED)
+
+pytest: setup
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: $(VENV)/.installed
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(TOOLS)

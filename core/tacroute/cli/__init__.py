@@ -1,0 +1,90 @@
+"""The ``tacroute`` command line: one click group, noun sub-commands.
+
+Built-in commands are imported only when used, so ``tacroute route`` does not
+pay for the others; plugin commands are added (and plugins loaded) only for
+``--help`` or a command name that is not built in. A broken plugin command is
+reported and skipped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any, ClassVar
+
+import click
+
+from tacroute.errors import ConfigError, TacrouteError, UsageError
+
+__all__ = ["cli", "main"]
+
+_BUILTIN = {
+    "config": "tacroute.cli.config_cmd:config",
+    "plugins": "tacroute.cli.plugins_cmd:plugins",
+    "providers": "tacroute.cli.providers_cmd:providers",
+    "route": "tacroute.cli.route_cmd:route",
+    "routing": "tacroute.cli.route_cmd:routing",
+    "rules": "tacroute.cli.rules_cmd:rules",
+}
+
+
+class TacrouteGroup(click.Group):
+    """A group whose built-in commands load lazily and whose plugins add more."""
+
+    builtin: ClassVar[dict[str, str]] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._add_plugin_commands()
+        return sorted(set(self.builtin) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self.builtin.get(cmd_name)
+        if target is not None:
+            module, attr = target.split(":")
+            cmd: click.Command = getattr(importlib.import_module(module), attr)
+            return cmd
+        if cmd_name not in self.commands:
+            self._add_plugin_commands()
+        return self.commands.get(cmd_name)
+
+    def _add_plugin_commands(self) -> None:
+        from tacroute.plugins import get_registry
+
+        get_registry().add_commands(self)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"tacroute: config error:\n{exc}", err=True)
+            ctx.exit(2)
+        except UsageError as exc:
+            click.echo(f"tacroute: {exc}", err=True)
+            ctx.exit(2)
+        except TacrouteError as exc:
+            click.echo(f"tacroute: {exc}", err=True)
+            ctx.exit(1)
+
+
+def _add_builtin(name: str, target: str) -> None:
+    TacrouteGroup.builtin[name] = target
+
+
+for _name, _target in _BUILTIN.items():
+    _add_builtin(_name, _target)
+
+
+@click.group(cls=TacrouteGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tacroute", prog_name="tacroute")
+def cli() -> None:
+    """Route AI coding-agent tasks to the right provider and model.
+
+    Rules in the config (TOML) match task attributes (priority, labels,
+    retry_count, hour, anything a plugin reads) and pick a provider and model;
+    providers and condition types are plugins.
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="tacroute")

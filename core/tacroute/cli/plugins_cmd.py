@@ -1,0 +1,35 @@
+"""``tacroute plugins``: what is installed, what each registered, what failed."""
+
+from __future__ import annotations
+
+import click
+
+from tacroute.cli._common import echo_json
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.pass_context
+def plugins(ctx: click.Context, as_json: bool) -> None:
+    """Installed plugins, what each registered, and load errors."""
+    from tacroute.plugins import get_registry
+
+    registry = get_registry()
+    root = ctx.find_root().command
+    if isinstance(root, click.Group):
+        registry.add_commands(root)
+    infos = sorted(registry.plugins.values(), key=lambda i: i.name)
+    if as_json:
+        echo_json([i.as_dict() for i in infos])
+        return
+    for info in infos:
+        version = f" {info.version}" if info.version else ""
+        dist = f" ({info.distribution}{version})" if info.distribution else ""
+        state = " [disabled]" if info.disabled else ""
+        click.echo(f"{info.name}{dist}{state}")
+        for kind in ("providers", "conditions", "output_parsers", "commands"):
+            items = getattr(info, kind)
+            if items:
+                click.echo(f"    {kind.replace('_', ' ')}: {', '.join(items)}")
+        if info.error:
+            click.secho(f"    error: {info.error}", fg="red")

@@ -1,0 +1,79 @@
+"""The loaded, validated config: plain frozen objects, ready to route with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any
+
+from tacroute.types import Predicate
+
+__all__ = ["Config", "ProviderConfig", "RuleConfig"]
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """One ``[providers.NAME]`` table."""
+
+    name: str
+    type: str
+    enabled: bool = True
+    command_template: tuple[str, ...] = ()
+    stdin: str | None = None
+    requires_api_key: bool = False
+    api_key_env: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    timeout: float | None = None
+    output_parser: str | None = None
+    #: Type-specific keys, already checked against ``ProviderType.options``.
+    options: Mapping[str, Any] = field(default_factory=dict)
+    #: Set when no installed plugin provides ``type``.
+    type_missing: bool = False
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    """One ``[[routing.rules]]`` entry, its conditions compiled."""
+
+    name: str
+    priority: int
+    provider: str
+    model: str
+    conditions: Mapping[str, Any]
+    predicates: tuple[Predicate, ...]
+    enabled: bool = True
+    index: int = 0
+    line: int | None = None
+    #: The rule's full table, for keys that later layers read (``targets`` ...).
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole config file, validated."""
+
+    path: Path | None
+    providers: Mapping[str, ProviderConfig]
+    rules: tuple[RuleConfig, ...]
+    routing_enabled: bool
+    default_provider: str
+    default_model: str
+    timezone: tzinfo | None = None
+    timezone_name: str | None = None
+    #: The whole parsed TOML document, for tables other layers own
+    #: (``[runner]``, ``[history]``, ``[pricing]``).
+    raw: Mapping[str, Any] = field(default_factory=dict)
+    #: Non-fatal findings made while loading (``config validate`` adds more).
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative commands and paths are resolved against."""
+        return self.path.parent if self.path is not None else Path.cwd()
+
+    def rules_by_priority(self) -> tuple[RuleConfig, ...]:
+        """Rules highest priority first; ties keep file order."""
+        return tuple(sorted(self.rules, key=lambda r: (-r.priority, r.index)))

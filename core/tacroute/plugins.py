@@ -1,0 +1,299 @@
+"""Plugin discovery and the registry of what plugins provide.
+
+Loading is lazy (the first :func:`get_registry` call), idempotent, and never a
+side effect of importing tacroute. Each entry point of the ``tacroute`` group is
+loaded on its own and each plugin's register hooks are called on their own, so
+one broken plugin is reported once on stderr, with its distribution name, and
+skipped: the rest of tacroute keeps working. ``TACROUTE_STRICT_PLUGINS=1``
+re-raises instead, for plugin authors.
+
+Environment:
+
+``TACROUTE_DISABLE_PLUGINS=a,b``
+    entry-point (or distribution) names not to load.
+``TACROUTE_LOAD_PLUGINS=a,b``
+    load only these (an allow-list).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from tacroute import hookspecs
+from tacroute.errors import DuplicateNameError, PluginError
+from tacroute.types import ConditionType, OutputParserFactory, ProviderType
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PluginInfo",
+    "Registry",
+    "get_registry",
+    "make_plugin_manager",
+    "reset_registry",
+]
+
+ENTRY_POINT_GROUP = "tacroute"
+
+
+@dataclass
+class PluginInfo:
+    """What ``tacroute plugins`` shows for one plugin."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    providers: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
+    output_parsers: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+    error: str | None = None
+    disabled: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "providers": self.providers,
+            "conditions": self.conditions,
+            "output_parsers": self.output_parsers,
+            "commands": self.commands,
+            "error": self.error,
+            "disabled": self.disabled,
+        }
+
+
+def make_plugin_manager() -> pluggy.PluginManager:
+    """The one factory for a tacroute plugin manager (with no plugins yet)."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def _env_list(env: Mapping[str, str], key: str) -> set[str] | None:
+    raw = env.get(key)
+    if raw is None:
+        return None
+    return {part.strip() for part in raw.split(",") if part.strip()}
+
+
+def _strict(env: Mapping[str, str]) -> bool:
+    return env.get("TACROUTE_STRICT_PLUGINS", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Registry:
+    """Everything the loaded plugins registered, with provenance.
+
+    Build one with :meth:`load` (entry points, the normal way) or
+    :meth:`from_plugins` (explicit plugin objects, for tests and embedding).
+    """
+
+    def __init__(self, pm: pluggy.PluginManager, env: Mapping[str, str] | None = None) -> None:
+        self.pm = pm
+        self.env: Mapping[str, str] = os.environ if env is None else env
+        self.providers: dict[str, ProviderType] = {}
+        self.conditions: dict[str, ConditionType] = {}
+        self.output_parsers: dict[str, OutputParserFactory] = {}
+        self.plugins: dict[str, PluginInfo] = {}
+        self._commands_added = False
+        self._reported: set[str] = set()
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None,
+             entry_points: Iterable[metadata.EntryPoint] | None = None) -> Registry:
+        """Load the plugins of the ``tacroute`` entry-point group."""
+        reg = cls(make_plugin_manager(), env)
+        if entry_points is None:
+            entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
+        allow = _env_list(reg.env, "TACROUTE_LOAD_PLUGINS")
+        block = _env_list(reg.env, "TACROUTE_DISABLE_PLUGINS") or set()
+        for ep in entry_points:
+            dist = getattr(ep, "dist", None)
+            dist_name = dist.metadata["Name"] if dist is not None else None
+            info = PluginInfo(ep.name, dist_name, dist.version if dist is not None else None)
+            names = {ep.name, dist_name} - {None}
+            if names & block or (allow is not None and not names & allow):
+                info.disabled = True
+                reg.plugins.setdefault(ep.name, info)
+                continue
+            if ep.name in reg.plugins and not reg.plugins[ep.name].disabled:
+                reg._fail(info, f"entry point name {ep.name!r} is also used by "
+                          f"{reg.plugins[ep.name].distribution}", None)
+                continue
+            try:
+                obj = ep.load()
+                reg.pm.register(obj, name=ep.name)
+            except Exception as exc:  # noqa: BLE001 - a broken plugin must not break tacroute
+                reg._fail(info, f"cannot be loaded: {type(exc).__name__}: {exc}", exc)
+                continue
+            reg.plugins[ep.name] = info
+        reg._finish()
+        return reg
+
+    @classmethod
+    def from_plugins(cls, plugins: Iterable[object], env: Mapping[str, str] | None = None) -> Registry:
+        """A registry of exactly these plugin objects (no entry points)."""
+        reg = cls(make_plugin_manager(), {} if env is None else env)
+        for i, plugin in enumerate(plugins):
+            name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{i}"
+            reg.pm.register(plugin, name=name)
+            reg.plugins[name] = PluginInfo(name)
+        reg._finish()
+        return reg
+
+    def _finish(self) -> None:
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            bad = getattr(exc, "plugin", None)
+            name = self.pm.get_name(bad) if bad is not None else None
+            if name is None:
+                raise
+            info = self.plugins.get(name, PluginInfo(name))
+            self.pm.unregister(bad)
+            self._fail(info, f"implements an unknown hook: {exc}", exc)
+            self._finish()
+            return
+        self._call_register("register_conditions", self.conditions, "conditions", keyed=True)
+        self._call_register("register_providers", self.providers, "providers", keyed=True)
+        self._call_register("register_output_parsers", self.output_parsers, "output_parsers", keyed=False)
+
+    def _call_register(self, hook_name: str, target: dict[str, Any], kind: str, keyed: bool) -> None:
+        hook = getattr(self.pm.hook, hook_name)
+        for impl in hook.get_hookimpls():
+            plugin_name = impl.plugin_name
+            info = self.plugins.setdefault(plugin_name, PluginInfo(plugin_name))
+            if info.error:
+                continue
+            added: list[str] = []
+
+            def register(*args: Any, _added: list[str] = added, _plugin: str = plugin_name) -> None:
+                if keyed:
+                    (item,) = args
+                    name = getattr(item, "name", "")
+                else:
+                    name, item = args
+                if not isinstance(name, str) or not name:
+                    raise PluginError(f"{kind[:-1]} registered without a name: {item!r}")
+                if name in target:
+                    owner = self._owner(kind, name)
+                    raise DuplicateNameError(
+                        f"{kind[:-1].replace('_', ' ')} {name!r} is registered by both "
+                        f"plugin {owner!r} and plugin {_plugin!r}"
+                    )
+                target[name] = item
+                _added.append(name)
+
+            try:
+                impl.function(register=register)
+            except Exception as exc:  # noqa: BLE001
+                for name in added:
+                    target.pop(name, None)
+                self._fail(info, f"{hook_name} failed: {type(exc).__name__}: {exc}", exc)
+                continue
+            getattr(info, kind).extend(added)
+
+    def _owner(self, kind: str, name: str) -> str:
+        for info in self.plugins.values():
+            if name in getattr(info, kind):
+                return info.name
+        return "?"
+
+    def _fail(self, info: PluginInfo, message: str, exc: BaseException | None) -> None:
+        info.error = message
+        self.plugins[info.name] = info
+        if _strict(self.env):
+            if exc is not None:
+                raise PluginError(f"plugin {info.name!r}: {message}") from exc
+            raise PluginError(f"plugin {info.name!r}: {message}")
+        self._drop(info.name)
+        key = f"{info.name}:{message}"
+        if key not in self._reported:
+            self._reported.add(key)
+            dist = f" (distribution {info.distribution})" if info.distribution else ""
+            print(f"tacroute: skipping plugin {info.name!r}{dist}: {message}", file=sys.stderr)
+
+    def _drop(self, name: str) -> None:
+        info = self.plugins.get(name)
+        if info is not None:
+            for kind, target in (("providers", self.providers), ("conditions", self.conditions),
+                                 ("output_parsers", self.output_parsers)):
+                for item in getattr(info, kind):
+                    target.pop(item, None)
+                getattr(info, kind).clear()
+        plugin = self.pm.get_plugin(name)
+        if plugin is not None:
+            self.pm.unregister(plugin)
+
+    # ------------------------------------------------------------------- commands
+    def add_commands(self, cli: Any) -> None:
+        """Call ``register_commands`` once, each plugin on its own."""
+        if self._commands_added:
+            return
+        self._commands_added = True
+        for impl in self.pm.hook.register_commands.get_hookimpls():
+            info = self.plugins.setdefault(impl.plugin_name, PluginInfo(impl.plugin_name))
+            before = set(cli.commands)
+            try:
+                impl.function(cli=cli)
+            except Exception as exc:  # noqa: BLE001
+                for name in set(cli.commands) - before:
+                    cli.commands.pop(name, None)
+                self._fail(info, f"register_commands failed: {type(exc).__name__}: {exc}", exc)
+                continue
+            info.commands.extend(sorted(set(cli.commands) - before))
+
+    # -------------------------------------------------------------------- observers
+    def notify(self, hook_name: str, **kwargs: Any) -> None:
+        """Call an observer hook on every plugin; a failing observer is reported, not raised."""
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+            try:
+                impl.function(**{k: kwargs[k] for k in impl.argnames})
+            except Exception as exc:
+                if _strict(self.env):
+                    raise
+                print(f"tacroute: plugin {impl.plugin_name!r} failed in {hook_name}: "
+                      f"{type(exc).__name__}: {exc}", file=sys.stderr)
+
+    # ---------------------------------------------------------------------- lookup
+    def condition_provider_hint(self, name: str) -> str | None:
+        """Which installed-but-disabled plugin would provide condition ``name``."""
+        info = self.plugins.get(name)
+        if info is not None and (info.disabled or info.error):
+            return info.distribution or info.name
+        return None
+
+
+_registry: Registry | None = None
+
+
+def get_registry() -> Registry:
+    """The process-wide registry, loading plugins on first use."""
+    global _registry
+    if _registry is None:
+        _registry = Registry.load()
+    return _registry
+
+
+def set_registry(registry: Registry | None) -> None:
+    """Replace the process-wide registry (tests and embedding)."""
+    global _registry
+    _registry = registry
+
+
+def reset_registry() -> None:
+    """Forget the loaded plugins; the next :func:`get_registry` loads them again."""
+    set_registry(None)
+
+
+__all__.append("set_registry")
+
+Hook = Callable[..., Any]

@@ -1,0 +1,205 @@
+"""ModelRouter: which provider and model should do a task, and why.
+
+Everything that can be worked out once is worked out when the router is built:
+rules sorted by priority (ties keep file order), each rule's conditions
+combined into one predicate, each rule's candidate (with its provider's
+availability) made ready. A decision then only calls those predicates and
+picks from the prepared candidates: no hooks, no config lookups.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tacroute.config.model import Config, RuleConfig
+from tacroute.errors import ConfigError
+from tacroute.providers import ProviderManager
+from tacroute.types import Candidate, Decision, Predicate, Task
+
+__all__ = ["ConditionTrace", "ModelRouter", "RuleTrace"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionTrace:
+    name: str
+    value: Any
+    passed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTrace:
+    """One rule as ``route --explain`` shows it."""
+
+    name: str
+    priority: int
+    enabled: bool
+    provider: str
+    model: str
+    conditions: tuple[ConditionTrace, ...]
+    matched: bool
+    available: bool
+    reason: str | None
+
+
+def _always(task: Task) -> bool:
+    return True
+
+
+def _combine(predicates: Sequence[Predicate]) -> Predicate:
+    if not predicates:
+        return _always
+    if len(predicates) == 1:
+        return predicates[0]
+    if len(predicates) == 2:
+        a, b = predicates
+        return lambda task: a(task) and b(task)
+    preds = tuple(predicates)
+    return lambda task: all(p(task) for p in preds)
+
+
+class ModelRouter:
+    """Routes tasks with one config. Cheap to call, safe to share across threads."""
+
+    def __init__(self, config: Config, providers: ProviderManager | None = None,
+                 registry: Any = None) -> None:
+        self._registry = registry
+        self._build(config, providers)
+
+    def _build(self, config: Config, providers: ProviderManager | None) -> None:
+        self.config = config
+        self.providers = providers or ProviderManager(config, self._registry)
+        self._mtime = _mtime(config.path)
+        default_ok, default_why = self.providers.is_available(config.default_provider)
+        self._default = Candidate(config.default_provider, config.default_model, None,
+                                  default_ok, default_why)
+        self._enabled = config.routing_enabled
+        compiled: list[tuple[Predicate, Candidate, str]] = []
+        for rule in config.rules_by_priority():
+            if not rule.enabled:
+                continue
+            ok, why = self.providers.is_available(rule.provider)
+            compiled.append((_combine(rule.predicates),
+                             Candidate(rule.provider, rule.model, rule.name, ok, why),
+                             f"matched rule {rule.name!r} (priority {rule.priority})"))
+        self._rules = tuple(compiled)
+        self._disabled = self._only_default("routing is disabled")
+        self._unmatched = self._only_default("no rule matched")
+
+    def _only_default(self, why: str) -> Decision:
+        d = self._default
+        if d.available:
+            return Decision(d.provider, d.model, None, f"{why}: using the default")
+        return Decision(d.provider, d.model, None, f"{why}; the default is unavailable: {d.reason}",
+                        skipped=(d,), available=False)
+
+    # ---------------------------------------------------------------- routing
+    def route(self, task: Task) -> Decision:
+        """Decide for one task (attributes: priority, labels, retry_count, hour, ...)."""
+        if not self._enabled:
+            return self._disabled
+        matched = [c for pred, c, _ in self._rules if pred(task)]
+        if not matched:
+            return self._unmatched
+        first = matched[0]
+        if first.available and len(matched) == 1:
+            d = self._default
+            if not d.available:
+                return Decision(first.provider, first.model, first.rule, self._reason(first),
+                                skipped=(d,))
+            fallbacks: tuple[Candidate, ...] = (
+                () if (d.provider == first.provider and d.model == first.model) else (d,))
+            return Decision(first.provider, first.model, first.rule, self._reason(first), fallbacks)
+        return self._decide(matched)
+
+    def _decide(self, matched: list[Candidate]) -> Decision:
+        usable: list[Candidate] = []
+        skipped: list[Candidate] = []
+        seen: set[tuple[str, str]] = set()
+        for c in (*matched, self._default):
+            if not c.available:
+                skipped.append(c)
+                continue
+            key = (c.provider, c.model)
+            if key not in seen:
+                seen.add(key)
+                usable.append(c)
+        if usable:
+            first = usable[0]
+            reason = (self._reason(first) if first.rule
+                      else "matching rules' providers are unavailable: using the default")
+            return Decision(first.provider, first.model, first.rule, reason,
+                            tuple(usable[1:]), tuple(skipped))
+        chosen = matched[0]
+        return Decision(chosen.provider, chosen.model, chosen.rule,
+                        f"no candidate is available; rule {chosen.rule!r} chose "
+                        f"{chosen.provider} ({chosen.reason})",
+                        (), tuple(skipped), available=False)
+
+    def _reason(self, c: Candidate) -> str:
+        for _, cand, reason in self._rules:
+            if cand is c:
+                return reason
+        return "using the default"
+
+    # ---------------------------------------------------------------- explain
+    def explain(self, task: Task) -> list[RuleTrace]:
+        """Every rule in priority order, each condition's pass or fail."""
+        out: list[RuleTrace] = []
+        for rule in self.config.rules_by_priority():
+            traces = tuple(
+                ConditionTrace(name, value, bool(pred(task)))
+                for (name, value), pred in zip(rule.conditions.items(), rule.predicates)
+            )
+            ok, why = self.providers.is_available(rule.provider)
+            out.append(RuleTrace(rule.name, rule.priority, rule.enabled, rule.provider, rule.model,
+                                 traces, rule.enabled and all(t.passed for t in traces), ok, why))
+        return out
+
+    # ----------------------------------------------------------------- reload
+    def reload(self, path: str | Path | None = None,
+               on_error: Callable[[ConfigError], None] | None = None) -> bool:
+        """Load the config file again; keep the current config if the new one is invalid.
+
+        Returns True when the new config is in use. An invalid file is reported
+        through ``on_error`` (default: printed to stderr) and changes nothing.
+        """
+        from tacroute.config.loader import load_config
+
+        target = path if path is not None else self.config.path
+        try:
+            new = load_config(target, registry=self._registry)
+        except ConfigError as exc:
+            if on_error is not None:
+                on_error(exc)
+            else:
+                import sys
+
+                print(f"tacroute: config reload failed, keeping the previous config:\n{exc}",
+                      file=sys.stderr)
+            return False
+        self._build(new, None)
+        return True
+
+    def reload_if_changed(self, on_error: Callable[[ConfigError], None] | None = None) -> bool:
+        """Reload when the file's modification time changed; True if a new config is in use."""
+        mtime = _mtime(self.config.path)
+        if mtime == self._mtime:
+            return False
+        self._mtime = mtime
+        return self.reload(on_error=on_error)
+
+    def rules(self) -> list[RuleConfig]:
+        return list(self.config.rules_by_priority())
+
+
+def _mtime(path: Path | None) -> float | None:
+    if path is None:
+        return None
+    try:
+        return os.stat(path).st_mtime_ns / 1e9
+    except OSError:
+        return None

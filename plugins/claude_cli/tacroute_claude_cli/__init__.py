@@ -1,0 +1,43 @@
+"""tacroute provider plugin for the Claude Code CLI.
+
+The CLI treats ``-p`` as a flag (print mode) and reads the prompt from its
+positional argument or standard input, so the default template sends the
+prompt file on standard input. The seed's template (``-p {prompt_file}``)
+still loads; ``tacroute config validate`` warns that it sends the file's path
+as the prompt.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from tacroute import ProviderType, hookimpl
+
+if TYPE_CHECKING:
+    from tacroute.config.model import ProviderConfig
+
+
+class ClaudeCLIProvider(ProviderType):
+    name = "claude-cli"
+    description = "Claude Code CLI in print mode with stream-json output"
+    default_command: ClassVar[tuple[str, ...]] = (
+        "claude", "-p", "--model", "{model}", "--output-format", "stream-json", "--verbose",
+    )
+    default_stdin = "{prompt_file}"
+
+    def lint(self, config: ProviderConfig) -> list[str]:
+        warnings: list[str] = []
+        argv = list(config.command_template)
+        for i, item in enumerate(argv[:-1]):
+            if item in ("-p", "--print") and "{prompt_file}" in argv[i + 1]:
+                warnings.append(
+                    f"providers.{config.name}.command_template: '{item}' is a flag and the next "
+                    f"argument ({argv[i + 1]!r}) becomes the prompt text, so the CLI would receive "
+                    "the file's path, not its content; drop it from the template and add "
+                    'stdin = "{prompt_file}" (or pass "{prompt}")')
+        return warnings
+
+
+@hookimpl
+def register_providers(register: Any) -> None:
+    register(ClaudeCLIProvider())

@@ -1,0 +1,1 @@
+"""tacroute's built-in condition types, one module (and entry point) each."""

@@ -1,0 +1,40 @@
+"""``priority``: the task's priority is one of these (case-insensitive).
+
+``priority = "critical"`` or ``priority = ["high", "normal"]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tacroute import CompileContext, ConditionType, hookimpl
+from tacroute.types import Predicate, Task
+from tacroute_conditions._text import string_set
+
+
+class PriorityCondition(ConditionType):
+    name = "priority"
+    description = 'a priority or a list of them, e.g. "critical" or ["high", "normal"]'
+
+    def compile(self, value: Any, ctx: CompileContext) -> Predicate:
+        allowed = string_set(value, "priority", '"critical" or ["high", "normal"]')
+
+        def priority_matches(task: Task) -> bool:
+            p = task.get("priority")
+            if type(p) is str:
+                return p.lower() in allowed
+            return p is not None and str(p).lower() in allowed
+
+        return priority_matches
+
+    def never_matches(self, value: Any) -> bool:
+        return bool(value == [])
+
+    def covers(self, broader: Any, narrower: Any) -> bool:
+        b = string_set(broader, "priority", "")
+        return string_set(narrower, "priority", "") <= b
+
+
+@hookimpl
+def register_conditions(register: Any) -> None:
+    register(PriorityCondition())
