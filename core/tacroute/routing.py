@@ -18,7 +18,7 @@ from typing import Any
 from tacroute.config.model import Config, RuleConfig
 from tacroute.errors import ConfigError
 from tacroute.providers import ProviderManager
-from tacroute.types import Candidate, Decision, Predicate, Task
+from tacroute.types import Candidate, CandidateGate, Decision, Predicate, Task
 
 __all__ = ["ConditionTrace", "ModelRouter", "RuleTrace"]
 
@@ -65,8 +65,10 @@ class ModelRouter:
     """Routes tasks with one config. Cheap to call, safe to share across threads."""
 
     def __init__(self, config: Config, providers: ProviderManager | None = None,
-                 registry: Any = None) -> None:
+                 registry: Any = None, gate: CandidateGate | None = None) -> None:
+        """``gate`` (optional) can skip candidates at decision time (cooldowns, rate limits)."""
         self._registry = registry
+        self.gate = gate
         self._build(config, providers)
 
     def _build(self, config: Config, providers: ProviderManager | None) -> None:
@@ -102,6 +104,8 @@ class ModelRouter:
         if not self._enabled:
             return self._disabled
         matched = [c for pred, c, _ in self._rules if pred(task)]
+        if self.gate is not None:
+            return self._decide(matched)
         if not matched:
             return self._unmatched
         first = matched[0]
@@ -119,7 +123,12 @@ class ModelRouter:
         usable: list[Candidate] = []
         skipped: list[Candidate] = []
         seen: set[tuple[str, str]] = set()
+        gate = self.gate
         for c in (*matched, self._default):
+            if c.available and gate is not None:
+                why = gate.skip_reason(c.provider, c.model)
+                if why is not None:
+                    c = Candidate(c.provider, c.model, c.rule, False, why)
             if not c.available:
                 skipped.append(c)
                 continue
@@ -129,14 +138,23 @@ class ModelRouter:
                 usable.append(c)
         if usable:
             first = usable[0]
-            reason = (self._reason(first) if first.rule
-                      else "matching rules' providers are unavailable: using the default")
+            if first.rule:
+                reason = self._reason(first)
+            elif matched:
+                reason = "matching rules' candidates are unavailable: using the default"
+            else:
+                reason = "no rule matched: using the default"
             return Decision(first.provider, first.model, first.rule, reason,
                             tuple(usable[1:]), tuple(skipped))
-        chosen = matched[0]
+        if not matched:
+            d = self._default
+            why = skipped[-1].reason if skipped else d.reason
+            return Decision(d.provider, d.model, None, f"no rule matched; the default is unavailable: {why}",
+                            (), tuple(skipped), available=False)
+        chosen = skipped[0]
         return Decision(chosen.provider, chosen.model, chosen.rule,
                         f"no candidate is available; rule {chosen.rule!r} chose "
-                        f"{chosen.provider} ({chosen.reason})",
+                        f"{chosen.provider}/{chosen.model} ({chosen.reason})",
                         (), tuple(skipped), available=False)
 
     def _reason(self, c: Candidate) -> str:

@@ -20,10 +20,12 @@ if TYPE_CHECKING:
 __all__ = [
     "AttemptRecord",
     "Candidate",
+    "CandidateGate",
     "CompileContext",
     "ConditionType",
     "Decision",
     "ErrorClass",
+    "ModelStats",
     "Outcome",
     "OutputParser",
     "OutputParserFactory",
@@ -31,6 +33,7 @@ __all__ = [
     "Predicate",
     "ProviderType",
     "RunResult",
+    "StatsSource",
     "Task",
     "Usage",
 ]
@@ -323,3 +326,33 @@ class RunResult:
     cost_usd: float | None
     duration_ms: int
     error: str | None = None
+
+
+# ------------------------------------------------------------ learning from history
+@dataclass(frozen=True, slots=True)
+class ModelStats:
+    """Recorded performance of one provider/model (from the history store)."""
+
+    samples: int
+    success_rate: float
+    p95_duration_s: float | None
+
+
+class StatsSource(Protocol):
+    """Where cost-aware strategies read recorded performance (the history store)."""
+
+    def model_stats(self, provider: str, model: str) -> ModelStats | None:
+        """Stats for one provider/model, or None when nothing was recorded."""
+        ...
+
+
+class CandidateGate(Protocol):
+    """Decides at routing time whether a candidate must be skipped now.
+
+    Cooldowns and rate limits live behind this; the router calls
+    :meth:`skip_reason` once per candidate it considers.
+    """
+
+    def skip_reason(self, provider: str, model: str) -> str | None:
+        """A human-readable reason to skip the candidate now, or None to use it."""
+        ...
