@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from tacroute.errors import (
     ConditionValueError,
     ConfigError,
+    NoAvailableProviderError,
     PluginError,
     ProviderError,
     TacrouteError,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from tacroute.config import Config, load_config
     from tacroute.providers import ProviderManager
     from tacroute.routing import ModelRouter
+    from tacroute.runner import RunnerSettings, run_task
 
 __version__ = "0.1.0"
 
@@ -49,6 +51,7 @@ __all__ = [
     "Decision",
     "ErrorClass",
     "ModelRouter",
+    "NoAvailableProviderError",
     "Outcome",
     "OutputParser",
     "ParserSignal",
@@ -57,11 +60,13 @@ __all__ = [
     "ProviderManager",
     "ProviderType",
     "RunResult",
+    "RunnerSettings",
     "TacrouteError",
     "Usage",
     "__version__",
     "hookimpl",
     "load_config",
+    "run_task",
 ]
 
 _LAZY = {
@@ -69,6 +74,8 @@ _LAZY = {
     "load_config": "tacroute.config",
     "ModelRouter": "tacroute.routing",
     "ProviderManager": "tacroute.providers",
+    "run_task": "tacroute.runner",
+    "RunnerSettings": "tacroute.runner",
 }
 
 

@@ -25,6 +25,8 @@ _BUILTIN = {
     "route": "tacroute.cli.route_cmd:route",
     "routing": "tacroute.cli.route_cmd:routing",
     "rules": "tacroute.cli.rules_cmd:rules",
+    # issue 3: the runner
+    "run": "tacroute.cli.run_cmd:run",
 }
 
 
