@@ -2,4 +2,6 @@
 
 pytest_plugins = [
     "testkit.plugins",
+    # issue 3: the real Claude CLI and the fake Anthropic API server
+    "testkit.claude",
 ]
