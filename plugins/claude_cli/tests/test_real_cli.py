@@ -22,6 +22,7 @@ from tacroute.cli import cli
 from tacroute.plugins import Registry
 from testkit.anthropic_server import Drop, FakeAnthropicServer, HttpError, Slow, Text, ToolUse
 from testkit.claude import FAKE_API_KEY, claude_env
+from testkit.script_provider import process_alive
 
 pytestmark = pytest.mark.real_cli
 
@@ -221,17 +222,7 @@ def test_timeout_kills_the_process_group(workdir: Path, claude_bin: Path,
     assert [a["error_class"] for a in data["attempts"]] == ["timeout"]
     assert "process group was killed" in data["attempts"][0]["message"]
     pid = int((workdir / "tool.pid").read_text())
-    assert not _alive(pid)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is dead too (its parent, the CLI, is gone).
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))
+    assert not process_alive(pid)
 
 
 def test_root_without_sandbox_is_permission(workdir: Path, claude_bin: Path,
