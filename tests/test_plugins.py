@@ -181,3 +181,25 @@ def test_notify_reports_failing_observers_and_goes_on(capsys: pytest.CaptureFixt
     reg.notify("observe_decision", decision="d", task={"priority": "low"})
     assert good.seen == [("d", {"priority": "low"})]
     assert "observer bug" in capsys.readouterr().err
+
+
+def test_entry_point_cache_is_used_until_sys_path_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tacroute import plugins
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("TACROUTE_NO_PLUGIN_CACHE", raising=False)
+    first = {(e.name, e.value) for e in plugins.discover_entry_points()}
+    assert ("priority", "tacroute_conditions.priority") in first
+    assert list((tmp_path / "cache" / "tacroute").glob("entry-points-*.json"))
+
+    def no_scan(**kwargs: object) -> object:
+        raise AssertionError("metadata scanned although the cache is fresh")
+
+    monkeypatch.setattr(metadata, "entry_points", no_scan)
+    assert {(e.name, e.value) for e in plugins.discover_entry_points()} == first
+    # Installing a distribution changes a sys.path folder: the cache is stale.
+    extra = tmp_path / "site"
+    extra.mkdir()
+    monkeypatch.syspath_prepend(str(extra))
+    with pytest.raises(AssertionError, match="metadata scanned"):
+        plugins.discover_entry_points()
