@@ -3,7 +3,8 @@
 Both run the real Claude CLI (``.tools/node_modules/.bin/claude``, installed by
 ``make setup``) against the same fake Anthropic API server on 127.0.0.1, with the
 same environment and prompt; runs are interleaved so machine load hits both
-alike. Reports the median wall time of each and their ratio.
+alike. Reports the median wall time of each, and the median of the per-pair
+ratios (each pair runs back to back), which is what the target applies to.
 
 Target (issue 3): median ratio at most 1.1.
 
@@ -89,7 +90,9 @@ def main() -> int:
             if not res.success:
                 raise SystemExit(f"run_task failed: {res.error}")
     d, r = statistics.median(d_w), statistics.median(r_w)
-    ratio = r / d
+    # Each pair ran back to back, so its ratio is least disturbed by load drifting
+    # over the run; the target is on the median of these ratios.
+    ratio = statistics.median(rw / dw for rw, dw in zip(r_w, d_w))
     print(f"runs: {runs} each, interleaved; fake Anthropic API on 127.0.0.1; claude {claude}")
     print(f"claude -p ... < prompt (direct):   median {d * 1000:7.1f} ms  (min {min(d_w) * 1000:.1f})")
     print(f"tacroute run prompt --json:        median {r * 1000:7.1f} ms  (min {min(r_w) * 1000:.1f})")
@@ -98,7 +101,8 @@ def main() -> int:
     lib = statistics.median(lib_w)
     print(f"tacroute.run_task(...) in-process: median {lib * 1000:7.1f} ms  (ratio {lib / d:.3f}, "
           "for coordinators that import tacroute)")
-    print(f"overhead: {(r - d) * 1000:.1f} ms; ratio {ratio:.3f} (target <= {TARGET}): "
+    print(f"ratio of medians {r / d:.3f}, of minimums {min(r_w) / min(d_w):.3f}")
+    print(f"overhead: {(r - d) * 1000:.1f} ms; median of paired ratios {ratio:.3f} (target <= {TARGET}): "
           f"{'PASS' if ratio <= TARGET else 'FAIL'}")
     return 0 if ratio <= TARGET else 1
 
