@@ -2,4 +2,6 @@
 
 pytest_plugins = [
     "testkit.plugins",
+    # issue 4: fake OpenRouter server
+    "testkit.openrouter_fixtures",
 ]

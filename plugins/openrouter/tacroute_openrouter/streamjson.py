@@ -6,6 +6,9 @@ one ``assistant`` line with the text, and always a final ``result`` line.
 ``json``: only the result object; ``text``: only the final text. Every line
 is written and flushed as soon as it is known, to stdout and to the output
 file alike, so a reader (the runner's ``claude-stream-json`` parser) sees it live.
+Lines are pure ASCII JSON (non-ASCII escaped): a U+2028 in the model's text
+cannot split a line for a reader using ``str.splitlines()``, and a C-locale
+stdout cannot fail to encode it.
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ class StreamJsonWriter:
         if self.fmt == "stream-json":
             obj["session_id"] = self.session_id
             obj["uuid"] = str(uuid.uuid4())
-            self._write(json.dumps(obj, ensure_ascii=False) + "\n")
+            self._write(json.dumps(obj) + "\n")
 
     def close(self) -> None:
         if self._file is not None:
@@ -148,7 +151,7 @@ class StreamJsonWriter:
             self._line(obj)
         elif self.fmt == "json":
             obj["session_id"] = self.session_id
-            self._write(json.dumps(obj, ensure_ascii=False) + "\n")
+            self._write(json.dumps(obj) + "\n")
         else:
             self._write(text + "\n")
         return obj
