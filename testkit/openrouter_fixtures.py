@@ -22,6 +22,7 @@ def openrouter_server() -> Iterator[FakeOpenRouter]:
         yield server
     finally:
         server.stop()
+    assert not server.errors, f"fake OpenRouter server failed: {server.errors}"
 
 
 @pytest.fixture

@@ -226,12 +226,22 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     owner: FakeOpenRouter
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Record a handler's exception instead of printing it (clients hang up on purpose)."""
+        import sys
+
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, ConnectionError | TimeoutError):
+            self.owner.errors.append(repr(exc))
+
 
 class FakeOpenRouter:
     """Start with :meth:`start`, script with :meth:`script`, stop with :meth:`stop`."""
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
+        #: Unexpected exceptions in request handlers (hang-ups by the client are not listed).
+        self.errors: list[str] = []
         self.replies: list[Reply] = []
         self.valid_key: str | None = None
         self.models_payload: Any = {"data": []}
