@@ -25,6 +25,8 @@ _BUILTIN = {
     "route": "tacroute.cli.route_cmd:route",
     "routing": "tacroute.cli.route_cmd:routing",
     "rules": "tacroute.cli.rules_cmd:rules",
+    # issue 3: the runner
+    "run": "tacroute.cli.run_cmd:run",
     # issue 4: price table (plugins add sub-commands, e.g. `refresh`)
     "pricing": "tacroute.cli.pricing_cmd:pricing",
 }
