@@ -1,29 +1,33 @@
 """How the wrapper reports failures, so the runner classifies them like the Claude CLI's.
 
 Every failure ends with a ``result`` line whose ``is_error`` is true. The exit
-code and ``api_error_status`` carry the class:
+code and ``api_error_status`` carry the class, as the runner's parser
+(``openrouter-stream-json``: the Claude plugin's ``claude-stream-json`` plus
+the two rows marked *) reads them:
 
 ============================  ================  =========  ===================
 failure                       api_error_status  exit code  runner's class
 ============================  ================  =========  ===================
-HTTP 400 / 413 / 422          the status        1          bad_request
+HTTP 400, 413, 422 ...        the status        1          bad_request
 HTTP 401, 403                 the status        1          auth
 HTTP 402 (no credits)         402               1          auth (the key cannot
                                                            pay: fail over, do not wait)
 HTTP 404                      404               1          model_not_found
-HTTP 408, 429                 the status        1          rate_limit / timeout
+HTTP 429 (after retries)      429               1          rate_limit
+HTTP 408 (after retries)      408               1          timeout *
 HTTP 5xx (after retries)      the status        1          overloaded
 mid-stream error chunk        its code (below)  1          by that status
-no answer in ``--timeout`` s  null              124        timeout
-connection failed or dropped  null              1          crash (as the Claude CLI)
-bad usage (flags, no prompt)  none (no line)    2
+no data for ``--timeout`` s   null              124        timeout *
+connection failed or dropped  null              1          overloaded *
+bad usage (flags, no prompt)  none (no line)    2          crash (no result line)
 ============================  ================  =========  ===================
 
 A mid-stream error's ``error.code`` is a number (used as is) or a string such
 as ``"server_error"``; then ``error.metadata.error_type`` is mapped with
 :data:`ERROR_TYPE_STATUS`, and anything else counts as 502 (the upstream
 answered badly). 408, 429, 502, 503 and connection failures are retried
-first (see :mod:`tacroute_openrouter.chat`).
+first (see :mod:`tacroute_openrouter.chat`), each retry announced by a
+``system/api_retry`` line as the Claude CLI does.
 """
 
 from __future__ import annotations

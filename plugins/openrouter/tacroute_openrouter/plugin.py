@@ -2,7 +2,8 @@
 
 Registered through the ``tacroute`` entry point ``openrouter``. The type runs
 the ``tacroute-openrouter`` wrapper (see :mod:`tacroute_openrouter.wrapper`)
-and reads its output with the ``claude-stream-json`` parser. The table's
+and reads its output with ``openrouter-stream-json``: the Claude plugin's
+``claude-stream-json`` parser plus the wrapper's exit codes. The table's
 options reach the wrapper through :meth:`OpenRouterProvider.command_env`.
 """
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
     from tacroute.config.model import ProviderConfig
 
-__all__ = ["OpenRouterProvider", "register_commands", "register_providers"]
+__all__ = ["OpenRouterProvider", "register_commands", "register_output_parsers", "register_providers"]
 
 
 def base_url_for(config: ProviderConfig | None, env: Mapping[str, str]) -> str:
@@ -50,7 +51,8 @@ class OpenRouterProvider(ProviderType):
         "--output-file", "{output_file}", "--output-format", "stream-json",
     )
     default_api_key_env = DEFAULT_KEY_ENV
-    output_parser = "claude-stream-json"
+    #: ``claude-stream-json`` (from tacroute-claude-cli) plus the wrapper's exit codes.
+    output_parser = "openrouter-stream-json"
     options: ClassVar[Mapping[str, type | tuple[type, ...]]] = OPTION_TYPES
 
     def lint(self, config: ProviderConfig) -> list[str]:
@@ -92,6 +94,13 @@ class OpenRouterProvider(ProviderType):
 @hookimpl
 def register_providers(register: Any) -> None:
     register(OpenRouterProvider())
+
+
+@hookimpl
+def register_output_parsers(register: Any) -> None:
+    from tacroute_openrouter.parser import OpenRouterStreamJsonParser
+
+    register("openrouter-stream-json", OpenRouterStreamJsonParser)
 
 
 @hookimpl

@@ -58,6 +58,15 @@ class ChatUsage:
                 "cache_read_input_tokens": self.cache_read_tokens, "output_tokens": self.output_tokens}
 
 
+def _error_name(status: int | None) -> str:
+    """The Claude CLI's name for a retryable failure (``SDKAssistantMessageError``)."""
+    if status == 429:
+        return "rate_limit"
+    if status is not None and status >= 500:
+        return "server_error"
+    return "unknown"  # 408, or no answer at all (connection failed)
+
+
 def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
@@ -103,10 +112,11 @@ class StreamJsonWriter:
                     "apiKeySource": "none", "output_style": "default", "provider": "openrouter"})
 
     def api_retry(self, attempt: int, max_retries: int, delay_s: float, status: int | None,
-                  error: str) -> None:
+                  message: str) -> None:
+        """A retry is about to wait ``delay_s``; ``error`` uses the Claude CLI's error names."""
         self._line({"type": "system", "subtype": "api_retry", "attempt": attempt,
                     "max_retries": max_retries, "retry_delay_ms": int(delay_s * 1000),
-                    "error_status": status, "error": error})
+                    "error_status": status, "error": _error_name(status), "message": message})
 
     def delta(self, text: str, index: int = 0) -> None:
         if self.partial:

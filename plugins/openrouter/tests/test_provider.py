@@ -43,7 +43,8 @@ def _config(builtin_registry: Registry, base_url: str = "http://127.0.0.1:1/api/
 def test_plugin_registers_type_and_commands(builtin_registry: Registry) -> None:
     ptype = builtin_registry.providers["openrouter"]
     assert isinstance(ptype, OpenRouterProvider)
-    assert ptype.output_parser == "claude-stream-json"
+    assert ptype.output_parser == "openrouter-stream-json"
+    assert "openrouter-stream-json" in builtin_registry.output_parsers
     assert "tacroute-openrouter" in ptype.default_command
 
 
