@@ -215,7 +215,8 @@ def _finish(settings: Settings, state: ChatState, failure: _Failure | None, api_
     if failure is not None:
         message = redact(failure.message, api_key)
         out.result(is_error=True, text=message, api_error_status=failure.status, errors=[message],
-                   terminal_reason="timeout" if failure.timeout else "api_error", **common)
+                   terminal_reason="timeout" if failure.timeout else "api_error",
+                   retry_after_s=failure.retry_after, **common)
         return EXIT_TIMEOUT if failure.timeout else EXIT_ERROR
     if state.error is not None:
         message = redact(state.error, api_key)

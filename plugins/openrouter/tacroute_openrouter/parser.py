@@ -9,7 +9,9 @@ wrapper (see :mod:`tacroute_openrouter.errors`):
 - an ``api_retry`` line with status 408 is a retry the wrapper makes itself,
   not a reason to stop it;
 - a result line with ``is_error`` and no status (connection failed or dropped
-  mid-stream) is **overloaded**: the API side failed, so fail over.
+  mid-stream) is **overloaded**: the API side failed, so fail over;
+- a final 429's ``Retry-After`` (the result line's ``retry_after_ms``) becomes
+  the outcome's ``retry_after_s``, for the runner's requeue and cooldowns.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ class OpenRouterStreamJsonParser(ClaudeStreamJsonParser):
         outcome = super().finish(exit_code, stderr_tail)
         if outcome.success:
             return outcome
+        wait = self._result.get("retry_after_ms") if self._result is not None else None
+        if (outcome.error_class is ErrorClass.RATE_LIMIT and isinstance(wait, int | float)
+                and not isinstance(wait, bool) and wait > 0):
+            outcome = replace(outcome, retry_after_s=wait / 1000)
         if exit_code == EXIT_TIMEOUT or outcome.api_error_status == 408:
             return replace(outcome, error_class=ErrorClass.TIMEOUT)
         saw_result = self._result is not None  # the base class keeps the result line here

@@ -135,7 +135,8 @@ class StreamJsonWriter:
     def result(self, *, is_error: bool, text: str, model: str, usage: ChatUsage, cost: float | None,
                duration_ms: int, duration_api_ms: int, api_error_status: int | None = None,
                finish_reason: str | None = None, errors: list[str] | None = None,
-               terminal_reason: str = "completed", num_turns: int = 1) -> dict[str, Any]:
+               terminal_reason: str = "completed", num_turns: int = 1,
+               retry_after_s: float | None = None) -> dict[str, Any]:
         """The final line (written exactly once); returns the object written."""
         model_usage = {model: {
             "inputTokens": usage.input_tokens, "outputTokens": usage.output_tokens,
@@ -156,6 +157,8 @@ class StreamJsonWriter:
         }
         if errors:
             obj["errors"] = errors
+        if retry_after_s is not None:  # the server's Retry-After, for the runner's cooldown
+            obj["retry_after_ms"] = int(retry_after_s * 1000)
         self.result_written = True
         if self.fmt == "stream-json":
             self._line(obj)

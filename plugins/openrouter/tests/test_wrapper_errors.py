@@ -72,6 +72,7 @@ def test_retry_after_past_the_budget_is_not_waited(openrouter_server: FakeOpenRo
     assert run.code == 1
     assert run.result["api_error_status"] == 429
     assert "retry budget" in run.result["result"]
+    assert run.result["retry_after_ms"] == 3_600_000
     assert len(openrouter_server.chat_requests()) == 1
 
 
