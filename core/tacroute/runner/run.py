@@ -9,10 +9,8 @@ only read. Observers hear ``observe_decision`` before the first attempt,
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -85,7 +83,7 @@ def run_task(
     if not decision.available:
         raise NoAvailableProviderError(_unavailable_message(decision))
 
-    run_id = uuid.uuid4().hex[:12]
+    run_id = os.urandom(6).hex()
     ctx = AttemptContext(
         run_id=run_id, task=task, prompt_file=prompt.resolve(), providers=providers, registry=registry,
         settings=settings, redact=Redactor(base_env, _key_names(config)), timeout=timeout,
@@ -129,7 +127,12 @@ def attempt_output_file(output_file: str | Path | None, number: int, provider: s
 
 
 def _run_folder(settings: RunnerSettings, run_id: str) -> Path:
-    base = settings.output_dir or Path(tempfile.gettempdir()) / "tacroute-runs"
+    if settings.output_dir is not None:
+        base = settings.output_dir
+    else:
+        import tempfile
+
+        base = Path(tempfile.gettempdir()) / "tacroute-runs"
     folder = base / run_id
     folder.mkdir(parents=True, exist_ok=True)
     return folder
