@@ -115,3 +115,34 @@ def test_providers_check(registry: Registry, tmp_path: Path, monkeypatch: pytest
 def test_default_provider_type_has_no_check_and_no_env() -> None:
     assert ProviderType().check(None, {}) is None  # type: ignore[arg-type]
     assert ProviderType().command_env(None) == {}  # type: ignore[arg-type]
+
+
+@click.command("half-done")
+def _half() -> None:
+    """Added by a plugin that then fails."""
+
+
+class _Broken:
+    __name__ = "broken-plugin"
+
+    @hookimpl
+    def register_commands(self, cli: click.Group) -> None:
+        add_subcommand(cli, "pricing", _half)
+        raise RuntimeError("boom")
+
+
+def test_plugins_lists_subcommands_and_a_failing_plugin_takes_its_back(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from tacroute.cli.pricing_cmd import pricing
+
+    reg = Registry.from_plugins([_Plugin(), _Broken()])
+    set_registry(reg)
+    try:
+        reg.add_commands(cli)
+        assert "pricing hello-prices" in reg.plugins["test-plugin"].commands
+        assert "half-done" not in pricing.commands
+        assert "boom" in (reg.plugins["broken-plugin"].error or "")
+        assert "broken-plugin" in capsys.readouterr().err
+    finally:
+        set_registry(None)
+        pricing.commands.pop("hello-prices", None)

@@ -16,7 +16,10 @@ import click
 
 from tacroute.errors import PluginError
 
-__all__ = ["PluginGroup", "add_subcommand"]
+__all__ = ["PluginGroup", "add_subcommand", "added_since", "mark", "remove_added"]
+
+#: Sub-commands :func:`add_subcommand` added, in order: (group, command name).
+_ADDED: list[tuple[click.Group, str]] = []
 
 
 def _load_plugin_commands() -> None:
@@ -53,3 +56,21 @@ def add_subcommand(cli: click.Group, group_name: str, command: click.Command) ->
         raise PluginError(f"there is no built-in command group {group_name!r} to add "
                           f"{command.name!r} to")
     group.add_command(command)
+    _ADDED.append((group, command.name or ""))
+
+
+def added_since(mark: int) -> list[str]:
+    """``"group sub"`` names added after ``mark`` (a past ``len`` of the record)."""
+    return [f"{group.name} {name}" for group, name in _ADDED[mark:]]
+
+
+def remove_added(mark: int) -> None:
+    """Take back the sub-commands added after ``mark`` (their plugin failed)."""
+    for group, name in _ADDED[mark:]:
+        group.commands.pop(name, None)
+    del _ADDED[mark:]
+
+
+def mark() -> int:
+    """The current length of the record, for :func:`added_since` and :func:`remove_added`."""
+    return len(_ADDED)
