@@ -39,6 +39,8 @@ class Reply:
     stall_after_pieces: int = 0
     #: Close the connection after this many pieces, without ending the chunked body.
     drop_after: int | None = None
+    #: Seconds to wait before each piece after the first (a slow, steady stream).
+    gap: float = 0.0
 
 
 @dataclass
@@ -213,6 +215,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self.connection.shutdown(2)
                     return
                 if reply.stall_mid and i == reply.stall_after_pieces and owner.stopping.wait(reply.stall_mid):
+                    return
+                if reply.gap and i and owner.stopping.wait(reply.gap):
                     return
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
                 self.wfile.flush()

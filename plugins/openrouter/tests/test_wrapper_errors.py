@@ -112,16 +112,21 @@ def test_stall_past_the_timeout(openrouter_server: FakeOpenRouter, run_wrapper) 
 
 def test_stall_mid_stream_keeps_the_text(openrouter_server: FakeOpenRouter, run_wrapper) -> None:
     openrouter_server.script(stall_reply(60, after_text=["so far"]))
-    run = run_wrapper("--timeout", "0.5")
+    run = run_wrapper("--timeout", "1.5")
     assert run.code == 124
     assert run.of_type("assistant")[0]["message"]["content"][0]["text"] == "so far"
     assert "mid-stream" in run.result["result"]
 
 
 def test_comment_keepalives_reset_the_timeout(openrouter_server: FakeOpenRouter, run_wrapper) -> None:
-    # Ten keep-alive comments; the timeout is per gap between data, not for the whole answer.
-    openrouter_server.script(stream_reply(["alive"], comments=10))
-    assert run_wrapper("--timeout", "5").code == 0
+    # Twelve keep-alive comments 0.2 s apart before the text: the answer takes over 2 s in all,
+    # but no gap comes near the 1.5 s timeout, which counts silence, not the whole answer.
+    reply = stream_reply(["alive"], comments=12)
+    reply.gap = 0.2
+    openrouter_server.script(reply)
+    run = run_wrapper("--timeout", "1.5")
+    assert run.code == 0, run.stdout
+    assert run.result["result"] == "alive"
 
 
 def test_connection_dropped_mid_stream(openrouter_server: FakeOpenRouter, run_wrapper) -> None:
