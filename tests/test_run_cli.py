@@ -119,3 +119,11 @@ def test_status_line_only_on_a_terminal() -> None:
     text = buf.getvalue()
     assert "\r[2] claude/opus" in text and "tokens in 1200 out 34" in text
     assert text.split("\r")[-1].rstrip(" \n") == "[2] claude/opus: ok" and text.endswith("\n")
+
+
+def test_config_validate_checks_the_runner_table(tmp_path: Path) -> None:
+    config = script_config(tmp_path, ["ok"], runner='[runner]\nfailover = ["sometimes"]\n')
+    code, _, stderr = invoke("config", "validate", "--config", str(config))
+    assert code == 2 and "runner.failover[0]: unknown error class 'sometimes'" in stderr
+    code, stdout, _ = invoke("config", "validate", "--config", str(script_config(tmp_path, ["ok"])))
+    assert code == 0 and "valid" in stdout

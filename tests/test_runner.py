@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,3 +183,33 @@ def test_runner_settings_errors_name_file_line_and_key(plugin: ScriptPlugin, tmp
     assert "valid: auth, rate_limit" in text
     assert f"{path}:{line_of['timeout']}: runner.timeout: must be an integer or a number" in text
     assert f"{path}:{line_of['bogus']}: runner.bogus: unknown key in [runner]" in text
+
+
+def test_cancel_stops_the_attempt_and_the_run(plugin: ScriptPlugin, tmp_path: Path, prompt: Path) -> None:
+    config = script_config(tmp_path, ["hang", "ok"], runner='[runner]\nfailover = ["crash"]\n')
+    cancel = threading.Event()
+    timer = threading.Timer(1.0, cancel.set)
+    timer.start()
+    try:
+        result = run_task(prompt, {}, config=config, cancel=cancel, timeout=120, cwd=tmp_path)
+    finally:
+        timer.cancel()
+    assert not result.success
+    assert [(a.model, a.error_class) for a in result.attempts] == [("hang", ErrorClass.CRASH)]
+    assert "cancelled" in (result.attempts[0].message or "")
+    assert not process_alive(int((tmp_path / "child.pid").read_text()))
+
+
+def test_an_exception_while_streaming_kills_the_group(tmp_path: Path) -> None:
+    from tacroute.runner.process import stream_process
+
+    pid_file = tmp_path / "pid"
+    code = (f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); "
+            "print('x', flush=True); time.sleep(600)")
+
+    def boom(line: str) -> bool:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        stream_process([sys.executable, "-c", code], on_line=boom, kill_grace=0.5)
+    assert not process_alive(int(pid_file.read_text()))

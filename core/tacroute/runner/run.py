@@ -28,6 +28,8 @@ from tacroute.types import AttemptRecord, Decision, Outcome, RunResult, Task, Us
 
 __all__ = ["attempt_output_file", "run_task"]
 
+_REGISTRY_LOCK = threading.Lock()
+
 
 def run_task(
     prompt_file: str | Path,
@@ -64,7 +66,8 @@ def run_task(
     if registry is None:
         from tacroute.plugins import get_registry
 
-        registry = get_registry()
+        with _REGISTRY_LOCK:  # the first, lazy load must happen once when threads race
+            registry = get_registry()
     if not isinstance(config, Config):
         from tacroute.config.loader import load_config
 

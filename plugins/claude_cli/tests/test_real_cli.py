@@ -261,3 +261,18 @@ def test_concurrent_runs_from_threads(tmp_path: Path, claude_bin: Path, builtin_
     files = {r.attempts[0].output_file for r in results.values()}
     assert len(files) == 3
     assert len({r.run_id for r in results.values()}) == 3
+
+
+def test_overloaded_fails_over_after_the_cli_own_retries(workdir: Path, claude_bin: Path,
+                                                         anthropic_server: FakeAnthropicServer,
+                                                         second_anthropic_server: FakeAnthropicServer
+                                                         ) -> None:
+    anthropic_server.script(HttpError(529, message="Overloaded"))
+    second_anthropic_server.script(Text("less busy here"))
+    config = write_config(workdir, [provider_table("first", claude_bin, anthropic_server),
+                                    provider_table("second", claude_bin, second_anthropic_server)],
+                          "first", fallback="second")
+    code, data, _ = tacroute_run(workdir, config, "--timeout", "120")
+    assert code == 0, data
+    assert [a["error_class"] for a in data["attempts"]] == ["overloaded", None]
+    assert "529" in data["attempts"][0]["message"]
