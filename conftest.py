@@ -4,4 +4,6 @@ pytest_plugins = [
     "testkit.plugins",
     # issue 3: the real Claude CLI and the fake Anthropic API server
     "testkit.claude",
+    # issue 4: fake OpenRouter server
+    "testkit.openrouter_fixtures",
 ]
