@@ -212,7 +212,7 @@ class HistoryStore:
         rows = conn.execute("SELECT started_at, success, error_class FROM attempts WHERE provider = ? "
                             "AND model = ? AND started_at >= ? ORDER BY started_at",
                             (*key, end - policy.window_s)).fetchall()
-        classes = {c.value for c in policy.error_classes}
+        classes = {str(c) for c in policy.error_classes}
         count = 0
         for _, ok, cls in rows:
             if ok:
