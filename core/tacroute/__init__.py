@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from tacroute.errors import (
     ConditionValueError,
     ConfigError,
+    NoAvailableProviderError,
     PluginError,
     ProviderError,
     TacrouteError,
@@ -33,7 +34,11 @@ if TYPE_CHECKING:
     )
     from tacroute.providers import ProviderManager
     from tacroute.routing import ModelRouter
+<<<<<<< HEAD
     from tacroute.types import Candidate, CompileContext, ConditionType, Decision, ProviderType
+=======
+    from tacroute.runner import RunnerSettings, run_task
+>>>>>>> issue-3
 
 __version__ = "0.1.0"
 
@@ -48,6 +53,7 @@ __all__ = [
     "Decision",
     "ErrorClass",
     "ModelRouter",
+    "NoAvailableProviderError",
     "Outcome",
     "OutputParser",
     "ParserSignal",
@@ -56,11 +62,13 @@ __all__ = [
     "ProviderManager",
     "ProviderType",
     "RunResult",
+    "RunnerSettings",
     "TacrouteError",
     "Usage",
     "__version__",
     "hookimpl",
     "load_config",
+    "run_task",
 ]
 
 _LAZY = {
@@ -80,6 +88,8 @@ _LAZY = {
     "load_config": "tacroute.config",
     "ModelRouter": "tacroute.routing",
     "ProviderManager": "tacroute.providers",
+    "run_task": "tacroute.runner",
+    "RunnerSettings": "tacroute.runner",
 }
 
 
