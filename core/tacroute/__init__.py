@@ -34,11 +34,8 @@ if TYPE_CHECKING:
     )
     from tacroute.providers import ProviderManager
     from tacroute.routing import ModelRouter
-<<<<<<< HEAD
-    from tacroute.types import Candidate, CompileContext, ConditionType, Decision, ProviderType
-=======
     from tacroute.runner import RunnerSettings, run_task
->>>>>>> issue-3
+    from tacroute.types import Candidate, CompileContext, ConditionType, Decision, ProviderType
 
 __version__ = "0.1.0"
 
