@@ -178,7 +178,7 @@ class HistoryStore:
 
         u = record.usage
         end = record.started_at + record.duration_ms / 1000
-        error_class = record.error_class.value if record.error_class is not None else None
+        error_class = str(record.error_class) if record.error_class is not None else None
         with self._write() as conn:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO attempts (run_id, attempt, started_at, task, provider, provider_type,"
