@@ -25,6 +25,9 @@ _BUILTIN = {
     "route": "tacroute.cli.route_cmd:route",
     "routing": "tacroute.cli.route_cmd:routing",
     "rules": "tacroute.cli.rules_cmd:rules",
+    # history layer (issue 5a)
+    "history": "tacroute.cli.history_cmd:history",
+    "stats": "tacroute.cli.history_cmd:stats",
     # issue 3: the runner
     "run": "tacroute.cli.run_cmd:run",
     # issue 4: price table (plugins add sub-commands, e.g. `refresh`)

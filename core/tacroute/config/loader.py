@@ -43,6 +43,9 @@ _PROVIDER_KEYS: dict[str, tuple[type, ...]] = {
     "env": (dict,),
     "timeout": (int, float),
     "output_parser": (str,),
+    # Rate-limit awareness (history layer): attempts at once, attempts started per minute.
+    "max_concurrent": (int,),
+    "rpm": (int,),
 }
 _ROUTING_KEYS: dict[str, tuple[type, ...]] = {
     "enabled": (bool,),
@@ -184,6 +187,10 @@ def parse_config(text: str, path: Path | None = None, *, registry: Any = None) -
     if default_model is None:
         chk.add(["routing", "default_model"], "is not set: set routing.default_model (or llm.model_default)")
 
+    if "history" in doc:  # the history layer's table (tacroute.history.settings)
+        from tacroute.history.settings import check_history
+
+        check_history(doc["history"], chk.add)
     tz, tz_name = _load_timezone(routing_ok, chk)
     ctx = CompileContext(timezone=tz, clock=HourClock(tz))
     rules = _load_rules(routing_ok.get("rules", []), chk, registry, ctx, providers,
@@ -271,6 +278,9 @@ def _load_providers(doc: Mapping[str, Any], chk: _Checker, registry: Any) -> dic
         timeout = good.get("timeout")
         if timeout is not None and timeout <= 0:
             chk.add([*path, "timeout"], f"must be a positive number of seconds, not {timeout!r}")
+        for limit_key in ("max_concurrent", "rpm"):
+            if limit_key in good and good[limit_key] < 1:
+                chk.add([*path, limit_key], f"must be a positive integer, not {good[limit_key]!r}")
         parser = good.get("output_parser", ptype.output_parser if ptype else None)
         if "output_parser" in good and parser not in registry.output_parsers:
             chk.add([*path, "output_parser"], f"unknown output parser {parser!r}; installed: "
@@ -294,6 +304,8 @@ def _load_providers(doc: Mapping[str, Any], chk: _Checker, registry: Any) -> dic
             output_parser=parser,
             options=options,
             type_missing=ptype is None,
+            max_concurrent=good["max_concurrent"] if good.get("max_concurrent", 0) >= 1 else None,
+            rpm=good["rpm"] if good.get("rpm", 0) >= 1 else None,
         )
     return out
 

@@ -131,4 +131,5 @@ def _record(ctx: AttemptContext, number: int, cand: Candidate, ptype: str, outco
         message=ctx.redact(outcome.message), exit_code=exit_code, started_at=started,
         duration_ms=int((time.monotonic() - t0) * 1000), usage=outcome.usage, cost_usd=outcome.cost_usd,
         output_file=str(output_file) if output_file is not None else None,
+        retry_after_s=None if outcome.success else outcome.retry_after_s,
     )

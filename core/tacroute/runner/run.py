@@ -3,7 +3,9 @@
 Every call builds its own router, provider manager, attempt plan and output
 files, so several tasks can run at once from threads; the plugin registry is
 only read. Observers hear ``observe_decision`` before the first attempt,
-``observe_attempt`` after each one and ``observe_run`` at the end.
+``observe_attempt_start`` and ``observe_attempt`` around each one and
+``observe_run`` at the end. The router skips candidates the history layer
+has on cooldown or at a provider limit (:func:`tacroute.history.open_gate`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from tacroute.runner.policy import AttemptPlan
 from tacroute.runner.redact import Redactor
 from tacroute.runner.settings import RunnerSettings, load_runner_settings
 from tacroute.runner.status import StatusLine
-from tacroute.types import AttemptRecord, Decision, Outcome, RunResult, Task, Usage
+from tacroute.types import AttemptRecord, CandidateGate, Decision, Outcome, RunResult, Task, Usage
 
 __all__ = ["attempt_output_file", "run_task"]
 
@@ -81,7 +83,8 @@ def run_task(
     task = dict(task or {})
     base_env = os.environ if env is None else env
     providers = ProviderManager(config, registry, env=base_env)
-    decision = ModelRouter(config, providers=providers, registry=registry).route(task)
+    decision = ModelRouter(config, providers=providers, registry=registry,
+                           gate=_history_gate(config)).route(task)
     registry.notify("observe_decision", decision=decision, task=task)
     if not decision.available:
         raise NoAvailableProviderError(_unavailable_message(decision))
@@ -103,6 +106,8 @@ def run_task(
             break
         number = len(records) + 1
         out = attempt_output_file(output_file, number, step.candidate.provider, folder)
+        registry.notify("observe_attempt_start", run_id=run_id, attempt=number, task=task,
+                        provider=step.candidate.provider, model=step.candidate.model)
         record, last = run_attempt(ctx, number, step.candidate, out)
         records.append(record)
         ctx.status.done(_status_summary(record))
@@ -139,6 +144,13 @@ def _run_folder(settings: RunnerSettings, run_id: str) -> Path:
     folder = base / run_id
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _history_gate(config: Config) -> CandidateGate | None:
+    """Cooldowns and provider limits from the history layer; also selects where it records."""
+    from tacroute.history import open_gate
+
+    return open_gate(config)
 
 
 def _key_names(config: Config) -> list[str]:
