@@ -203,3 +203,22 @@ def test_entry_point_cache_is_used_until_sys_path_changes(tmp_path: Path, monkey
     monkeypatch.syspath_prepend(str(extra))
     with pytest.raises(AssertionError, match="metadata scanned"):
         plugins.discover_entry_points()
+
+
+def test_routing_imports_no_parser_or_runner_modules(tmp_path: Path) -> None:
+    """``tacroute route`` must stay start-up cheap: parsers and the runner load when a task runs."""
+    import os
+    import subprocess
+
+    config = Path(__file__).resolve().parent.parent / "examples" / "config.toml"
+    code = ("import sys; from tacroute.cli import main\n"
+            "try:\n    main(['route', '--config', sys.argv[1], '--priority', 'critical', '--json'])\n"
+            "except SystemExit:\n    pass\n"
+            "heavy = [m for m in sys.modules if m.startswith(('tacroute.runner', 'tacroute.outcomes', "
+            "'tacroute_claude_cli.stream_json', 'tacroute_openrouter.parser', 'httpx', 'sqlite3', "
+            "'importlib.metadata'))]\nprint('HEAVY', heavy, file=sys.stderr)")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    for _ in range(2):  # the first run fills the entry-point cache
+        out = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True,
+                             cwd=tmp_path, env=env)
+    assert "HEAVY []" in out.stderr, out.stderr

@@ -311,11 +311,23 @@ class _EntryPoint:
 
 
 def _fingerprint() -> str:
-    """Changes whenever a distribution is installed or removed on ``sys.path``."""
+    """Changes whenever a distribution is installed or removed on ``sys.path``.
+
+    A folder's mtime changes when an entry is added or removed, which is what
+    installing does. The working directory (``""`` on ``sys.path`` for
+    ``python -c`` and ``-m``) changes all the time for unrelated reasons, so
+    for it the names of the distributions it holds are used instead.
+    """
     parts = [sys.prefix]
+    cwd = os.getcwd()
     for entry in sys.path:
         try:
-            parts.append(f"{entry}={os.stat(entry or '.').st_mtime_ns}")
+            if entry in ("", ".") or entry == cwd:
+                names = sorted(e.name for e in os.scandir(entry or ".")
+                               if e.name.endswith((".dist-info", ".egg-info", ".egg-link")))
+                parts.append(f"{entry}={','.join(names)}")
+            else:
+                parts.append(f"{entry}={os.stat(entry).st_mtime_ns}")
         except OSError:
             continue
     return "|".join(parts)

@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tacroute import ProviderType, hookimpl
-from tacroute_claude_cli.stream_json import ClaudeStreamJsonParser
 
 if TYPE_CHECKING:
     from tacroute.config.model import ProviderConfig
+    from tacroute.outcomes import OutputParser
 
 
 class ClaudeCLIProvider(ProviderType):
@@ -61,4 +61,12 @@ def register_providers(register: Any) -> None:
 
 @hookimpl
 def register_output_parsers(register: Any) -> None:
-    register("claude-stream-json", ClaudeStreamJsonParser)
+    register("claude-stream-json", claude_stream_json)
+
+
+def claude_stream_json() -> OutputParser:
+    """A new ``claude-stream-json`` parser; the module loads only when a task runs,
+    so routing does not pay for it."""
+    from tacroute_claude_cli.stream_json import ClaudeStreamJsonParser
+
+    return ClaudeStreamJsonParser()

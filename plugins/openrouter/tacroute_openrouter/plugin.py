@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import click
 
     from tacroute.config.model import ProviderConfig
+    from tacroute.outcomes import OutputParser
 
 __all__ = ["OpenRouterProvider", "register_commands", "register_output_parsers", "register_providers"]
 
@@ -98,9 +99,15 @@ def register_providers(register: Any) -> None:
 
 @hookimpl
 def register_output_parsers(register: Any) -> None:
+    register("openrouter-stream-json", openrouter_stream_json)
+
+
+def openrouter_stream_json() -> OutputParser:
+    """A new parser; its module (and the Claude parser it extends) loads only
+    when a task runs, so routing does not pay for it."""
     from tacroute_openrouter.parser import OpenRouterStreamJsonParser
 
-    register("openrouter-stream-json", OpenRouterStreamJsonParser)
+    return OpenRouterStreamJsonParser()
 
 
 @hookimpl
