@@ -10,15 +10,19 @@ picks from the prepared candidates: no hooks, no config lookups.
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tacroute.config.model import Config, RuleConfig
 from tacroute.errors import ConfigError
 from tacroute.providers import ProviderManager
-from tacroute.types import Candidate, CandidateGate, Decision, Predicate, Task
+from tacroute.types import Candidate, CandidateGate, Decision, Predicate, StatsSource, Task
+
+if TYPE_CHECKING:
+    from tacroute.strategies import MultiRouter
 
 __all__ = ["ConditionTrace", "ModelRouter", "RuleTrace"]
 
@@ -43,6 +47,9 @@ class RuleTrace:
     matched: bool
     available: bool
     reason: str | None
+    #: Rules with several targets: the strategy and "provider/model" of each.
+    strategy: str | None = None
+    targets: tuple[str, ...] = ()
 
 
 def _always(task: Task) -> bool:
@@ -65,10 +72,17 @@ class ModelRouter:
     """Routes tasks with one config. Cheap to call, safe to share across threads."""
 
     def __init__(self, config: Config, providers: ProviderManager | None = None,
-                 registry: Any = None, gate: CandidateGate | None = None) -> None:
-        """``gate`` (optional) can skip candidates at decision time (cooldowns, rate limits)."""
+                 registry: Any = None, gate: CandidateGate | None = None,
+                 stats: StatsSource | None = None, rng: random.Random | None = None) -> None:
+        """``gate`` (optional) can skip candidates at decision time (cooldowns, rate limits).
+
+        ``stats`` feeds strategy ``cheapest`` (read once per build/reload);
+        ``rng`` draws for strategy ``weighted`` (pass a seeded one for repeatable runs).
+        """
         self._registry = registry
         self.gate = gate
+        self.stats = stats
+        self.rng = rng or random.Random()
         self._build(config, providers)
 
     def _build(self, config: Config, providers: ProviderManager | None) -> None:
@@ -88,6 +102,11 @@ class ModelRouter:
                              Candidate(rule.provider, rule.model, rule.name, ok, why),
                              f"matched rule {rule.name!r} (priority {rule.priority})"))
         self._rules = tuple(compiled)
+        self._multi: MultiRouter | None = None
+        if any(r.targets for r in config.rules if r.enabled):
+            from tacroute.strategies import build_multi
+
+            self._multi = build_multi(config, self.providers, self._default, _combine, self.stats, self.rng)
         self._disabled = self._only_default("routing is disabled")
         self._unmatched = self._only_default("no rule matched")
 
@@ -103,6 +122,8 @@ class ModelRouter:
         """Decide for one task (attributes: priority, labels, retry_count, hour, ...)."""
         if not self._enabled:
             return self._disabled
+        if self._multi is not None:
+            return self._multi.route(task, self.gate)
         matched = [c for pred, c, _ in self._rules if pred(task)]
         if self.gate is not None:
             return self._decide(matched)
@@ -174,7 +195,9 @@ class ModelRouter:
             )
             ok, why = self.providers.is_available(rule.provider)
             out.append(RuleTrace(rule.name, rule.priority, rule.enabled, rule.provider, rule.model,
-                                 traces, rule.enabled and all(t.passed for t in traces), ok, why))
+                                 traces, rule.enabled and all(t.passed for t in traces), ok, why,
+                                 rule.strategy if rule.targets else None,
+                                 tuple(f"{t.provider}/{t.model}" for t in rule.targets)))
         return out
 
     # ----------------------------------------------------------------- reload
@@ -201,6 +224,10 @@ class ModelRouter:
             return False
         self._build(new, None)
         return True
+
+    def refresh_stats(self) -> None:
+        """Read the stats source again (strategy ``cheapest``) without reloading the file."""
+        self._build(self.config, self.providers)
 
     def reload_if_changed(self, on_error: Callable[[ConfigError], None] | None = None) -> bool:
         """Reload when the file's modification time changed; True if a new config is in use."""

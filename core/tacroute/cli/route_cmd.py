@@ -52,7 +52,13 @@ def _print_decision(d: Decision) -> None:
 def route(priority: str | None, labels: tuple[str, ...], retry_count: int | None, hour: int | None,
           attrs: tuple[str, ...], explain: bool, as_json: bool, config_path: Path | None) -> None:
     """Which provider and model should do a task, and why."""
-    router = ModelRouter(get_config(config_path))
+    config = get_config(config_path)
+    stats = None
+    if any(r.targets for r in config.rules):
+        from tacroute.strategies import history_stats
+
+        stats = history_stats(config)
+    router = ModelRouter(config, stats=stats)
     task = task_from_options(priority, labels, retry_count, hour, attrs)
     decision = router.route(task)
     if as_json:
@@ -68,7 +74,9 @@ def route(priority: str | None, labels: tuple[str, ...], retry_count: int | None
         for t in router.explain(task):
             mark = "MATCH" if t.matched else ("off  " if not t.enabled else "-    ")
             avail = "" if t.available else f"  [unavailable: {t.reason}]"
-            click.echo(f"  {mark} [{t.priority}] {t.name} -> {_target(t.provider, t.model)}{avail}")
+            target = (f"{t.strategy} of {', '.join(t.targets)}" if t.targets
+                      else _target(t.provider, t.model))
+            click.echo(f"  {mark} [{t.priority}] {t.name} -> {target}{avail}")
             for c in t.conditions:
                 click.echo(f"          {'pass' if c.passed else 'fail'}  {c.name} = {c.value!r}")
         click.echo("")
@@ -77,7 +85,8 @@ def route(priority: str | None, labels: tuple[str, ...], retry_count: int | None
 
 def _trace_dict(t: Any) -> dict[str, Any]:
     return {"rule": t.name, "priority": t.priority, "enabled": t.enabled, "provider": t.provider,
-            "model": t.model, "matched": t.matched, "available": t.available, "reason": t.reason,
+            "model": t.model, "strategy": t.strategy, "targets": list(t.targets),
+            "matched": t.matched, "available": t.available, "reason": t.reason,
             "conditions": [{"name": c.name, "value": c.value, "passed": c.passed} for c in t.conditions]}
 
 

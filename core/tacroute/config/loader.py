@@ -17,6 +17,8 @@ from typing import Any
 from tacroute.clock import HourClock
 from tacroute.config.locate import locate
 from tacroute.config.model import Config, ProviderConfig, RuleConfig
+from tacroute.config.tables import check_estimate, check_pricing
+from tacroute.config.targets import check_cheapest_prices, load_targets
 from tacroute.errors import ConditionValueError, ConfigError, ConfigIssue
 from tacroute.types import CompileContext, Predicate
 
@@ -60,6 +62,10 @@ RULE_KEYS: dict[str, tuple[type, ...]] = {
     "model": (str,),
     "enabled": (bool,),
     "description": (str,),
+    # Several candidates (tacroute.config.targets).
+    "targets": (list,),
+    "strategy": (str,),
+    "requires": (dict,),
 }
 
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", float: "a number",
@@ -187,6 +193,9 @@ def parse_config(text: str, path: Path | None = None, *, registry: Any = None) -
     ctx = CompileContext(timezone=tz, clock=HourClock(tz))
     rules = _load_rules(routing_ok.get("rules", []), chk, registry, ctx, providers,
                         default_provider, default_model)
+    if check_pricing(doc, chk):
+        check_cheapest_prices(rules, doc, chk)
+    check_estimate(doc, chk)
 
     if chk.issues:
         issues = [ConfigIssue(format_key(p), msg, locate(text, p)) for p, msg in chk.issues]
@@ -334,6 +343,9 @@ def _load_rules(value: Any, chk: _Checker, registry: Any, ctx: CompileContext,
         model = good.get("model", default_model)
         if model is None and not _extra_targets(table):
             chk.add([*path, "model"], "is missing: name the model this rule routes to")
+        targets, strategy, requires = load_targets(good, path, chk, providers, default_provider)
+        if targets:
+            provider, model = targets[0].provider, targets[0].model
         conditions = good.get("conditions", {})
         predicates = _compile_conditions(conditions, [*path, "conditions"], chk, registry, ctx)
         rules.append(RuleConfig(
@@ -346,6 +358,9 @@ def _load_rules(value: Any, chk: _Checker, registry: Any, ctx: CompileContext,
             enabled=good.get("enabled", True),
             index=index,
             raw=table,
+            targets=targets,
+            strategy=strategy,
+            requires=requires,
         ))
     return rules
 

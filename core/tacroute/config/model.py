@@ -10,7 +10,10 @@ from typing import Any
 
 from tacroute.types import Predicate
 
-__all__ = ["Config", "ProviderConfig", "RuleConfig"]
+__all__ = ["Config", "ProviderConfig", "Requirements", "RuleConfig", "TargetConfig"]
+
+#: The strategies a rule with ``targets`` may name.
+STRATEGIES = ("ordered", "weighted", "cheapest")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,28 @@ class ProviderConfig:
     line: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TargetConfig:
+    """One entry of a rule's ``targets`` (the provider defaults to ``routing.default_provider``)."""
+
+    provider: str
+    model: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Requirements:
+    """A rule's ``requires``: what recorded performance a ``cheapest`` target needs.
+
+    A target with fewer than ``min_samples`` recorded runs counts as meeting
+    them, so new candidates get tried.
+    """
+
+    min_success_rate: float | None = None
+    max_p95_s: float | None = None
+    min_samples: int = 20
+
+
 @dataclass(frozen=True)
 class RuleConfig:
     """One ``[[routing.rules]]`` entry, its conditions compiled."""
@@ -49,6 +74,12 @@ class RuleConfig:
     line: int | None = None
     #: The rule's full table, for keys that later layers read (``targets`` ...).
     raw: Mapping[str, Any] = field(default_factory=dict)
+    #: Several candidates instead of one provider/model (``provider``/``model``
+    #: then hold the first target, for displays that show one).
+    targets: tuple[TargetConfig, ...] = ()
+    #: How ``targets`` are ordered: "ordered", "weighted" or "cheapest".
+    strategy: str = "ordered"
+    requires: Requirements | None = None
 
 
 @dataclass(frozen=True)
