@@ -25,6 +25,8 @@ _BUILTIN = {
     "route": "tacroute.cli.route_cmd:route",
     "routing": "tacroute.cli.route_cmd:routing",
     "rules": "tacroute.cli.rules_cmd:rules",
+    # issue 5b: what-if commands
+    "simulate": "tacroute.cli.simulate_cmd:simulate",
 }
 
 
