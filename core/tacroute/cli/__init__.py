@@ -26,6 +26,7 @@ _BUILTIN = {
     "routing": "tacroute.cli.route_cmd:routing",
     "rules": "tacroute.cli.rules_cmd:rules",
     # issue 5b: what-if commands
+    "replay": "tacroute.cli.replay_cmd:replay",
     "simulate": "tacroute.cli.simulate_cmd:simulate",
 }
 
