@@ -1,11 +1,14 @@
 """tacroute: route AI coding-agent tasks across providers.
 
 The public API is what ``__all__`` lists; everything else is internal.
-Importing tacroute loads no plugins: they load on first use.
+Importing tacroute loads no plugins (they load on first use) and imports
+submodules only when a name from them is first used, so ``tacroute route``
+starts fast.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from tacroute.errors import (
@@ -16,25 +19,21 @@ from tacroute.errors import (
     TacrouteError,
 )
 from tacroute.hookspecs import hookimpl
-from tacroute.types import (
-    AttemptRecord,
-    Candidate,
-    CompileContext,
-    ConditionType,
-    Decision,
-    ErrorClass,
-    Outcome,
-    OutputParser,
-    ParserSignal,
-    ProviderType,
-    RunResult,
-    Usage,
-)
 
 if TYPE_CHECKING:
     from tacroute.config import Config, load_config
+    from tacroute.outcomes import (
+        AttemptRecord,
+        ErrorClass,
+        Outcome,
+        OutputParser,
+        ParserSignal,
+        RunResult,
+        Usage,
+    )
     from tacroute.providers import ProviderManager
     from tacroute.routing import ModelRouter
+    from tacroute.types import Candidate, CompileContext, ConditionType, Decision, ProviderType
 
 __version__ = "0.1.0"
 
@@ -65,6 +64,18 @@ __all__ = [
 ]
 
 _LAZY = {
+    "AttemptRecord": "tacroute.outcomes",
+    "ErrorClass": "tacroute.outcomes",
+    "Outcome": "tacroute.outcomes",
+    "OutputParser": "tacroute.outcomes",
+    "ParserSignal": "tacroute.outcomes",
+    "RunResult": "tacroute.outcomes",
+    "Usage": "tacroute.outcomes",
+    "Candidate": "tacroute.types",
+    "CompileContext": "tacroute.types",
+    "ConditionType": "tacroute.types",
+    "Decision": "tacroute.types",
+    "ProviderType": "tacroute.types",
     "Config": "tacroute.config",
     "load_config": "tacroute.config",
     "ModelRouter": "tacroute.routing",
@@ -76,6 +87,10 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'tacroute' has no attribute {name!r}")
-    import importlib
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
-    return getattr(importlib.import_module(module), name)
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

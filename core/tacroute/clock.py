@@ -9,7 +9,10 @@ the local hour can only change on such a boundary).
 from __future__ import annotations
 
 import time
-from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import tzinfo
 
 __all__ = ["HourClock"]
 
@@ -29,6 +32,11 @@ class HourClock:
     def hour(self) -> int:
         now = time.time()
         if now >= self._expires:
-            self._hour = datetime.fromtimestamp(now, self.tz).hour if self.tz else time.localtime(now).tm_hour
+            if self.tz is None:
+                self._hour = time.localtime(now).tm_hour
+            else:
+                from datetime import datetime
+
+                self._hour = datetime.fromtimestamp(now, self.tz).hour
             self._expires = (now // _QUARTER + 1) * _QUARTER
         return self._hour

@@ -20,15 +20,18 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from tacroute import hookspecs
 from tacroute.errors import DuplicateNameError, PluginError
-from tacroute.types import ConditionType, OutputParserFactory, ProviderType
+
+if TYPE_CHECKING:
+    from importlib import metadata
+
+    from tacroute.outcomes import OutputParserFactory
+    from tacroute.types import ConditionType, ProviderType
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -42,19 +45,25 @@ __all__ = [
 ENTRY_POINT_GROUP = "tacroute"
 
 
-@dataclass
 class PluginInfo:
     """What ``tacroute plugins`` shows for one plugin."""
 
-    name: str
-    distribution: str | None = None
-    version: str | None = None
-    providers: list[str] = field(default_factory=list)
-    conditions: list[str] = field(default_factory=list)
-    output_parsers: list[str] = field(default_factory=list)
-    commands: list[str] = field(default_factory=list)
-    error: str | None = None
-    disabled: bool = False
+    __slots__ = ("commands", "conditions", "disabled", "distribution", "error", "name",
+                 "output_parsers", "providers", "version")
+
+    def __init__(self, name: str, distribution: str | None = None, version: str | None = None) -> None:
+        self.name = name
+        self.distribution = distribution
+        self.version = version
+        self.providers: list[str] = []
+        self.conditions: list[str] = []
+        self.output_parsers: list[str] = []
+        self.commands: list[str] = []
+        self.error: str | None = None
+        self.disabled = False
+
+    def __repr__(self) -> str:
+        return f"PluginInfo({self.name!r}, distribution={self.distribution!r}, error={self.error!r})"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -112,13 +121,14 @@ class Registry:
         """Load the plugins of the ``tacroute`` entry-point group."""
         reg = cls(make_plugin_manager(), env)
         if entry_points is None:
-            entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
+            found = discover_entry_points()
+        else:
+            found = [_EntryPoint.of(ep) for ep in entry_points]
         allow = _env_list(reg.env, "TACROUTE_LOAD_PLUGINS")
         block = _env_list(reg.env, "TACROUTE_DISABLE_PLUGINS") or set()
-        for ep in entry_points:
-            dist = getattr(ep, "dist", None)
-            dist_name = dist.metadata["Name"] if dist is not None else None
-            info = PluginInfo(ep.name, dist_name, dist.version if dist is not None else None)
+        for ep in found:
+            dist_name = ep.dist
+            info = PluginInfo(ep.name, dist_name, ep.version)
             names = {ep.name, dist_name} - {None}
             if names & block or (allow is not None and not names & allow):
                 info.disabled = True
@@ -270,6 +280,92 @@ class Registry:
         if info is not None and (info.disabled or info.error):
             return info.distribution or info.name
         return None
+
+
+class _EntryPoint:
+    """The part of an entry point tacroute needs; cheap to cache as JSON."""
+
+    __slots__ = ("dist", "name", "value", "version")
+
+    def __init__(self, name: str, value: str, dist: str | None, version: str | None) -> None:
+        self.name, self.value, self.dist, self.version = name, value, dist, version
+
+    @classmethod
+    def of(cls, ep: metadata.EntryPoint) -> _EntryPoint:
+        dist = getattr(ep, "dist", None)
+        return cls(ep.name, ep.value, dist.metadata["Name"] if dist is not None else None,
+                   dist.version if dist is not None else None)
+
+    def load(self) -> Any:
+        import importlib
+
+        module_name, _, attrs = self.value.partition(":")
+        obj: Any = importlib.import_module(module_name.strip())
+        for attr in filter(None, attrs.strip().split(".")):
+            obj = getattr(obj, attr)
+        return obj
+
+
+def _fingerprint() -> str:
+    """Changes whenever a distribution is installed or removed on ``sys.path``."""
+    parts = [sys.prefix]
+    for entry in sys.path:
+        try:
+            parts.append(f"{entry}={os.stat(entry or '.').st_mtime_ns}")
+        except OSError:
+            continue
+    return "|".join(parts)
+
+
+def _cache_file() -> str:
+    import zlib
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "tacroute", f"entry-points-{zlib.crc32(sys.prefix.encode()):08x}.json")
+
+
+def discover_entry_points() -> list[_EntryPoint]:
+    """The ``tacroute`` entry points of the installed distributions.
+
+    Scanning every distribution's metadata costs tens of milliseconds, a lot
+    for ``tacroute route``; the result is cached (in the user cache dir, per
+    environment) and used while no folder on ``sys.path`` has changed, which
+    is what installing or removing a distribution does.
+    ``TACROUTE_NO_PLUGIN_CACHE=1`` always scans.
+    """
+    import json
+
+    use_cache = os.environ.get("TACROUTE_NO_PLUGIN_CACHE", "") in ("", "0")
+    fingerprint = _fingerprint()
+    path = _cache_file()
+    if use_cache:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+            if data.get("fingerprint") == fingerprint:
+                return [_EntryPoint(*row) for row in data["entry_points"]]
+        except (OSError, ValueError, TypeError, KeyError):
+            pass
+    from importlib import metadata
+
+    seen: set[tuple[str, str]] = set()
+    found: list[_EntryPoint] = []
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        item = _EntryPoint.of(ep)
+        if (item.name, item.value) not in seen:  # a distribution seen twice on sys.path
+            seen.add((item.name, item.value))
+            found.append(item)
+    if use_cache:
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump({"fingerprint": fingerprint,
+                           "entry_points": [[e.name, e.value, e.dist, e.version] for e in found]}, fh)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # an unwritable cache only costs speed
+    return found
 
 
 _registry: Registry | None = None

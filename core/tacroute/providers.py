@@ -9,21 +9,20 @@ is never read into anything printed), and the type's own checks pass.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from tacroute.config.model import Config, ProviderConfig
 from tacroute.errors import ProviderError
-from tacroute.types import ProviderType
+
+if TYPE_CHECKING:
+    from tacroute.config.model import Config, ProviderConfig
+    from tacroute.types import ProviderType
 
 __all__ = ["ProviderManager", "ProviderStatus"]
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderStatus:
+class ProviderStatus(NamedTuple):
     name: str
     type: str
     available: bool
@@ -114,7 +113,7 @@ class ProviderManager:
                 if candidate.is_file() and os.access(candidate, os.X_OK):
                     return str(candidate.resolve())
             return None
-        return shutil.which(program, path=self.env.get("PATH"))
+        return _which(program, self.env.get("PATH", os.defpath))
 
     # ---------------------------------------------------------------- commands
     def build_command(self, name: str, prompt_file: str | Path, model: str,
@@ -156,6 +155,16 @@ class ProviderManager:
         return _Values(prompt_file=str(prompt_file), model=model,
                        output_file="" if output_file is None else str(output_file),
                        prompt=prompt)
+
+
+def _which(program: str, path: str) -> str | None:
+    """``shutil.which`` for a bare name, without importing shutil (and its
+    compression modules) on the routing path."""
+    for folder in path.split(os.pathsep):
+        candidate = os.path.join(folder or os.curdir, program)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return os.path.abspath(candidate)
+    return None
 
 
 class _Values(dict[str, str]):

@@ -10,32 +10,31 @@ picks from the prepared candidates: no hooks, no config lookups.
 from __future__ import annotations
 
 import os
-import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from tacroute.config.model import Config, RuleConfig
-from tacroute.errors import ConfigError
 from tacroute.providers import ProviderManager
-from tacroute.types import Candidate, CandidateGate, Decision, Predicate, StatsSource, Task
+from tacroute.types import Candidate, Decision, Predicate, Task
 
 if TYPE_CHECKING:
+    from pathlib import Path
+    from random import Random
+
+    from tacroute.config.model import Config, RuleConfig
+    from tacroute.errors import ConfigError
+    from tacroute.outcomes import CandidateGate, StatsSource
     from tacroute.strategies import MultiRouter
 
 __all__ = ["ConditionTrace", "ModelRouter", "RuleTrace"]
 
 
-@dataclass(frozen=True, slots=True)
-class ConditionTrace:
+class ConditionTrace(NamedTuple):
     name: str
     value: Any
     passed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class RuleTrace:
+class RuleTrace(NamedTuple):
     """One rule as ``route --explain`` shows it."""
 
     name: str
@@ -73,16 +72,16 @@ class ModelRouter:
 
     def __init__(self, config: Config, providers: ProviderManager | None = None,
                  registry: Any = None, gate: CandidateGate | None = None,
-                 stats: StatsSource | None = None, rng: random.Random | None = None) -> None:
+                 stats: StatsSource | None = None, rng: Random | None = None) -> None:
         """``gate`` (optional) can skip candidates at decision time (cooldowns, rate limits).
 
-        ``stats`` feeds strategy ``cheapest`` (read once per build/reload);
+        ``stats`` feeds strategy ``cheapest`` (read once per build or reload);
         ``rng`` draws for strategy ``weighted`` (pass a seeded one for repeatable runs).
         """
         self._registry = registry
         self.gate = gate
         self.stats = stats
-        self.rng = rng or random.Random()
+        self.rng = rng
         self._build(config, providers)
 
     def _build(self, config: Config, providers: ProviderManager | None) -> None:
@@ -102,11 +101,16 @@ class ModelRouter:
                              Candidate(rule.provider, rule.model, rule.name, ok, why),
                              f"matched rule {rule.name!r} (priority {rule.priority})"))
         self._rules = tuple(compiled)
+        self._tests = tuple((1 << i, pred) for i, (pred, _, _) in enumerate(compiled))
+        self._cache: dict[int, Decision] = {}
         self._multi: MultiRouter | None = None
         if any(r.targets for r in config.rules if r.enabled):
+            # Rules with several targets (tacroute.strategies); plain configs never get here.
             from tacroute.strategies import build_multi
 
-            self._multi = build_multi(config, self.providers, self._default, _combine, self.stats, self.rng)
+            self._multi = build_multi(config, self.providers, self._default, _combine, self.stats,
+                                      self.rng)
+            self.rng = self._multi.rng
         self._disabled = self._only_default("routing is disabled")
         self._unmatched = self._only_default("no rule matched")
 
@@ -119,26 +123,32 @@ class ModelRouter:
 
     # ---------------------------------------------------------------- routing
     def route(self, task: Task) -> Decision:
-        """Decide for one task (attributes: priority, labels, retry_count, hour, ...)."""
+        """Decide for one task (attributes: priority, labels, retry_count, hour, ...).
+
+        Which rules match is all that varies between tasks, so decisions are
+        kept per set of matching rules (a bit mask): immutable, and shared.
+        A gate (cooldowns, limits) changes over time, so with one nothing is kept.
+        """
         if not self._enabled:
             return self._disabled
         if self._multi is not None:
             return self._multi.route(task, self.gate)
-        matched = [c for pred, c, _ in self._rules if pred(task)]
+        mask = 0
+        for bit, pred in self._tests:
+            if pred(task):
+                mask |= bit
         if self.gate is not None:
-            return self._decide(matched)
-        if not matched:
-            return self._unmatched
-        first = matched[0]
-        if first.available and len(matched) == 1:
-            d = self._default
-            if not d.available:
-                return Decision(first.provider, first.model, first.rule, self._reason(first),
-                                skipped=(d,))
-            fallbacks: tuple[Candidate, ...] = (
-                () if (d.provider == first.provider and d.model == first.model) else (d,))
-            return Decision(first.provider, first.model, first.rule, self._reason(first), fallbacks)
-        return self._decide(matched)
+            return self._decide(self._matched(mask))
+        decision = self._cache.get(mask)
+        if decision is None:
+            decision = self._decide(self._matched(mask)) if mask else self._unmatched
+            if len(self._cache) >= 4096:
+                self._cache.clear()
+            self._cache[mask] = decision
+        return decision
+
+    def _matched(self, mask: int) -> list[Candidate]:
+        return [c for i, (_, c, _) in enumerate(self._rules) if mask >> i & 1]
 
     def _decide(self, matched: list[Candidate]) -> Decision:
         usable: list[Candidate] = []
@@ -209,6 +219,7 @@ class ModelRouter:
         through ``on_error`` (default: printed to stderr) and changes nothing.
         """
         from tacroute.config.loader import load_config
+        from tacroute.errors import ConfigError
 
         target = path if path is not None else self.config.path
         try:

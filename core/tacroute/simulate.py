@@ -116,8 +116,10 @@ class Simulator:
 
     def __init__(self, a: Config, b: Config | None = None, defaults: Usage | None = None,
                  seed: int | None = 0, sample_cap: int = 10) -> None:
-        self.a = what_if_router(a, seed)
-        self.b = what_if_router(b, None if seed is None else seed + 1) if b is not None else None
+        self.rng_a = random.Random(seed)
+        self.rng_b = random.Random(None if seed is None else seed + 1)
+        self.a = ModelRouter(a, AssumeAvailable(a), rng=self.rng_a)
+        self.b = ModelRouter(b, AssumeAvailable(b), rng=self.rng_b) if b is not None else None
         self.random_a = {r.name for r in a.rules if r.strategy == "weighted"}
         self.random_b = {r.name for r in b.rules if r.strategy == "weighted"} if b is not None else set()
         self.defaults = defaults if defaults is not None else Usage()
@@ -130,9 +132,8 @@ class Simulator:
         self.tally = Tally()
         self.memo = {}
         if seed is not None:
-            self.a.rng.seed(seed)
-            if self.b is not None:
-                self.b.rng.seed(seed + 1)
+            self.rng_a.seed(seed)
+            self.rng_b.seed(seed + 1)
 
     def group_for(self, task: Task) -> Group:
         da = self.a.route(task)
@@ -255,7 +256,7 @@ def scan_file(sim: Simulator, path: Path, workers: int | None = None) -> Tally:
     if workers <= 1 or size < PARALLEL_MIN_BYTES or "fork" not in multiprocessing.get_all_start_methods():
         sim.scan(path.read_bytes(), str(path))
         return sim.tally
-    seed = sim.a.rng.randrange(1 << 30) if sim.random_a or sim.random_b else None
+    seed = sim.rng_a.randrange(1 << 30) if sim.random_a or sim.random_b else None
     chunks = _chunks(path, size, workers, seed)
     _WORKER, _WORKER_PATH = sim, path
     try:

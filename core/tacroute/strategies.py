@@ -206,7 +206,7 @@ class MultiRouter:
 
 def build_multi(config: Config, providers: ProviderManager, default: Candidate,
                 combine: Callable[[Sequence[Predicate]], Predicate], stats: StatsSource | None,
-                rng: random.Random) -> MultiRouter:
+                rng: random.Random | None) -> MultiRouter:
     """Compile a config's enabled rules (plain and multi-target) in priority order."""
     rules = [r for r in config.rules_by_priority() if r.enabled]
     pricing = PricingTable.load(config.raw) if any(r.strategy == "cheapest" for r in rules) else None
@@ -224,7 +224,7 @@ def build_multi(config: Config, providers: ProviderManager, default: Candidate,
             c = Candidate(rule.provider, rule.model, rule.name, ok, reason)
             entries.append((pred, c))
             reasons[id(c)] = f"matched rule {rule.name!r} (priority {rule.priority})"
-    return MultiRouter(entries, default, reasons, rng)
+    return MultiRouter(entries, default, reasons, rng if rng is not None else random.Random())
 
 
 def history_stats(config: Config) -> StatsSource | None:

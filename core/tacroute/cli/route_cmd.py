@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tacroute.cli._common import config_option, echo_json, get_config, task_from_options, task_options
 from tacroute.routing import ModelRouter
-from tacroute.types import Decision
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tacroute.types import Decision
 
 #: The seed's scenario tests, plus the cases its cost examples describe.
 SCENARIOS: tuple[tuple[str, dict[str, Any]], ...] = (

@@ -30,7 +30,7 @@ def lint_config(config: Config, registry: Any) -> list[str]:
             warnings.append(f"providers.{pc.name}: provider type {pc.type!r} lint failed: {exc}")
     ordered = [r for r in config.rules_by_priority() if r.enabled]
     for i, rule in enumerate(ordered):
-        key = f"routing.rules[{rule.index}] ({rule.name!r})"
+        key = f"routing.rules[{rule.position}] ({rule.name!r})"
         never = _never(rule, registry)
         if never:
             warnings.append(f"{key}: can never match: {never}")

@@ -10,17 +10,18 @@ from __future__ import annotations
 import string
 import tomllib
 from collections.abc import Mapping, Sequence
-from datetime import tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tacroute.clock import HourClock
-from tacroute.config.locate import locate
 from tacroute.config.model import Config, ProviderConfig, RuleConfig
 from tacroute.config.tables import check_estimate, check_pricing
 from tacroute.config.targets import check_cheapest_prices, load_targets
 from tacroute.errors import ConditionValueError, ConfigError, ConfigIssue
 from tacroute.types import CompileContext, Predicate
+
+if TYPE_CHECKING:
+    from datetime import tzinfo
 
 __all__ = [
     "PLACEHOLDERS",
@@ -198,6 +199,8 @@ def parse_config(text: str, path: Path | None = None, *, registry: Any = None) -
     check_estimate(doc, chk)
 
     if chk.issues:
+        from tacroute.config.locate import locate
+
         issues = [ConfigIssue(format_key(p), msg, locate(text, p)) for p, msg in chk.issues]
         raise ConfigError(issues, path)
     assert default_provider is not None and default_model is not None
@@ -356,7 +359,7 @@ def _load_rules(value: Any, chk: _Checker, registry: Any, ctx: CompileContext,
             conditions=conditions,
             predicates=tuple(predicates),
             enabled=good.get("enabled", True),
-            index=index,
+            position=index,
             raw=table,
             targets=targets,
             strategy=strategy,

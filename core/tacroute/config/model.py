@@ -1,23 +1,31 @@
-"""The loaded, validated config: plain frozen objects, ready to route with."""
+"""The loaded, validated config: plain immutable objects, ready to route with.
+
+They are NamedTuples rather than dataclasses because creating a dataclass
+costs over half a millisecond at import, and ``tacroute route`` is a
+start-up-bound command.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import tzinfo
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from tacroute.types import Predicate
+if TYPE_CHECKING:
+    from datetime import tzinfo
+
+    from tacroute.types import Predicate
 
 __all__ = ["Config", "ProviderConfig", "Requirements", "RuleConfig", "TargetConfig"]
 
 #: The strategies a rule with ``targets`` may name.
 STRATEGIES = ("ordered", "weighted", "cheapest")
 
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
-@dataclass(frozen=True)
-class ProviderConfig:
+
+class ProviderConfig(NamedTuple):
     """One ``[providers.NAME]`` table."""
 
     name: str
@@ -27,18 +35,16 @@ class ProviderConfig:
     stdin: str | None = None
     requires_api_key: bool = False
     api_key_env: str | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = _EMPTY
     timeout: float | None = None
     output_parser: str | None = None
     #: Type-specific keys, already checked against ``ProviderType.options``.
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = _EMPTY
     #: Set when no installed plugin provides ``type``.
     type_missing: bool = False
-    line: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TargetConfig:
+class TargetConfig(NamedTuple):
     """One entry of a rule's ``targets`` (the provider defaults to ``routing.default_provider``)."""
 
     provider: str
@@ -46,8 +52,7 @@ class TargetConfig:
     weight: float = 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class Requirements:
+class Requirements(NamedTuple):
     """A rule's ``requires``: what recorded performance a ``cheapest`` target needs.
 
     A target with fewer than ``min_samples`` recorded runs counts as meeting
@@ -59,8 +64,7 @@ class Requirements:
     min_samples: int = 20
 
 
-@dataclass(frozen=True)
-class RuleConfig:
+class RuleConfig(NamedTuple):
     """One ``[[routing.rules]]`` entry, its conditions compiled."""
 
     name: str
@@ -70,10 +74,10 @@ class RuleConfig:
     conditions: Mapping[str, Any]
     predicates: tuple[Predicate, ...]
     enabled: bool = True
-    index: int = 0
-    line: int | None = None
+    #: Position in the file (0-based), for tie-breaking and messages.
+    position: int = 0
     #: The rule's full table, for keys that later layers read (``targets`` ...).
-    raw: Mapping[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, Any] = _EMPTY
     #: Several candidates instead of one provider/model (``provider``/``model``
     #: then hold the first target, for displays that show one).
     targets: tuple[TargetConfig, ...] = ()
@@ -82,8 +86,7 @@ class RuleConfig:
     requires: Requirements | None = None
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     """A whole config file, validated."""
 
     path: Path | None
@@ -96,7 +99,7 @@ class Config:
     timezone_name: str | None = None
     #: The whole parsed TOML document, for tables other layers own
     #: (``[runner]``, ``[history]``, ``[pricing]``).
-    raw: Mapping[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, Any] = _EMPTY
     #: Non-fatal findings made while loading (``config validate`` adds more).
     warnings: tuple[str, ...] = ()
 
@@ -107,4 +110,4 @@ class Config:
 
     def rules_by_priority(self) -> tuple[RuleConfig, ...]:
         """Rules highest priority first; ties keep file order."""
-        return tuple(sorted(self.rules, key=lambda r: (-r.priority, r.index)))
+        return tuple(sorted(self.rules, key=lambda r: (-r.priority, r.position)))

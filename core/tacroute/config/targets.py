@@ -147,7 +147,7 @@ def check_cheapest_prices(rules: Sequence[RuleConfig], doc: Mapping[str, Any], c
     for rule in cheapest:
         for i, t in enumerate(rule.targets):
             if table.get(t.model) is None:
-                chk.add(["routing", "rules", rule.index, "targets", i, "model"],
+                chk.add(["routing", "rules", rule.position, "targets", i, "model"],
                         f"no price known for model {t.model!r}, and strategy 'cheapest' compares "
                         f"prices: add [pricing.\"{t.model}\"] with input and output (USD per "
                         "million tokens)")

@@ -1,0 +1,195 @@
+"""Types of running tasks and learning from them: outcomes, records, stats.
+
+Kept apart from :mod:`tacroute.types` so that routing (which needs none of
+them) does not pay for creating these classes at start-up. Everything here is
+also importable from :mod:`tacroute.types` and :mod:`tacroute`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from tacroute.types import Decision, Task
+
+__all__ = [
+    "AttemptRecord",
+    "CandidateGate",
+    "ErrorClass",
+    "ModelStats",
+    "Outcome",
+    "OutputParser",
+    "OutputParserFactory",
+    "ParserSignal",
+    "RunResult",
+    "StatsSource",
+    "Usage",
+]
+
+
+# -------------------------------------------------------------------- outcomes
+class ErrorClass(enum.StrEnum):
+    """Why an attempt failed. The runner fails over on some of these."""
+
+    AUTH = "auth"
+    RATE_LIMIT = "rate_limit"
+    OVERLOADED = "overloaded"
+    BAD_REQUEST = "bad_request"
+    MODEL_NOT_FOUND = "model_not_found"
+    TIMEOUT = "timeout"
+    SPAWN_FAILED = "spawn_failed"
+    PERMISSION = "permission"
+    CRASH = "crash"
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts of one attempt (all models it used, side requests included)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_read_tokens + other.cache_read_tokens,
+            self.cache_creation_tokens + other.cache_creation_tokens,
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cache_creation_tokens": self.cache_creation_tokens,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What an output parser concluded about one finished (or stopped) process."""
+
+    success: bool
+    error_class: ErrorClass | None = None
+    message: str | None = None
+    result: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: float | None = None
+    retry_after_s: float | None = None
+    api_error_status: int | None = None
+    models: tuple[str, ...] = ()
+    diagnostics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParserSignal:
+    """Returned by :meth:`OutputParser.feed` to stop the process at once.
+
+    For example a non-retryable API error that the program itself would keep
+    retrying for minutes.
+    """
+
+    error_class: ErrorClass
+    message: str
+    retry_after_s: float | None = None
+    api_error_status: int | None = None
+
+
+class OutputParser(Protocol):
+    """Reads one process's stdout incrementally, line by line.
+
+    A new parser is made for every attempt, so it may keep state.
+    """
+
+    def feed(self, line: str) -> ParserSignal | None:
+        """Take one line (without its newline); return a signal to stop the process."""
+        ...
+
+    def progress(self) -> Usage:
+        """Tokens seen so far, for a live status line."""
+        ...
+
+    def finish(self, exit_code: int | None, stderr_tail: str) -> Outcome:
+        """Conclude after the process ended (``exit_code`` None: it was killed)."""
+        ...
+
+
+#: What ``register_output_parsers`` registers: a no-argument factory.
+OutputParserFactory = Callable[[], OutputParser]
+
+
+# ----------------------------------------------------------------------- records
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """One try of one candidate, passed to ``observe_attempt``."""
+
+    run_id: str
+    attempt: int
+    task: Task
+    provider: str
+    provider_type: str
+    model: str
+    rule: str | None
+    success: bool
+    error_class: ErrorClass | None
+    message: str | None
+    exit_code: int | None
+    started_at: float
+    duration_ms: int
+    usage: Usage
+    cost_usd: float | None
+    output_file: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """A whole run: every attempt and how it ended, passed to ``observe_run``."""
+
+    run_id: str
+    task: Task
+    decision: Decision
+    attempts: tuple[AttemptRecord, ...]
+    success: bool
+    provider: str | None
+    model: str | None
+    result: str | None
+    usage: Usage
+    cost_usd: float | None
+    duration_ms: int
+    error: str | None = None
+
+
+# ------------------------------------------------------------ learning from history
+@dataclass(frozen=True, slots=True)
+class ModelStats:
+    """Recorded performance of one provider/model (from the history store)."""
+
+    samples: int
+    success_rate: float
+    p95_duration_s: float | None
+
+
+class StatsSource(Protocol):
+    """Where cost-aware strategies read recorded performance (the history store)."""
+
+    def model_stats(self, provider: str, model: str) -> ModelStats | None:
+        """Stats for one provider/model, or None when nothing was recorded."""
+        ...
+
+
+class CandidateGate(Protocol):
+    """Decides at routing time whether a candidate must be skipped now.
+
+    Cooldowns and rate limits live behind this; the router calls
+    :meth:`skip_reason` once per candidate it considers.
+    """
+
+    def skip_reason(self, provider: str, model: str) -> str | None:
+        """A human-readable reason to skip the candidate now, or None to use it."""
+        ...
