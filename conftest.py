@@ -2,4 +2,5 @@
 
 pytest_plugins = [
     "testkit.plugins",
+    "testkit.history",  # issue 5a: a temporary history file per test
 ]

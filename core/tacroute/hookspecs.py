@@ -92,6 +92,18 @@ def observe_decision(decision: Decision, task: Task) -> None:
 
 
 @hookspec
+def observe_attempt_start(run_id: str, attempt: int, task: Task, provider: str, model: str) -> None:
+    """One attempt is about to start (its command is about to be spawned).
+
+    Called by the runner right before each attempt, in the process that runs
+    it, and always followed by ``observe_attempt`` with the same ``run_id`` and
+    ``attempt`` (the record's numbering), even when the spawn fails. Lets a
+    tracking plugin count attempts in flight (``max_concurrent``) and attempts
+    started per minute (``rpm``). Since tacroute 0.1.
+    """
+
+
+@hookspec
 def observe_attempt(record: AttemptRecord) -> None:
     """One attempt (one provider/model try) finished, successfully or not.
 

@@ -145,6 +145,9 @@ class AttemptRecord:
     usage: Usage
     cost_usd: float | None
     output_file: str | None
+    #: The provider's retry-after on a rate-limit answer (seconds), when it gave one;
+    #: the history layer uses it as the cooldown length.
+    retry_after_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,6 @@ its recorded model; runs whose recorded model has no price are counted in
 
 from __future__ import annotations
 
-import re
-import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
@@ -20,7 +18,6 @@ from typing import Any, Protocol
 import orjson
 
 from tacroute.config.model import Config
-from tacroute.errors import UsageError
 from tacroute.pricing import PricingTable
 from tacroute.simulate import config_models, parse_baseline, require_prices, target_of, what_if_router
 from tacroute.types import Usage
@@ -35,10 +32,7 @@ from tacroute.whatif import (
     usage_of,
 )
 
-__all__ = ["RunLike", "parse_since", "replay"]
-
-_SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+__all__ = ["RunLike", "render_replay", "replay"]
 
 
 class RunLike(Protocol):
@@ -60,21 +54,6 @@ class RunLike(Protocol):
     def usage(self) -> Usage: ...
     @property
     def cost_usd(self) -> float | None: ...
-
-
-def parse_since(text: str | None, now: float | None = None) -> float | None:
-    """``30d``, ``12h``, ``90m``, ``2w``, ``45s`` or an ISO date/time -> epoch seconds."""
-    if text is None:
-        return None
-    now = time.time() if now is None else now
-    m = _SINCE.match(text)
-    if m:
-        return now - float(m.group(1)) * _UNITS[m.group(2)]
-    try:
-        return datetime.fromisoformat(text.strip()).timestamp()
-    except ValueError:
-        raise UsageError(f"--since must be a duration such as 30d, 12h, 90m, 2w, or an ISO date "
-                         f"such as 2025-11-01; got {text!r}") from None
 
 
 def replay(runs: Iterable[RunLike], config: Config, *, source: str = "history",

@@ -231,16 +231,16 @@ def history_stats(config: Config) -> StatsSource | None:
     """Recorded stats from the history store, when a ``cheapest`` rule needs them.
 
     One query (``all_model_stats``) when the router is built; None when no rule
-    uses ``cheapest``, the history plugin is not installed or nothing was recorded.
+    uses ``cheapest``, ``[history] enabled = false`` or nothing was recorded yet.
     """
     if not any(r.strategy == "cheapest" and r.enabled for r in config.rules):
         return None
-    try:
-        from tacroute.history import HistoryStore, history_path  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
+    from tacroute.history import load_settings
+
+    settings = load_settings(config)
+    if not settings.enabled or not settings.path.exists():
         return None
-    path = history_path(config)
-    if not path.exists():
-        return None
-    with HistoryStore(path) as store:
+    from tacroute.history.store import HistoryStore
+
+    with HistoryStore(settings.path) as store:
         return DictStats(dict(store.all_model_stats()))

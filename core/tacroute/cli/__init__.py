@@ -28,6 +28,9 @@ _BUILTIN = {
     # issue 5b: what-if commands
     "replay": "tacroute.cli.replay_cmd:replay",
     "simulate": "tacroute.cli.simulate_cmd:simulate",
+    # history layer (issue 5a)
+    "history": "tacroute.cli.history_cmd:history",
+    "stats": "tacroute.cli.history_cmd:stats",
 }
 
 

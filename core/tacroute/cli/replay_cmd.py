@@ -28,16 +28,16 @@ def replay(since: str, history_file: Path | None, baseline: str | None, seed: in
     (--config, e.g. a candidate rule set) would pick, next to what the runs
     really cost.
     """
-    from tacroute.replay import parse_since, render_replay
+    import time
+
+    from tacroute.history import history_path
+    from tacroute.history.since import parse_since
+    from tacroute.history.store import HistoryStore
+    from tacroute.replay import render_replay
     from tacroute.replay import replay as run
 
     config = get_config(config_path)
-    start = parse_since(since)
-    try:
-        from tacroute.history import HistoryStore, history_path  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise UsageError("replay needs the history store (tacroute.history), which is not "
-                         "installed") from None
+    start = parse_since(since, time.time())
     path = history_file if history_file is not None else history_path(config)
     if not Path(path).exists():
         raise UsageError(f"no history recorded yet: {path} does not exist")

@@ -12,7 +12,8 @@ from tacroute.routing import ModelRouter
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tacroute.types import Decision
+    from tacroute.config.model import Config
+    from tacroute.types import CandidateGate, Decision
 
 #: The seed's scenario tests, plus the cases its cost examples describe.
 SCENARIOS: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -61,14 +62,14 @@ def route(priority: str | None, labels: tuple[str, ...], retry_count: int | None
         from tacroute.strategies import history_stats
 
         stats = history_stats(config)
-    router = ModelRouter(config, stats=stats)
+    router = ModelRouter(config, gate=_history_gate(config), stats=stats)
     task = task_from_options(priority, labels, retry_count, hour, attrs)
     decision = router.route(task)
     if as_json:
         data = decision.as_dict()
         data["task"] = task
         if explain:
-            data["explain"] = [_trace_dict(t) for t in router.explain(task)]
+            data["explain"] = [{**_trace_dict(t), "skip": _skip(router, t)} for t in router.explain(task)]
         echo_json(data)
         return
     if explain:
@@ -77,6 +78,8 @@ def route(priority: str | None, labels: tuple[str, ...], retry_count: int | None
         for t in router.explain(task):
             mark = "MATCH" if t.matched else ("off  " if not t.enabled else "-    ")
             avail = "" if t.available else f"  [unavailable: {t.reason}]"
+            skip = _skip(router, t) if t.matched else None
+            avail += f"  [skipped: {skip}]" if skip else ""
             target = (f"{t.strategy} of {', '.join(t.targets)}" if t.targets
                       else _target(t.provider, t.model))
             click.echo(f"  {mark} [{t.priority}] {t.name} -> {target}{avail}")
@@ -84,6 +87,20 @@ def route(priority: str | None, labels: tuple[str, ...], retry_count: int | None
                 click.echo(f"          {'pass' if c.passed else 'fail'}  {c.name} = {c.value!r}")
         click.echo("")
     _print_decision(decision)
+
+
+def _history_gate(config: Config) -> CandidateGate | None:
+    """Cooldowns and rate limits from the history layer (None: nothing to skip)."""
+    from tacroute.history import open_gate
+
+    return open_gate(config)
+
+
+def _skip(router: ModelRouter, t: Any) -> str | None:
+    """Why the gate (cooldown, rate limit) would skip a rule's candidate now."""
+    if router.gate is None or not t.available:
+        return None
+    return router.gate.skip_reason(t.provider, t.model)
 
 
 def _trace_dict(t: Any) -> dict[str, Any]:

@@ -45,6 +45,9 @@ _PROVIDER_KEYS: dict[str, tuple[type, ...]] = {
     "env": (dict,),
     "timeout": (int, float),
     "output_parser": (str,),
+    # Rate-limit awareness (history layer): attempts at once, attempts started per minute.
+    "max_concurrent": (int,),
+    "rpm": (int,),
 }
 _ROUTING_KEYS: dict[str, tuple[type, ...]] = {
     "enabled": (bool,),
@@ -280,6 +283,9 @@ def _load_providers(doc: Mapping[str, Any], chk: _Checker, registry: Any) -> dic
         timeout = good.get("timeout")
         if timeout is not None and timeout <= 0:
             chk.add([*path, "timeout"], f"must be a positive number of seconds, not {timeout!r}")
+        for limit_key in ("max_concurrent", "rpm"):
+            if limit_key in good and good[limit_key] < 1:
+                chk.add([*path, limit_key], f"must be a positive integer, not {good[limit_key]!r}")
         parser = good.get("output_parser", ptype.output_parser if ptype else None)
         if "output_parser" in good and parser not in registry.output_parsers:
             chk.add([*path, "output_parser"], f"unknown output parser {parser!r}; installed: "
@@ -303,6 +309,8 @@ def _load_providers(doc: Mapping[str, Any], chk: _Checker, registry: Any) -> dic
             output_parser=parser,
             options=options,
             type_missing=ptype is None,
+            max_concurrent=good["max_concurrent"] if good.get("max_concurrent", 0) >= 1 else None,
+            rpm=good["rpm"] if good.get("rpm", 0) >= 1 else None,
         )
     return out
 

@@ -42,6 +42,10 @@ class ProviderConfig(NamedTuple):
     options: Mapping[str, Any] = _EMPTY
     #: Set when no installed plugin provides ``type``.
     type_missing: bool = False
+    #: At most this many attempts at once on this provider (all processes; history layer).
+    max_concurrent: int | None = None
+    #: At most this many attempts started per minute on this provider (history layer).
+    rpm: int | None = None
 
 
 class TargetConfig(NamedTuple):

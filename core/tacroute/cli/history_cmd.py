@@ -1,0 +1,131 @@
+"""``tacroute history`` (recent runs) and ``tacroute stats`` (figures per key)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from tacroute.cli._common import config_option, echo_json
+from tacroute.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tacroute.config.model import Config
+    from tacroute.history.settings import HistorySettings
+    from tacroute.history.store import HistoryStore
+
+
+def _optional_config(config_path: Path | None) -> Config | None:
+    """The explicit or discovered config; None when there is none at all (defaults apply)."""
+    from tacroute.config.discover import find_config
+    from tacroute.config.loader import load_config
+
+    if config_path is not None:
+        return load_config(config_path)
+    try:
+        found = find_config(None)
+    except ConfigError:
+        return None
+    return load_config(found)
+
+
+def _open(config_path: Path | None) -> tuple[HistorySettings, HistoryStore | None]:
+    from tacroute.history.settings import load_settings
+    from tacroute.history.store import HistoryStore
+
+    settings = load_settings(_optional_config(config_path))
+    if not settings.path.exists():
+        return settings, None
+    return settings, HistoryStore(settings.path, policy=settings.cooldown)
+
+
+def _since(text: str | None, now: float) -> float | None:
+    from tacroute.history.since import parse_since
+
+    return None if text is None else parse_since(text, now)
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _secs(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}s"
+
+
+def _cost(value: float | None) -> str:
+    return "-" if value is None else f"${value:.4f}"
+
+
+_SINCE_HELP = "Only runs started since then: 90s, 30m, 12h, 7d, 2w or a date (default: all)."
+
+
+@click.command()
+@click.option("--since", "since_text", metavar="SPAN", help=_SINCE_HELP)
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
+              help="Newest runs to show (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@config_option
+def history(since_text: str | None, limit: int, as_json: bool, config_path: Path | None) -> None:
+    """Recent runs (newest first) and the cooldowns in force."""
+    now = time.time()
+    since = _since(since_text, now)
+    settings, store = _open(config_path)
+    runs = store.recent(limit or None, since) if store else []
+    cooldowns = store.cooldowns(now) if store else []
+    if as_json:
+        echo_json({"history": str(settings.path), "enabled": settings.enabled, "since": since,
+                   "runs": [r.as_dict() for r in runs],
+                   "cooldowns": [{"provider": c.provider, "model": c.model, "until": c.until,
+                                  "kind": c.kind, "reason": c.reason} for c in cooldowns]})
+        return
+    click.echo(f"History: {settings.path}" + ("" if settings.enabled else "  (recording is off)"))
+    if store is None:
+        click.echo("No runs recorded yet.")
+        return
+    if not runs:
+        click.echo("No runs in that period.")
+    for r in runs:
+        result = "ok" if r.success else f"FAILED ({r.error or 'unknown'})"
+        u = r.usage
+        click.echo(f"{_when(r.started_at)}  {r.provider}/{r.model}  [{r.rule or 'default'}]  {result}")
+        click.echo(f"    {_secs(r.duration_ms / 1000)}, {r.attempts} attempt(s), tokens in {u.input_tokens} "
+                   f"out {u.output_tokens} cache read {u.cache_read_tokens} cache write "
+                   f"{u.cache_creation_tokens}, cost {_cost(r.cost_usd)}  run {r.run_id}")
+    for c in cooldowns:
+        click.echo(f"cooldown: {c.provider}/{c.model} until {_when(c.until)}: {c.reason}")
+
+
+@click.command()
+@click.option("--by", type=click.Choice(["provider", "model", "rule", "label"]), default="provider",
+              show_default=True, help="Group runs by this.")
+@click.option("--since", "since_text", metavar="SPAN", help=_SINCE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@config_option
+def stats(by: str, since_text: str | None, as_json: bool, config_path: Path | None) -> None:
+    """Runs, success rate, median and p95 duration, tokens and cost per provider, model, rule or label."""
+    since = _since(since_text, time.time())
+    settings, store = _open(config_path)
+    rows = store.stats(by, since) if store else []
+    if as_json:
+        echo_json({"history": str(settings.path), "by": by, "since": since,
+                   "rows": [r.as_dict() for r in rows]})
+        return
+    click.echo(f"History: {settings.path}")
+    if not rows:
+        click.echo("No runs recorded yet." if store is None else "No runs in that period.")
+        return
+    table: list[tuple[Any, ...]] = [(by.upper(), "RUNS", "SUCCESS", "MEDIAN", "P95", "IN", "OUT",
+                                     "CACHE_R", "CACHE_W", "COST")]
+    for r in rows:
+        u = r.usage
+        table.append((r.key, r.runs, f"{r.success_rate:.1%}", _secs(r.median_duration_s),
+                      _secs(r.p95_duration_s), u.input_tokens, u.output_tokens, u.cache_read_tokens,
+                      u.cache_creation_tokens, _cost(r.cost_usd)))
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        cells = [str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(row, widths))]
+        click.echo("  ".join(cells).rstrip())

@@ -1,0 +1,85 @@
+"""HistoryGate: skip a provider/model on cooldown or at its rate limits.
+
+It implements :class:`tacroute.types.CandidateGate`; pass it to
+``ModelRouter(config, gate=...)``. Its state is the history database, so every
+process on the machine sees the same cooldowns and the same running attempts.
+
+Limits come from the ``[providers.NAME]`` tables: ``max_concurrent`` (attempts
+running at once, counted from the runner's start/end hooks) and ``rpm``
+(attempts started in the last 60 seconds). Both are advisory across processes:
+two processes deciding in the same instant may both see one free slot.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tacroute.history.store import Cooldown, HistoryStore, LimitsSnapshot
+
+if TYPE_CHECKING:
+    from tacroute.config.model import Config
+
+__all__ = ["HistoryGate", "ProviderLimits"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderLimits:
+    max_concurrent: int | None = None
+    rpm: int | None = None
+
+
+class HistoryGate:
+    """Skips candidates that are cooling down or whose provider is at a limit.
+
+    ``refresh_s``: how long one read of the database is reused (a router may
+    ask for several candidates per decision and many decisions per second);
+    0 reads on every call. ``clock`` gives "now" in epoch seconds.
+    """
+
+    def __init__(self, store: HistoryStore, config: Config | None = None, *,
+                 clock: Callable[[], float] = time.time, refresh_s: float = 1.0) -> None:
+        self.store = store
+        self.clock = clock
+        self.refresh_s = refresh_s
+        self.limits: dict[str, ProviderLimits] = {}
+        if config is not None:
+            for name, p in config.providers.items():
+                if p.max_concurrent is not None or p.rpm is not None:
+                    self.limits[name] = ProviderLimits(p.max_concurrent, p.rpm)
+        self._read_at = -1.0
+        self._cooldowns: dict[tuple[str, str], Cooldown] = {}
+        self._usage = LimitsSnapshot({}, {})
+
+    def _refresh(self, now: float) -> None:
+        if self._read_at >= 0 and now - self._read_at < self.refresh_s and now >= self._read_at:
+            return
+        self._cooldowns = {(c.provider, c.model): c for c in self.store.cooldowns(now)}
+        self._usage = self.store.limits(now) if self.limits else LimitsSnapshot({}, {})
+        self._read_at = now
+
+    def skip_reason(self, provider: str, model: str) -> str | None:
+        """Why ``provider``/``model`` must be skipped now, or None."""
+        now = self.clock()
+        self._refresh(now)
+        cool = self._cooldowns.get((provider, model))
+        if cool is not None and cool.until > now:
+            until = datetime.fromtimestamp(cool.until).strftime("%H:%M:%S")
+            return f"cooldown until {until} ({cool.until - now:.0f} s left): {cool.reason}"
+        limit = self.limits.get(provider)
+        if limit is None:
+            return None
+        if limit.max_concurrent is not None:
+            running = self._usage.running.get(provider, 0)
+            if running >= limit.max_concurrent:
+                return (f"limit: {running} attempt(s) running on provider {provider!r}, "
+                        f"max_concurrent = {limit.max_concurrent}")
+        if limit.rpm is not None:
+            started = self._usage.started_last_minute.get(provider, 0)
+            if started >= limit.rpm:
+                return (f"limit: {started} attempt(s) started on provider {provider!r} in the last "
+                        f"60 s, rpm = {limit.rpm}")
+        return None

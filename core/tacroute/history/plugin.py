@@ -1,0 +1,112 @@
+"""The tracking plugin: records decisions, attempts and runs in the history store.
+
+Registered by the root distribution under the ``tacroute`` entry-point group
+(``history = "tacroute.history.plugin"``), so ``TACROUTE_DISABLE_PLUGINS=history``
+switches recording off, as does ``[history] enabled = false``.
+
+Which config's ``[history]`` table applies: the one passed to :func:`activate`
+(``tacroute run`` and :func:`tacroute.history.open_gate` call it with the config
+they route with); otherwise the config tacroute would discover
+(``$TACROUTE_CONFIG``, ``./adws/config.toml``, ...); otherwise the defaults.
+Importing this module is cheap: SQLite is opened on the first event.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from tacroute.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from tacroute.config.model import Config
+    from tacroute.history.settings import HistorySettings
+    from tacroute.history.store import HistoryStore
+    from tacroute.types import AttemptRecord, Decision, RunResult, Task
+
+__all__ = ["activate", "current_store", "observe_attempt", "observe_attempt_start",
+           "observe_decision", "observe_run", "reset"]
+
+_lock = threading.Lock()
+_config: Config | None = None
+_activated = False
+_settings: HistorySettings | None = None
+_stores: dict[str, HistoryStore] = {}
+
+
+def activate(config: Config | None) -> None:
+    """Record into the history that ``config`` names (None: the defaults) from now on."""
+    global _config, _activated, _settings
+    with _lock:
+        _config, _activated, _settings = config, True, None
+
+
+def reset() -> None:
+    """Forget the activated config and close the open stores (tests, long-running hosts)."""
+    global _config, _activated, _settings
+    with _lock:
+        for store in _stores.values():
+            store.close()
+        _stores.clear()
+        _config, _activated, _settings = None, False, None
+
+
+def _discovered() -> Config | None:
+    from tacroute.config.loader import load_config
+    from tacroute.errors import TacrouteError
+
+    try:
+        return load_config(None)
+    except TacrouteError:
+        return None
+
+
+def current_store() -> HistoryStore | None:
+    """The store events go to, or None when recording is switched off."""
+    global _settings
+    from tacroute.history.settings import load_settings
+    from tacroute.history.store import HistoryStore
+
+    with _lock:
+        if _settings is None:
+            _settings = load_settings(_config if _activated else _discovered())
+        settings = _settings
+        if not settings.enabled:
+            return None
+        key = str(settings.path)
+        store = _stores.get(key)
+        if store is None:
+            store = _stores[key] = HistoryStore(settings.path, policy=settings.cooldown)
+        return store
+
+
+@hookimpl
+def observe_decision(decision: Decision, task: Task) -> None:
+    """Store the decision the runner is about to act on."""
+    store = current_store()
+    if store is not None:
+        store.record_decision(decision, task)
+
+
+@hookimpl
+def observe_attempt_start(run_id: str, attempt: int, task: Task, provider: str, model: str) -> None:
+    """Mark the attempt as running, for ``max_concurrent`` and ``rpm``."""
+    store = current_store()
+    if store is not None:
+        store.attempt_started(run_id, attempt, provider, model)
+
+
+@hookimpl
+def observe_attempt(record: AttemptRecord) -> None:
+    """Store the attempt; repeated failures or a rate limit start a cooldown."""
+    store = current_store()
+    if store is not None:
+        store.record_attempt(record)
+
+
+@hookimpl
+def observe_run(result: RunResult) -> None:
+    """Store the run with its totals."""
+    store = current_store()
+    if store is not None:
+        store.record_run(result)

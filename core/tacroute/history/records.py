@@ -1,0 +1,119 @@
+"""What the store keeps per run, and the helpers that prepare a record for it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tacroute.types import RunResult, Task, Usage
+
+__all__ = ["RunFigures", "RunRow", "labels_of", "redact", "run_figures"]
+
+#: Longest error text kept per attempt or run.
+MAX_MESSAGE = 500
+_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)", re.IGNORECASE)
+_MIN_SECRET_LEN = 8
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """One recorded run, as :meth:`HistoryStore.runs` yields it.
+
+    ``provider``/``model`` did the work (for a failed run: the last one tried);
+    ``rule`` is the rule the routing decision matched (None: the default).
+    ``usage`` and ``cost_usd`` are totals over the run's attempts.
+    """
+
+    run_id: str
+    started_at: float
+    task: dict[str, Any]
+    rule: str | None
+    provider: str
+    model: str
+    success: bool
+    error: str | None
+    attempts: int
+    usage: Usage
+    cost_usd: float | None
+    duration_ms: int
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> RunRow:
+        (run_id, started_at, task, rule, provider, model, success, error, attempts,
+         inp, out, cread, ccreate, cost, duration) = row
+        try:
+            parsed = json.loads(task)
+        except ValueError:
+            parsed = {}
+        return cls(run_id, float(started_at), parsed if isinstance(parsed, dict) else {}, rule, provider,
+                   model, bool(success), error, int(attempts), Usage(inp, out, cread, ccreate),
+                   cost, int(duration))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "started_at": self.started_at, "task": self.task,
+                "rule": self.rule, "provider": self.provider, "model": self.model,
+                "success": self.success, "error": self.error, "attempts": self.attempts,
+                "usage": self.usage.as_dict(), "cost_usd": self.cost_usd,
+                "duration_ms": self.duration_ms}
+
+
+@dataclass(frozen=True, slots=True)
+class RunFigures:
+    started_at: float
+    provider: str
+    model: str
+    usage: Usage
+    cost_usd: float | None
+    error: str | None
+
+
+def run_figures(result: RunResult, clock: Callable[[], float]) -> RunFigures:
+    """Start time, who did the work, and totals over the attempts of one run."""
+    attempts = result.attempts
+    if attempts:
+        started = min(a.started_at for a in attempts)
+        usage = Usage()
+        for a in attempts:
+            usage = usage + a.usage
+        costs = [a.cost_usd for a in attempts if a.cost_usd is not None]
+        cost: float | None = sum(costs) if costs else result.cost_usd
+        last = attempts[-1]
+        error = result.error
+        if error is None and not result.success and last.error_class is not None:
+            error = f"{last.error_class}: {last.message}" if last.message else str(last.error_class)
+    else:
+        started = clock() - result.duration_ms / 1000
+        usage, cost, error = result.usage, result.cost_usd, result.error
+    provider = result.provider or (attempts[-1].provider if attempts else result.decision.provider)
+    model = result.model or (attempts[-1].model if attempts else result.decision.model)
+    return RunFigures(started, provider, model, usage, cost, error)
+
+
+def labels_of(task: Task) -> list[str]:
+    """The task's labels, lower-cased (labels match case-insensitively), without duplicates."""
+    raw = task.get("labels")
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, (list, tuple, set, frozenset)):
+        return []
+    return sorted({str(item).lower() for item in raw if str(item)})
+
+
+def redact(text: str | None, env: dict[str, str] | None = None) -> str | None:
+    """Cut ``text`` to :data:`MAX_MESSAGE` characters with secret-looking env values masked.
+
+    A value of any environment variable whose name looks like a credential
+    (``*_KEY``, ``*TOKEN*``, ``*SECRET*``, ...) is replaced by ``[redacted]``,
+    so an error that echoes an API key never reaches the history file.
+    """
+    if text is None:
+        return None
+    source = os.environ if env is None else env
+    for name, value in source.items():
+        if len(value) >= _MIN_SECRET_LEN and _SECRET_NAME.search(name) and value in text:
+            text = text.replace(value, "[redacted]")
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"

@@ -1,0 +1,173 @@
+"""Where the history lives and how cooldowns behave: the ``[history]`` table.
+
+.. code-block:: toml
+
+    [history]
+    enabled = true                 # false: record nothing, skip nothing
+    path = "state/history.db"      # relative to the config file's folder
+
+    [history.cooldown]
+    enabled = true
+    failures = 3                   # this many failed attempts of one provider/model ...
+    window_s = 600                 # ... within this many seconds ...
+    cooldown_s = 300               # ... skip it for this long
+    error_classes = ["auth", "rate_limit", "overloaded", "timeout", "spawn_failed", "crash",
+                     "model_not_found", "permission"]
+
+Without ``path`` the store is ``$TACROUTE_HISTORY``, else
+``$XDG_DATA_HOME/tacroute/history.db`` (``~/.local/share`` when unset).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tacroute.errors import ConfigError, ConfigIssue
+from tacroute.types import ErrorClass
+
+if TYPE_CHECKING:
+    from tacroute.config.model import Config
+
+__all__ = ["DEFAULT_COOLDOWN_CLASSES", "CooldownPolicy", "HistorySettings", "history_path",
+           "load_settings"]
+
+#: Failures that say something about the provider/model, not about the task:
+#: ``bad_request`` is left out (the same task would fail anywhere).
+DEFAULT_COOLDOWN_CLASSES: frozenset[ErrorClass] = frozenset(ErrorClass) - {ErrorClass.BAD_REQUEST}
+
+
+@dataclass(frozen=True, slots=True)
+class CooldownPolicy:
+    """When repeated failures put a provider/model on cooldown (``[history.cooldown]``)."""
+
+    enabled: bool = True
+    failures: int = 3
+    window_s: float = 600.0
+    cooldown_s: float = 300.0
+    error_classes: frozenset[ErrorClass] = DEFAULT_COOLDOWN_CLASSES
+
+
+@dataclass(frozen=True, slots=True)
+class HistorySettings:
+    """The validated ``[history]`` table."""
+
+    path: Path
+    enabled: bool = True
+    cooldown: CooldownPolicy = field(default_factory=CooldownPolicy)
+
+
+_HISTORY_KEYS: dict[str, tuple[type, ...]] = {"enabled": (bool,), "path": (str,), "cooldown": (dict,)}
+_COOLDOWN_KEYS: dict[str, tuple[type, ...]] = {
+    "enabled": (bool,), "failures": (int,), "window_s": (int, float), "cooldown_s": (int, float),
+    "error_classes": (list,),
+}
+
+
+def default_path(env: Mapping[str, str] | None = None) -> Path:
+    """``$TACROUTE_HISTORY``, else ``$XDG_DATA_HOME/tacroute/history.db``."""
+    env = os.environ if env is None else env
+    explicit = env.get("TACROUTE_HISTORY")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "tacroute" / "history.db"
+
+
+def history_path(config: Config | None, env: Mapping[str, str] | None = None) -> Path:
+    """The history database for ``config`` (see the module docs for the order)."""
+    return load_settings(config, env).path
+
+
+def load_settings(config: Config | None, env: Mapping[str, str] | None = None) -> HistorySettings:
+    """Validate ``[history]`` of ``config``; raise :class:`ConfigError` naming file, line and key."""
+    if config is None:
+        return HistorySettings(default_path(env))
+    from tacroute.config.loader import format_key
+
+    issues: list[tuple[list[str | int], str]] = []
+    raw = config.raw.get("history", {})
+    table = _table(raw, ["history"], _HISTORY_KEYS, issues)
+    cool_raw = table.get("cooldown", {})
+    cool = _table(cool_raw, ["history", "cooldown"], _COOLDOWN_KEYS, issues) if cool_raw else {}
+    path = default_path(env)
+    if "path" in table:
+        if not table["path"].strip():
+            issues.append((["history", "path"], "must not be empty: give a file path, or leave it out "
+                                                 "for the default (~/.local/share/tacroute/history.db)"))
+        else:
+            given = Path(table["path"]).expanduser()
+            path = given if given.is_absolute() else config.base_dir / given
+    policy = _policy(cool, issues)
+    if issues:
+        text = _read(config.path)
+        found = [ConfigIssue(format_key(p), msg, _locate(text, p)) for p, msg in issues]
+        raise ConfigError(found, config.path)
+    return HistorySettings(path, bool(table.get("enabled", True)), policy)
+
+
+def _policy(cool: Mapping[str, Any], issues: list[tuple[list[str | int], str]]) -> CooldownPolicy:
+    base = ["history", "cooldown"]
+    values: dict[str, Any] = {}
+    if "failures" in cool:
+        if cool["failures"] < 1:
+            issues.append(([*base, "failures"], f"must be at least 1, not {cool['failures']!r}"))
+        else:
+            values["failures"] = cool["failures"]
+    for key in ("window_s", "cooldown_s"):
+        if key in cool:
+            if cool[key] <= 0:
+                issues.append(([*base, key], f"must be a positive number of seconds, not {cool[key]!r}"))
+            else:
+                values[key] = float(cool[key])
+    if "error_classes" in cool:
+        classes: set[ErrorClass] = set()
+        valid = ", ".join(c.value for c in ErrorClass)
+        for i, item in enumerate(cool["error_classes"]):
+            try:
+                classes.add(ErrorClass(item))
+            except ValueError:
+                issues.append(([*base, "error_classes", i], f"unknown error class {item!r}; valid: {valid}"))
+        values["error_classes"] = frozenset(classes)
+    return CooldownPolicy(enabled=bool(cool.get("enabled", True)), **values)
+
+
+def _table(value: Any, path: list[str | int], keys: Mapping[str, tuple[type, ...]],
+           issues: list[tuple[list[str | int], str]]) -> dict[str, Any]:
+    name = "[" + ".".join(str(p) for p in path) + "]"
+    if not isinstance(value, dict):
+        issues.append((path, f"must be a table, not {type(value).__name__}"))
+        return {}
+    good: dict[str, Any] = {}
+    for key, item in value.items():
+        want = keys.get(key)
+        if want is None:
+            issues.append(([*path, key], f"unknown key in {name}; valid keys are: {', '.join(sorted(keys))}"))
+        elif (isinstance(item, bool) and bool not in want) or not isinstance(item, want):
+            kinds = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in want)
+            issues.append(([*path, key], f"must be {kinds}, not {item!r}"))
+        else:
+            good[key] = item
+    return good
+
+
+_TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", float: "a number",
+               list: "an array", dict: "a table"}
+
+
+def _read(path: Path | None) -> str:
+    if path is None:
+        return ""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _locate(text: str, path: Sequence[str | int]) -> int | None:
+    from tacroute.config.locate import locate
+
+    return locate(text, path) if text else None

@@ -1,0 +1,173 @@
+"""Aggregate queries over the history: ``tacroute stats`` and model performance.
+
+Sums come from one scan of a covering index grouped by (provider, model,
+rule), merged per key in Python (a handful of groups), so no query sorts the
+table. Percentiles use linear interpolation between the two nearest ranks
+(as ``statistics.median`` does for the median); each is read with
+``ORDER BY duration_ms LIMIT 2 OFFSET k`` on an index already sorted by key
+and duration.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tacroute.types import ModelStats, Usage
+
+__all__ = ["STATS_KEYS", "StatsRow", "all_model_stats", "model_stats", "percentile_rank", "stats"]
+
+#: What ``stats(by=...)`` accepts.
+STATS_KEYS = ("provider", "model", "rule", "label")
+#: How ``stats`` names runs routed by the default (no rule matched).
+DEFAULT_RULE = "(default)"
+
+
+@dataclass(frozen=True, slots=True)
+class StatsRow:
+    """Figures of the runs sharing one key (a provider, provider/model, rule or label)."""
+
+    key: str
+    runs: int
+    successes: int
+    success_rate: float
+    median_duration_s: float | None
+    p95_duration_s: float | None
+    usage: Usage
+    cost_usd: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "runs": self.runs, "successes": self.successes,
+                "success_rate": self.success_rate, "median_duration_s": self.median_duration_s,
+                "p95_duration_s": self.p95_duration_s, "usage": self.usage.as_dict(),
+                "cost_usd": self.cost_usd}
+
+
+def percentile_rank(q: float, n: int) -> tuple[int, float]:
+    """0-based rank of the lower neighbour and the weight of the upper one."""
+    pos = q * (n - 1)
+    lo = math.floor(pos)
+    return lo, pos - lo
+
+
+def _percentile(conn: sqlite3.Connection, sql: str, args: Sequence[Any], q: float, n: int) -> float | None:
+    if n <= 0:
+        return None
+    lo, frac = percentile_rank(q, n)
+    rows = conn.execute(sql + " ORDER BY duration_ms LIMIT 2 OFFSET ?", (*args, lo)).fetchall()
+    if not rows:
+        return None
+    low = float(rows[0][0])
+    high = float(rows[1][0]) if len(rows) > 1 else low
+    return (low + (high - low) * frac) / 1000.0
+
+
+@dataclass
+class _Acc:
+    runs: int = 0
+    successes: int = 0
+    inp: int = 0
+    out: int = 0
+    cread: int = 0
+    ccreate: int = 0
+    cost: float = 0.0
+    costed: int = 0
+
+    def add(self, row: Sequence[Any]) -> None:
+        n, ok, inp, out, cread, ccreate, cost, costed = row
+        self.runs += n
+        self.successes += ok
+        self.inp += inp
+        self.out += out
+        self.cread += cread
+        self.ccreate += ccreate
+        self.cost += cost or 0.0
+        self.costed += costed
+
+
+_SUMS = ("count(*), sum(success), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), "
+         "sum(cache_creation_tokens), sum(cost_usd), count(cost_usd)")
+
+
+def stats(conn: sqlite3.Connection, by: str, since: float) -> list[StatsRow]:
+    """Per-key figures of the runs started at or after ``since``, most runs first."""
+    if by not in STATS_KEYS:
+        raise ValueError(f"cannot group stats by {by!r}; choose one of: {', '.join(STATS_KEYS)}")
+    groups: dict[Any, _Acc] = {}
+    if by == "label":
+        rows = conn.execute(f"SELECT label, {_SUMS} FROM run_labels WHERE started_at >= ? GROUP BY label",
+                            (since,)).fetchall()
+        for label, *sums in rows:
+            groups.setdefault(label, _Acc()).add(sums)
+    else:
+        rows = conn.execute(f"SELECT provider, model, rule, {_SUMS} FROM runs WHERE started_at >= ? "
+                            "GROUP BY provider, model, rule", (since,)).fetchall()
+        for provider, model, rule, *sums in rows:
+            key = {"provider": provider, "model": (provider, model), "rule": rule}[by]
+            groups.setdefault(key, _Acc()).add(sums)
+    out: list[StatsRow] = []
+    for key, acc in groups.items():
+        sql, args = _duration_query(by, key, since)
+        out.append(StatsRow(
+            key=_key_name(by, key), runs=acc.runs, successes=acc.successes,
+            success_rate=acc.successes / acc.runs if acc.runs else 0.0,
+            median_duration_s=_percentile(conn, sql, args, 0.5, acc.runs),
+            p95_duration_s=_percentile(conn, sql, args, 0.95, acc.runs),
+            usage=Usage(acc.inp, acc.out, acc.cread, acc.ccreate),
+            cost_usd=acc.cost if acc.costed else None))
+    out.sort(key=lambda r: (-r.runs, r.key))
+    return out
+
+
+def _key_name(by: str, key: Any) -> str:
+    if by == "model":
+        return f"{key[0]}/{key[1]}"
+    if by == "rule" and key is None:
+        return DEFAULT_RULE
+    return str(key)
+
+
+def _duration_query(by: str, key: Any, since: float) -> tuple[str, tuple[Any, ...]]:
+    if by == "provider":
+        return ("SELECT duration_ms FROM runs INDEXED BY runs_provider_dur WHERE provider = ? "
+                "AND started_at >= ?", (key, since))
+    if by == "model":
+        return ("SELECT duration_ms FROM runs INDEXED BY runs_model_dur WHERE provider = ? AND model = ? "
+                "AND started_at >= ?", (key[0], key[1], since))
+    if by == "rule":
+        return ("SELECT duration_ms FROM runs INDEXED BY runs_rule_dur WHERE rule IS ? "
+                "AND started_at >= ?", (key, since))
+    return ("SELECT duration_ms FROM run_labels INDEXED BY run_labels_dur WHERE label = ? "
+            "AND started_at >= ?", (key, since))
+
+
+# ------------------------------------------------------------------ model stats
+_P95_SUCCESS = ("SELECT duration_ms FROM attempts INDEXED BY attempts_stats WHERE provider = ? "
+                "AND model = ? AND success = 1 AND started_at >= ?")
+
+
+def _model_stats(conn: sqlite3.Connection, provider: str, model: str, since: float, samples: int,
+                 successes: int) -> ModelStats:
+    return ModelStats(samples=samples, success_rate=successes / samples if samples else 0.0,
+                      p95_duration_s=_percentile(conn, _P95_SUCCESS, (provider, model, since), 0.95,
+                                                 successes))
+
+
+def model_stats(conn: sqlite3.Connection, provider: str, model: str, since: float) -> ModelStats | None:
+    """Attempts of one provider/model: count, success rate, p95 duration of the successful ones."""
+    samples, successes = conn.execute(
+        "SELECT count(*), coalesce(sum(success), 0) FROM attempts INDEXED BY attempts_stats "
+        "WHERE provider = ? AND model = ? AND started_at >= ?", (provider, model, since)).fetchone()
+    if not samples:
+        return None
+    return _model_stats(conn, provider, model, since, samples, successes)
+
+
+def all_model_stats(conn: sqlite3.Connection, since: float) -> dict[tuple[str, str], ModelStats]:
+    """:func:`model_stats` for every provider/model with attempts since ``since``."""
+    rows = conn.execute("SELECT provider, model, count(*), sum(success) FROM attempts INDEXED BY "
+                        "attempts_stats WHERE started_at >= ? GROUP BY provider, model", (since,)).fetchall()
+    return {(p, m): _model_stats(conn, p, m, since, n, ok) for p, m, n, ok in rows}

@@ -1,0 +1,348 @@
+"""HistoryStore: the SQLite file every tacroute process on a machine shares.
+
+WAL mode (readers never block the writer), a generous ``busy_timeout`` and
+``BEGIN IMMEDIATE`` write transactions (a writer waits for the lock up front,
+so it can never fail half-way on a lock upgrade), so several processes record
+at once without losing a row. One store may be shared by threads (a lock
+serialises its connection); after ``fork`` the child opens its own connection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tacroute.errors import TacrouteError
+from tacroute.history import schema
+from tacroute.history.records import RunRow, labels_of, redact, run_figures
+from tacroute.history.settings import CooldownPolicy
+from tacroute.types import AttemptRecord, Decision, ErrorClass, ModelStats, RunResult, Task
+
+__all__ = ["Cooldown", "HistoryError", "HistoryStore", "LimitsSnapshot"]
+
+_BUSY_MS = 30_000
+_FAR_PAST = -1e300
+#: Finished slot rows older than this are pruned (rpm only looks back 60 s).
+_SLOT_KEEP_S = 3600.0
+#: An unfinished slot older than this is abandoned, whatever its pid says.
+_SLOT_MAX_AGE_S = 86_400.0
+
+
+class HistoryError(TacrouteError):
+    """The history database cannot be used (unreadable, newer schema, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cooldown:
+    """A provider/model skipped until ``until`` (epoch seconds)."""
+
+    provider: str
+    model: str
+    until: float
+    kind: str
+    reason: str
+    set_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsSnapshot:
+    """Attempts running now and attempts started in the last minute, per provider."""
+
+    running: dict[str, int]
+    started_last_minute: dict[str, int]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str, sort_keys=True, separators=(",", ":"))
+
+
+class HistoryStore:
+    """Records decisions, attempts and runs; answers history, stats and gate queries.
+
+    ``policy`` decides when failed attempts put a provider/model on cooldown
+    (default: 3 failures in 600 s -> 300 s); ``clock`` gives "now" in epoch
+    seconds (tests inject one).
+    """
+
+    def __init__(self, path: str | Path, *, policy: CooldownPolicy | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.policy = policy or CooldownPolicy()
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+        self._connection()
+
+    # ----------------------------------------------------------- connection
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is not None and self._pid == os.getpid():
+            return self._conn
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=_BUSY_MS / 1000, isolation_level=None,
+                                   check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise HistoryError(f"cannot open history database {self.path}: {exc}") from exc
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise HistoryError(f"history database {self.path} cannot use WAL mode (got {mode})")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+            if version != schema.SCHEMA_VERSION:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    schema.migrate(conn)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+        except ValueError as exc:
+            conn.close()
+            raise HistoryError(f"history database {self.path}: {exc}") from exc
+        except sqlite3.Error as exc:
+            conn.close()
+            raise HistoryError(f"history database {self.path} is not usable: {exc}") from exc
+        self._conn, self._pid = conn, os.getpid()
+        return conn
+
+    def close(self) -> None:
+        """Close the connection (the store reopens it if used again)."""
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        with self._lock:
+            return self._connection().execute(sql, args).fetchall()
+
+    # -------------------------------------------------------------- recording
+    def record_decision(self, decision: Decision, task: Task, at: float | None = None) -> None:
+        """Store one routing decision (what was chosen, the fallbacks, what was skipped and why)."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO decisions (at, task, rule, provider, model, reason, available, fallbacks, "
+                "skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (self.clock() if at is None else at, _json(dict(task)), decision.rule,
+                 decision.provider, decision.model, decision.reason, int(decision.available),
+                 _json([c.as_dict() for c in decision.fallbacks]),
+                 _json([c.as_dict() for c in decision.skipped])))
+
+    def attempt_started(self, run_id: str, attempt: int, provider: str, model: str,
+                        at: float | None = None, pid: int | None = None) -> None:
+        """Mark an attempt as running (for ``max_concurrent``) and started (for ``rpm``)."""
+        now = self.clock() if at is None else at
+        with self._write() as conn:
+            conn.execute("DELETE FROM slots WHERE (ended_at IS NOT NULL AND ended_at < ?) OR started_at < ?",
+                         (now - _SLOT_KEEP_S, now - _SLOT_MAX_AGE_S))
+            conn.execute("INSERT OR IGNORE INTO slots (provider, model, run_id, attempt, pid, started_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         (provider, model, run_id, attempt, os.getpid() if pid is None else pid, now))
+
+    def record_attempt(self, record: AttemptRecord) -> None:
+        """Store one attempt, close its slot, and start or end a cooldown."""
+        u = record.usage
+        end = record.started_at + record.duration_ms / 1000
+        error_class = record.error_class.value if record.error_class is not None else None
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO attempts (run_id, attempt, started_at, task, provider, provider_type,"
+                " model, rule, success, error_class, message, exit_code, duration_ms, input_tokens,"
+                " output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, output_file,"
+                " retry_after_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record.run_id, record.attempt, record.started_at, _json(dict(record.task)),
+                 record.provider, record.provider_type, record.model, record.rule, int(record.success),
+                 error_class, redact(record.message), record.exit_code, record.duration_ms,
+                 u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_creation_tokens,
+                 record.cost_usd, record.output_file, getattr(record, "retry_after_s", None)))
+            if cur.rowcount == 0:
+                return  # already recorded (the hook fired twice): nothing more to do
+            ended = conn.execute("UPDATE slots SET ended_at = ? WHERE run_id = ? AND attempt = ?",
+                                 (end, record.run_id, record.attempt))
+            if ended.rowcount == 0:
+                conn.execute("INSERT OR IGNORE INTO slots (provider, model, run_id, attempt, pid, started_at,"
+                             " ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             (record.provider, record.model, record.run_id, record.attempt, os.getpid(),
+                              record.started_at, end))
+            self._update_cooldown(conn, record, end)
+
+    def _update_cooldown(self, conn: sqlite3.Connection, record: AttemptRecord, end: float) -> None:
+        policy = self.policy
+        key = (record.provider, record.model)
+        if record.success:
+            conn.execute("DELETE FROM cooldowns WHERE provider = ? AND model = ? AND kind = 'failures'", key)
+            return
+        if not policy.enabled or record.error_class not in policy.error_classes:
+            return
+        if record.error_class is ErrorClass.RATE_LIMIT:
+            retry = getattr(record, "retry_after_s", None)
+            wait = retry if retry is not None and retry > 0 else policy.cooldown_s
+            how = f"retry-after {retry:g} s" if retry is not None and retry > 0 else "no retry-after given"
+            self._set_cooldown(conn, key, end + wait, "rate_limit", f"rate limited ({how})", end)
+            return
+        rows = conn.execute("SELECT started_at, success, error_class FROM attempts WHERE provider = ? "
+                            "AND model = ? AND started_at >= ? ORDER BY started_at",
+                            (*key, end - policy.window_s)).fetchall()
+        classes = {c.value for c in policy.error_classes}
+        count = 0
+        for _, ok, cls in rows:
+            if ok:
+                count = 0  # a success in between: the failures before it do not count
+            elif cls in classes:
+                count += 1
+        if count >= policy.failures:
+            self._set_cooldown(conn, key, end + policy.cooldown_s, "failures",
+                               f"{count} failures within {policy.window_s:g} s (last: {record.error_class})",
+                               end)
+
+    @staticmethod
+    def _set_cooldown(conn: sqlite3.Connection, key: tuple[str, str], until: float, kind: str,
+                      reason: str, now: float) -> None:
+        conn.execute("INSERT INTO cooldowns (provider, model, until, kind, reason, set_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (provider, model) DO UPDATE SET "
+                     "until = excluded.until, kind = excluded.kind, reason = excluded.reason, "
+                     "set_at = excluded.set_at WHERE excluded.until > cooldowns.until",
+                     (*key, until, kind, reason, now))
+
+    def record_run(self, result: RunResult) -> None:
+        """Store a finished run (totals over its attempts) and its labels."""
+        fig = run_figures(result, self.clock)
+        u = fig.usage
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO runs (run_id, started_at, task, rule, provider, model, success, error,"
+                " attempts, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens,"
+                " cost_usd, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (result.run_id, fig.started_at, _json(dict(result.task)), result.decision.rule,
+                 fig.provider, fig.model, int(result.success), redact(fig.error), len(result.attempts),
+                 u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_creation_tokens,
+                 fig.cost_usd, result.duration_ms))
+            if cur.rowcount == 0:
+                return
+            row_id = cur.lastrowid
+            conn.executemany(
+                "INSERT OR IGNORE INTO run_labels (run, label, started_at, success, duration_ms,"
+                " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(row_id, label, fig.started_at, int(result.success), result.duration_ms, u.input_tokens,
+                  u.output_tokens, u.cache_read_tokens, u.cache_creation_tokens, fig.cost_usd)
+                 for label in labels_of(result.task)])
+
+    # ---------------------------------------------------------------- reading
+    def runs(self, since: float | None = None) -> Iterator[RunRow]:
+        """Recorded runs, oldest first (``since``: epoch seconds)."""
+        sql = ("SELECT id, run_id, started_at, task, rule, provider, model, success, error, attempts,"
+               " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd,"
+               " duration_ms FROM runs WHERE started_at >= ? AND id > ? ORDER BY id LIMIT 5000")
+        last = 0
+        low = _low(since)
+        while True:
+            rows = self._read(sql, (low, last))
+            if not rows:
+                return
+            last = rows[-1][0]
+            for row in rows:
+                yield RunRow.from_row(row[1:])
+
+    def recent(self, limit: int | None = 50, since: float | None = None) -> list[RunRow]:
+        """The newest runs first (``limit`` None: all of them)."""
+        rows = self._read(
+            "SELECT run_id, started_at, task, rule, provider, model, success, error, attempts,"
+            " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd,"
+            " duration_ms FROM runs WHERE started_at >= ? ORDER BY started_at DESC, id DESC LIMIT ?",
+            (_low(since), -1 if limit is None else limit))
+        return [RunRow.from_row(row) for row in rows]
+
+    def count(self, table: str) -> int:
+        """Rows in one of the store's tables (for tests, benchmarks and ``history --json``)."""
+        if table not in {"runs", "attempts", "decisions", "cooldowns", "slots", "run_labels"}:
+            raise ValueError(f"unknown table {table!r}")
+        return int(self._read(f"SELECT count(*) FROM {table}")[0][0])
+
+    def cooldowns(self, now: float | None = None) -> list[Cooldown]:
+        """Cooldowns still running at ``now``."""
+        at = self.clock() if now is None else now
+        return [Cooldown(*row) for row in self._read(
+            "SELECT provider, model, until, kind, reason, set_at FROM cooldowns WHERE until > ? "
+            "ORDER BY provider, model", (at,))]
+
+    def limits(self, now: float | None = None) -> LimitsSnapshot:
+        """Attempts running (their process still alive) and started in the last 60 s, per provider."""
+        at = self.clock() if now is None else now
+        running: dict[str, int] = {}
+        alive: dict[int, bool] = {}
+        for provider, pid in self._read("SELECT provider, pid FROM slots WHERE ended_at IS NULL "
+                                        "AND started_at >= ?", (at - _SLOT_MAX_AGE_S,)):
+            if pid not in alive:
+                alive[pid] = _pid_alive(pid)
+            if alive[pid]:
+                running[provider] = running.get(provider, 0) + 1
+        started = {p: int(n) for p, n in self._read(
+            "SELECT provider, count(*) FROM slots WHERE started_at > ? GROUP BY provider", (at - 60.0,))}
+        return LimitsSnapshot(running, started)
+
+    def model_stats(self, provider: str, model: str, since: float | None = None) -> ModelStats | None:
+        """Attempts, success rate and p95 duration (of successful attempts) of one provider/model."""
+        from tacroute.history.stats import model_stats
+
+        with self._lock:
+            return model_stats(self._connection(), provider, model, _low(since))
+
+    def all_model_stats(self, since: float | None = None) -> dict[tuple[str, str], ModelStats]:
+        """:meth:`model_stats` for every recorded provider/model, in one pass."""
+        from tacroute.history.stats import all_model_stats
+
+        with self._lock:
+            return all_model_stats(self._connection(), _low(since))
+
+    def stats(self, by: str = "provider", since: float | None = None) -> list[Any]:
+        """Per-key run figures (see :class:`tacroute.history.stats.StatsRow`)."""
+        from tacroute.history.stats import stats
+
+        with self._lock:
+            return stats(self._connection(), by, _low(since))
+
+
+def _low(since: float | None) -> float:
+    return _FAR_PAST if since is None else since
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
