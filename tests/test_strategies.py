@@ -291,3 +291,22 @@ def test_explain_lists_targets(builtin_registry: Registry) -> None:
     assert traces[0].targets == ("claude-cli/claude-sonnet-4-5", "claude-cli/claude-haiku-4",
                                  "openrouter/openai/gpt-4o-mini")
 
+
+
+def test_skipped_candidates_keep_rule_order(builtin_registry: Registry) -> None:
+    text = HEAD + """
+[[routing.rules]]
+name = "hi"
+priority = 60
+provider = "openrouter"
+model = "openai/gpt-4o"
+
+[[routing.rules]]
+name = "lo"
+priority = 50
+targets = [{ provider = "openrouter", model = "openai/gpt-4o-mini" }, { model = "claude-haiku-4" }]
+"""
+    d = router(text, builtin_registry, key=False).route({})
+    assert (d.model, d.rule) == ("claude-haiku-4", "lo")
+    assert [(c.model, c.rule) for c in d.skipped] == [("openai/gpt-4o", "hi"), ("openai/gpt-4o-mini", "lo")]
+    assert [c.model for c in d.fallbacks] == ["claude-sonnet-4-5"]

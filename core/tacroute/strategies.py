@@ -155,15 +155,14 @@ class MultiRouter:
     def route(self, task: Task, gate: CandidateGate | None = None) -> Decision:
         """Decide for one task; ``gate`` may skip candidates now (cooldowns, limits)."""
         matched: list[Candidate] = []
-        skipped: list[Candidate] = []
         for pred, entry in self.rules:
             if pred(task):
                 if isinstance(entry, Candidate):
                     matched.append(entry)
                 else:
                     matched.extend(entry.expand(self.rng))
-                    skipped.extend(entry.skipped)
-        return self.decide(matched, skipped, gate)
+                    matched.extend(entry.skipped)  # unavailable: recorded in rule order
+        return self.decide(matched, [], gate)
 
     def decide(self, matched: list[Candidate], skipped: list[Candidate],
                gate: CandidateGate | None = None) -> Decision:

@@ -124,7 +124,9 @@ def routing(as_json: bool, config_path: Path | None) -> None:
             "enabled": config.routing_enabled,
             "default": {"provider": config.default_provider, "model": config.default_model},
             "rules": [{"name": r.name, "priority": r.priority, "enabled": r.enabled,
-                       "conditions": dict(r.conditions), "provider": r.provider, "model": r.model}
+                       "conditions": dict(r.conditions), "provider": r.provider, "model": r.model,
+                       **({"strategy": r.strategy, "targets": [t._asdict() for t in r.targets]}
+                          if r.targets else {})}
                       for r in config.rules_by_priority()],
             "scenarios": [{"name": n, "task": t, "decision": d.as_dict()} for n, t, d in results],
         })
@@ -138,7 +140,11 @@ def routing(as_json: bool, config_path: Path | None) -> None:
         off = "" if r.enabled else "  (disabled)"
         click.echo(f"  [{r.priority}] {r.name}{off}")
         click.echo(f"      Conditions: {dict(r.conditions)}")
-        click.echo(f"      Target: {_target(r.provider, r.model)}")
+        if r.targets:
+            click.echo(f"      Targets ({r.strategy}): "
+                       + ", ".join(_target(t.provider, t.model) for t in r.targets))
+        else:
+            click.echo(f"      Target: {_target(r.provider, r.model)}")
     click.echo("")
     click.echo("Routing decision tests:")
     for name, task, d in results:

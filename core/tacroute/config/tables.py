@@ -14,6 +14,7 @@ reference task would cost on each.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +57,7 @@ def check_pricing(doc: Mapping[str, Any], chk: _Checker) -> bool:
                 chk.add(path, f"has no {key}: give input and output in USD per million tokens, "
                         "e.g. input = 3.0, output = 15.0")
         for key, value in good.items():
-            if value < 0:
+            if not 0 <= value < math.inf:
                 chk.add([*path, key], f"must be a price >= 0 (USD per million tokens), not {value!r}")
     return len(chk.issues) == before
 

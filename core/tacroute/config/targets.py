@@ -19,6 +19,7 @@ and what would be valid, like every other config error.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -101,7 +102,7 @@ def _targets(value: list[Any], path: Path, chk: _Checker, providers: Mapping[str
             chk.add([*tpath, "model"], "must not be empty")
             continue
         weight = good.get("weight", 1.0)
-        if "weight" in good and weight < 0:
+        if "weight" in good and not 0 <= weight < math.inf:
             chk.add([*tpath, "weight"], f"must be a number >= 0 (a share of the load), not {weight!r}")
             continue
         if provider is None:
@@ -123,7 +124,7 @@ def _requires(value: dict[str, Any], path: Path, chk: _Checker) -> Requirements 
         chk.add([*path, "min_success_rate"], f"must be a fraction from 0 to 1 (0.9 = 90%), not {rate!r}")
         ok = False
     p95 = good.get("max_p95_s")
-    if p95 is not None and p95 <= 0:
+    if p95 is not None and not p95 > 0:
         chk.add([*path, "max_p95_s"], f"must be a positive number of seconds, not {p95!r}")
         ok = False
     samples = good.get("min_samples", 20)
