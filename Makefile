@@ -28,7 +28,7 @@ $(TOOLS)/node_modules/.bin/claude:
 
 setup: $(VENV)/.installed $(TOOLS)/node_modules/.bin/claude
 
-demo: $(VENV)/.installed
+demo: setup
 	@bash scripts/demo.sh
 
 lint: $(VENV)/.installed
