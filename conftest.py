@@ -3,4 +3,6 @@
 pytest_plugins = [
     "testkit.plugins",
     "testkit.history",  # issue 5a: a temporary history file per test
+    # issue 3: the real Claude CLI and the fake Anthropic API server
+    "testkit.claude",
 ]

@@ -92,3 +92,10 @@ def test_parse_since() -> None:
     assert parse_since("2026-11-01T00:00:00+00:00", 0.0) == 1793491200.0
     with pytest.raises(UsageError, match="90s, 30m, 12h, 7d, 2w"):
         parse_since("last tuesday", 0.0)
+
+
+def test_default_cooldown_classes_are_every_error_class_but_bad_request() -> None:
+    from tacroute.history.settings import DEFAULT_COOLDOWN_CLASSES
+
+    assert {c.value for c in ErrorClass} - {"bad_request"} == DEFAULT_COOLDOWN_CLASSES
+    assert ErrorClass.TIMEOUT in DEFAULT_COOLDOWN_CLASSES

@@ -145,3 +145,28 @@ def test_percentiles_match_statistics_module(history_db: Path) -> None:
     assert row.median_duration_s == pytest.approx(statistics.median(durations) / 1000)
     q = statistics.quantiles(durations, n=20, method="inclusive")[-1]  # the 95th percentile
     assert row.p95_duration_s == pytest.approx(q / 1000)
+
+
+def _reference(values: list[int], q: float) -> float:
+    s = sorted(values)
+    pos = q * (len(s) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def test_percentiles_for_small_and_odd_counts(history_db: Path) -> None:
+    import random
+
+    rnd = random.Random(3)
+    samples = {f"prov{n}": [rnd.randrange(1, 10_000) for _ in range(n)] for n in range(1, 14)}
+    with HistoryStore(history_db) as s:
+        for prov, durations in samples.items():
+            for i, d in enumerate(durations):
+                a = make_attempt(f"{prov}-{i}", 1, provider=prov, duration_ms=d, started_at=float(i))
+                s.record_attempt(a)
+                s.record_run(make_run([a]))
+        rows = _by_key(s.stats("provider"))
+    for prov, durations in samples.items():
+        assert rows[prov].median_duration_s == pytest.approx(_reference(durations, 0.5) / 1000), prov
+        assert rows[prov].p95_duration_s == pytest.approx(_reference(durations, 0.95) / 1000), prov

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from tacroute.errors import (
     ConditionValueError,
     ConfigError,
+    NoAvailableProviderError,
     PluginError,
     ProviderError,
     TacrouteError,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     )
     from tacroute.providers import ProviderManager
     from tacroute.routing import ModelRouter
+    from tacroute.runner import RunnerSettings, run_task
     from tacroute.types import Candidate, CompileContext, ConditionType, Decision, ProviderType
 
 __version__ = "0.1.0"
@@ -48,6 +50,7 @@ __all__ = [
     "Decision",
     "ErrorClass",
     "ModelRouter",
+    "NoAvailableProviderError",
     "Outcome",
     "OutputParser",
     "ParserSignal",
@@ -56,11 +59,13 @@ __all__ = [
     "ProviderManager",
     "ProviderType",
     "RunResult",
+    "RunnerSettings",
     "TacrouteError",
     "Usage",
     "__version__",
     "hookimpl",
     "load_config",
+    "run_task",
 ]
 
 _LAZY = {
@@ -80,6 +85,8 @@ _LAZY = {
     "load_config": "tacroute.config",
     "ModelRouter": "tacroute.routing",
     "ProviderManager": "tacroute.providers",
+    "run_task": "tacroute.runner",
+    "RunnerSettings": "tacroute.runner",
 }
 
 

@@ -31,6 +31,8 @@ _BUILTIN = {
     # history layer (issue 5a)
     "history": "tacroute.cli.history_cmd:history",
     "stats": "tacroute.cli.history_cmd:stats",
+    # issue 3: the runner
+    "run": "tacroute.cli.run_cmd:run",
 }
 
 

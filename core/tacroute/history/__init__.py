@@ -69,7 +69,8 @@ def open_gate(config: Config) -> HistoryGate | None:
 
     None when ``[history] enabled = false``, or when no history file exists yet
     and no provider has a limit (then nothing was recorded: nothing to skip,
-    and no file is created just to route). Also makes ``config`` the one the
+    and no file is created just to route), or when the file cannot be opened
+    (a warning on stderr: routing goes on without the gate). Also makes ``config`` the one the
     tracking plugin records for (see :func:`tacroute.history.plugin.activate`).
     """
     from tacroute.history import plugin
@@ -82,6 +83,14 @@ def open_gate(config: Config) -> HistoryGate | None:
     if not settings.path.exists() and not has_limits:
         return None
     from tacroute.history.gate import HistoryGate
-    from tacroute.history.store import HistoryStore
+    from tacroute.history.store import HistoryError, HistoryStore
 
-    return HistoryGate(HistoryStore(settings.path, policy=settings.cooldown), config)
+    try:
+        store = HistoryStore(settings.path, policy=settings.cooldown)
+    except HistoryError as exc:
+        # A broken history file must not stop routing: no cooldowns, said once on stderr.
+        import sys
+
+        print(f"tacroute: warning: {exc}; routing without cooldowns and limits", file=sys.stderr)
+        return None
+    return HistoryGate(store, config)

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from tacroute.history.store import Cooldown, HistoryStore, LimitsSnapshot
 
@@ -26,8 +25,9 @@ if TYPE_CHECKING:
 __all__ = ["HistoryGate", "ProviderLimits"]
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderLimits:
+class ProviderLimits(NamedTuple):
+    """A provider's ``max_concurrent`` and ``rpm`` (None: no limit)."""
+
     max_concurrent: int | None = None
     rpm: int | None = None
 

@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tacroute.errors import ConfigError, ConfigIssue
-from tacroute.types import ErrorClass
 
 if TYPE_CHECKING:
     from tacroute.config.model import Config
@@ -36,28 +34,35 @@ __all__ = ["DEFAULT_COOLDOWN_CLASSES", "CooldownPolicy", "HistorySettings", "his
            "load_settings"]
 
 #: Failures that say something about the provider/model, not about the task:
-#: ``bad_request`` is left out (the same task would fail anywhere).
-DEFAULT_COOLDOWN_CLASSES: frozenset[ErrorClass] = frozenset(ErrorClass) - {ErrorClass.BAD_REQUEST}
+#: every :class:`tacroute.types.ErrorClass` value but ``bad_request`` (the same
+#: task would fail anywhere). Plain strings, which compare equal to the enum.
+DEFAULT_COOLDOWN_CLASSES: frozenset[str] = frozenset((
+    "auth", "rate_limit", "overloaded", "model_not_found", "timeout", "spawn_failed", "permission",
+    "crash"))
+
+# NamedTuples, not dataclasses: this module is imported on ``tacroute route``'s
+# start-up path (the plugin entry point), where every millisecond counts.
 
 
-@dataclass(frozen=True, slots=True)
-class CooldownPolicy:
-    """When repeated failures put a provider/model on cooldown (``[history.cooldown]``)."""
+class CooldownPolicy(NamedTuple):
+    """When repeated failures put a provider/model on cooldown (``[history.cooldown]``).
+
+    ``error_classes`` holds :class:`~tacroute.types.ErrorClass` values.
+    """
 
     enabled: bool = True
     failures: int = 3
     window_s: float = 600.0
     cooldown_s: float = 300.0
-    error_classes: frozenset[ErrorClass] = DEFAULT_COOLDOWN_CLASSES
+    error_classes: frozenset[str] = DEFAULT_COOLDOWN_CLASSES
 
 
-@dataclass(frozen=True, slots=True)
-class HistorySettings:
+class HistorySettings(NamedTuple):
     """The validated ``[history]`` table."""
 
     path: Path
     enabled: bool = True
-    cooldown: CooldownPolicy = field(default_factory=CooldownPolicy)
+    cooldown: CooldownPolicy = CooldownPolicy()
 
 
 _HISTORY_KEYS: dict[str, tuple[type, ...]] = {"enabled": (bool,), "path": (str,), "cooldown": (dict,)}
@@ -124,11 +129,13 @@ def _policy(cool: Mapping[str, Any], issues: list[tuple[list[str | int], str]]) 
             else:
                 values[key] = float(cool[key])
     if "error_classes" in cool:
-        classes: set[ErrorClass] = set()
+        from tacroute.types import ErrorClass
+
+        classes: set[str] = set()
         valid = ", ".join(c.value for c in ErrorClass)
         for i, item in enumerate(cool["error_classes"]):
             try:
-                classes.add(ErrorClass(item))
+                classes.add(ErrorClass(item).value)
             except ValueError:
                 issues.append(([*base, "error_classes", i], f"unknown error class {item!r}; valid: {valid}"))
         values["error_classes"] = frozenset(classes)

@@ -5,7 +5,7 @@ rule), merged per key in Python (a handful of groups), so no query sorts the
 table. Percentiles use linear interpolation between the two nearest ranks
 (as ``statistics.median`` does for the median); each is read with
 ``ORDER BY duration_ms LIMIT 2 OFFSET k`` on an index already sorted by key
-and duration.
+and duration, from whichever end of the index is nearer.
 """
 
 from __future__ import annotations
@@ -57,11 +57,19 @@ def _percentile(conn: sqlite3.Connection, sql: str, args: Sequence[Any], q: floa
     if n <= 0:
         return None
     lo, frac = percentile_rank(q, n)
-    rows = conn.execute(sql + " ORDER BY duration_ms LIMIT 2 OFFSET ?", (*args, lo)).fetchall()
-    if not rows:
+    if lo < n // 2:
+        rows = conn.execute(sql + " ORDER BY duration_ms LIMIT 2 OFFSET ?", (*args, lo)).fetchall()
+        values = [float(r[0]) for r in rows]
+    else:
+        # Walk the index from the far end: a p95 steps over 5% of the entries, not 95%.
+        hi = min(lo + 1, n - 1)
+        rows = conn.execute(sql + " ORDER BY duration_ms DESC LIMIT ? OFFSET ?",
+                            (*args, hi - lo + 1, n - 1 - hi)).fetchall()
+        values = [float(r[0]) for r in reversed(rows)]
+    if not values:
         return None
-    low = float(rows[0][0])
-    high = float(rows[1][0]) if len(rows) > 1 else low
+    low = values[0]
+    high = values[1] if len(values) > 1 else low
     return (low + (high - low) * frac) / 1000.0
 
 

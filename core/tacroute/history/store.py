@@ -16,15 +16,21 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tacroute.errors import TacrouteError
 from tacroute.history import schema
-from tacroute.history.records import RunRow, labels_of, redact, run_figures
 from tacroute.history.settings import CooldownPolicy
-from tacroute.types import AttemptRecord, Decision, ErrorClass, ModelStats, RunResult, Task
+
+if TYPE_CHECKING:
+    from tacroute.history.records import RunRow
+    from tacroute.history.stats import StatsRow
+    from tacroute.types import AttemptRecord, Decision, ModelStats, RunResult, Task
+
+# Kept light on purpose: ``tacroute route`` opens a store to read cooldowns, so
+# the record types (and the dataclasses behind them) load only when recording
+# or reading runs; the value types here are NamedTuples.
 
 __all__ = ["Cooldown", "HistoryError", "HistoryStore", "LimitsSnapshot"]
 
@@ -40,8 +46,7 @@ class HistoryError(TacrouteError):
     """The history database cannot be used (unreadable, newer schema, ...)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Cooldown:
+class Cooldown(NamedTuple):
     """A provider/model skipped until ``until`` (epoch seconds)."""
 
     provider: str
@@ -52,8 +57,7 @@ class Cooldown:
     set_at: float
 
 
-@dataclass(frozen=True, slots=True)
-class LimitsSnapshot:
+class LimitsSnapshot(NamedTuple):
     """Attempts running now and attempts started in the last minute, per provider."""
 
     running: dict[str, int]
@@ -170,6 +174,8 @@ class HistoryStore:
 
     def record_attempt(self, record: AttemptRecord) -> None:
         """Store one attempt, close its slot, and start or end a cooldown."""
+        from tacroute.history.records import redact
+
         u = record.usage
         end = record.started_at + record.duration_ms / 1000
         error_class = record.error_class.value if record.error_class is not None else None
@@ -203,7 +209,7 @@ class HistoryStore:
             return
         if not policy.enabled or record.error_class not in policy.error_classes:
             return
-        if record.error_class is ErrorClass.RATE_LIMIT:
+        if record.error_class == "rate_limit":
             retry = getattr(record, "retry_after_s", None)
             wait = retry if retry is not None and retry > 0 else policy.cooldown_s
             how = f"retry-after {retry:g} s" if retry is not None and retry > 0 else "no retry-after given"
@@ -212,7 +218,7 @@ class HistoryStore:
         rows = conn.execute("SELECT started_at, success, error_class FROM attempts WHERE provider = ? "
                             "AND model = ? AND started_at >= ? ORDER BY started_at",
                             (*key, end - policy.window_s)).fetchall()
-        classes = {c.value for c in policy.error_classes}
+        classes = {str(c) for c in policy.error_classes}
         count = 0
         for _, ok, cls in rows:
             if ok:
@@ -235,6 +241,8 @@ class HistoryStore:
 
     def record_run(self, result: RunResult) -> None:
         """Store a finished run (totals over its attempts) and its labels."""
+        from tacroute.history.records import labels_of, redact, run_figures
+
         fig = run_figures(result, self.clock)
         u = fig.usage
         with self._write() as conn:
@@ -260,6 +268,8 @@ class HistoryStore:
     # ---------------------------------------------------------------- reading
     def runs(self, since: float | None = None) -> Iterator[RunRow]:
         """Recorded runs, oldest first (``since``: epoch seconds)."""
+        from tacroute.history.records import RunRow
+
         sql = ("SELECT id, run_id, started_at, task, rule, provider, model, success, error, attempts,"
                " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd,"
                " duration_ms FROM runs WHERE started_at >= ? AND id > ? ORDER BY id LIMIT 5000")
@@ -275,6 +285,8 @@ class HistoryStore:
 
     def recent(self, limit: int | None = 50, since: float | None = None) -> list[RunRow]:
         """The newest runs first (``limit`` None: all of them)."""
+        from tacroute.history.records import RunRow
+
         rows = self._read(
             "SELECT run_id, started_at, task, rule, provider, model, success, error, attempts,"
             " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd,"
@@ -324,7 +336,7 @@ class HistoryStore:
         with self._lock:
             return all_model_stats(self._connection(), _low(since))
 
-    def stats(self, by: str = "provider", since: float | None = None) -> list[Any]:
+    def stats(self, by: str = "provider", since: float | None = None) -> list[StatsRow]:
         """Per-key run figures (see :class:`tacroute.history.stats.StatsRow`)."""
         from tacroute.history.stats import stats
 

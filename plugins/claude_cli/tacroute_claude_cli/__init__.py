@@ -4,7 +4,8 @@ The CLI treats ``-p`` as a flag (print mode) and reads the prompt from its
 positional argument or standard input, so the default template sends the
 prompt file on standard input. The seed's template (``-p {prompt_file}``)
 still loads; ``tacroute config validate`` warns that it sends the file's path
-as the prompt.
+as the prompt. The ``claude-stream-json`` output parser (see
+:mod:`tacroute_claude_cli.stream_json`) reads its stdout while it runs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tacroute import ProviderType, hookimpl
+from tacroute_claude_cli.stream_json import ClaudeStreamJsonParser
 
 if TYPE_CHECKING:
     from tacroute.config.model import ProviderConfig
@@ -24,6 +26,7 @@ class ClaudeCLIProvider(ProviderType):
         "claude", "-p", "--model", "{model}", "--output-format", "stream-json", "--verbose",
     )
     default_stdin = "{prompt_file}"
+    output_parser = "claude-stream-json"
 
     def lint(self, config: ProviderConfig) -> list[str]:
         warnings: list[str] = []
@@ -41,3 +44,8 @@ class ClaudeCLIProvider(ProviderType):
 @hookimpl
 def register_providers(register: Any) -> None:
     register(ClaudeCLIProvider())
+
+
+@hookimpl
+def register_output_parsers(register: Any) -> None:
+    register("claude-stream-json", ClaudeStreamJsonParser)

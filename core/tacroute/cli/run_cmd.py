@@ -1,0 +1,104 @@
+"""``tacroute run PROMPT_FILE``: route a task, run it, fail over, report what happened."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tacroute.cli._common import config_option, echo_json, get_config, task_from_options, task_options
+from tacroute.types import AttemptRecord, RunResult
+
+__all__ = ["run", "result_dict"]
+
+
+@click.command()
+@click.argument("prompt_file", type=click.Path(dir_okay=False, path_type=Path))
+@task_options
+@click.option("--output-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where the raw output goes (later attempts: NAME.attempt-N.SUFFIX beside it).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds each attempt may take (overrides the providers' timeout).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the outcome.")
+@config_option
+def run(prompt_file: Path, priority: str | None, labels: tuple[str, ...], retry_count: int | None,
+        hour: int | None, attrs: tuple[str, ...], output_file: Path | None, timeout: float | None,
+        as_json: bool, config_path: Path | None) -> None:
+    """Route the task in PROMPT_FILE, run it, and fail over until one candidate succeeds.
+
+    Exit code 0 when an attempt succeeded, 1 when every candidate failed,
+    2 for usage or config errors.
+    """
+    from tacroute.runner import run_task
+
+    config = get_config(config_path)
+    task = task_from_options(priority, labels, retry_count, hour, attrs)
+    result = run_task(prompt_file, task, config=config, output_file=output_file, timeout=timeout,
+                      status=None)
+    if as_json:
+        echo_json(result_dict(result))
+    else:
+        _print(result)
+    if not result.success:
+        click.get_current_context().exit(1)
+
+
+def result_dict(result: RunResult) -> dict[str, Any]:
+    """The ``--json`` object of a run."""
+    final = result.attempts[-1] if result.attempts else None
+    return {
+        "run_id": result.run_id,
+        "success": result.success,
+        "provider": result.provider,
+        "model": result.model,
+        "rule": final.rule if final else None,
+        "error_class": final.error_class.value if final and final.error_class else None,
+        "error": result.error,
+        "result": result.result,
+        "cost_usd": result.cost_usd,
+        "usage": result.usage.as_dict(),
+        "duration_ms": result.duration_ms,
+        "output_file": final.output_file if final else None,
+        "attempts": [_attempt_dict(a) for a in result.attempts],
+        "decision": result.decision.as_dict(),
+        "task": dict(result.task),
+    }
+
+
+def _attempt_dict(a: AttemptRecord) -> dict[str, Any]:
+    return {
+        "attempt": a.attempt,
+        "provider": a.provider,
+        "provider_type": a.provider_type,
+        "model": a.model,
+        "rule": a.rule,
+        "success": a.success,
+        "error_class": a.error_class.value if a.error_class else None,
+        "message": a.message,
+        "exit_code": a.exit_code,
+        "duration_ms": a.duration_ms,
+        "usage": a.usage.as_dict(),
+        "cost_usd": a.cost_usd,
+        "output_file": a.output_file,
+    }
+
+
+def _print(result: RunResult) -> None:
+    for a in result.attempts:
+        how = "ok" if a.success else f"{a.error_class.value if a.error_class else 'failed'}: {a.message}"
+        click.echo(f"attempt {a.attempt}: {a.provider}/{a.model} ({a.rule or 'default'}) "
+                   f"{a.duration_ms / 1000:.1f}s  {how}", err=not a.success)
+    if result.success:
+        click.echo(f"done: {result.provider}/{result.model}")
+    else:
+        click.echo(f"failed: {result.error}", err=True)
+    u = result.usage
+    cost = f"${result.cost_usd:.6f}" if result.cost_usd is not None else "unknown"
+    click.echo(f"tokens: in {u.input_tokens}, out {u.output_tokens}, cache read {u.cache_read_tokens}, "
+               f"cache creation {u.cache_creation_tokens}; cost {cost}; {result.duration_ms / 1000:.1f}s")
+    if result.attempts and result.attempts[-1].output_file:
+        click.echo(f"output: {result.attempts[-1].output_file}")
+    if result.result:
+        click.echo("")
+        click.echo(result.result)

@@ -1,0 +1,135 @@
+"""One attempt: one candidate's command, spawned, streamed, parsed and classified."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO, Any
+
+from tacroute.errors import ProviderError
+from tacroute.providers import ProviderManager
+from tacroute.runner.plain import PlainOutputParser
+from tacroute.runner.process import SpawnError, stream_process
+from tacroute.runner.redact import Redactor
+from tacroute.runner.settings import RunnerSettings
+from tacroute.runner.status import StatusLine
+from tacroute.types import (
+    AttemptRecord,
+    Candidate,
+    ErrorClass,
+    Outcome,
+    OutputParser,
+    ParserSignal,
+    Task,
+)
+
+__all__ = ["AttemptContext", "run_attempt"]
+
+
+@dataclass
+class AttemptContext:
+    """What every attempt of one run shares (one per run: nothing is shared across runs)."""
+
+    run_id: str
+    task: Task
+    prompt_file: Path
+    providers: ProviderManager
+    registry: Any
+    settings: RunnerSettings
+    redact: Redactor
+    timeout: float | None = None
+    cwd: Path | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    status: StatusLine = field(default_factory=lambda: StatusLine(enabled=False))
+
+
+def run_attempt(ctx: AttemptContext, number: int, cand: Candidate, output_file: Path
+                ) -> tuple[AttemptRecord, Outcome]:
+    """Run ``cand`` once; never raises for a failure of the command itself."""
+    started = time.time()
+    t0 = time.monotonic()
+    pc = ctx.providers.get_provider(cand.provider)
+    try:
+        parser = _parser(ctx, pc.output_parser)
+        argv = ctx.providers.build_command(cand.provider, ctx.prompt_file, cand.model, output_file)
+        stdin_path = ctx.providers.build_stdin(cand.provider, ctx.prompt_file, cand.model, output_file)
+        env = ctx.providers.build_env(cand.provider)
+    except (ProviderError, OSError) as exc:
+        outcome = Outcome(False, ErrorClass.SPAWN_FAILED, f"cannot build the command: {exc}")
+        return _record(ctx, number, cand, pc.type, outcome, None, started, t0, None), outcome
+    writes_own_file = any("{output_file}" in item for item in pc.command_template)
+    timeout = ctx.timeout or pc.timeout or ctx.settings.timeout
+    signal_box: list[ParserSignal] = []
+
+    def on_line(line: str) -> bool:
+        sig = parser.feed(line)
+        if sig is not None:
+            signal_box.append(sig)
+            return True
+        return False
+
+    ctx.status.start(number, cand.provider, cand.model)
+    output_file.parent.mkdir(parents=True, exist_ok=True)
+    tee: IO[str] | None = None
+    if not writes_own_file:
+        tee = open(output_file, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+    try:
+        proc = stream_process(argv, on_line=on_line, stdin_path=stdin_path, env=env, cwd=ctx.cwd,
+                              timeout=timeout, tee=tee, cancel=ctx.cancel,
+                              on_tick=lambda: ctx.status.update(parser.progress()),
+                              kill_grace=ctx.settings.kill_grace)
+    except SpawnError as exc:
+        outcome = Outcome(False, ErrorClass.SPAWN_FAILED, str(exc))
+        return _record(ctx, number, cand, pc.type, outcome, None, started, t0, output_file), outcome
+    finally:
+        if tee is not None:
+            tee.close()
+    if writes_own_file and proc.stdout_lines == 0 and proc.stopped is None:
+        _feed_file(output_file, on_line)
+    outcome = parser.finish(proc.exit_code, proc.stderr_tail)
+    if proc.stopped == "timeout":
+        outcome = replace(outcome, success=False, error_class=ErrorClass.TIMEOUT,
+                          message=f"no result within {timeout:g} s: the process group was killed")
+    elif proc.stopped == "signal" and signal_box:
+        sig = signal_box[0]
+        outcome = replace(outcome, success=False, error_class=sig.error_class, message=sig.message,
+                          retry_after_s=sig.retry_after_s, api_error_status=sig.api_error_status)
+    elif proc.stopped == "cancelled":
+        outcome = replace(outcome, success=False, error_class=ErrorClass.CRASH,
+                          message="cancelled by the caller: the process group was killed")
+    return _record(ctx, number, cand, pc.type, outcome, proc.exit_code, started, t0, output_file), outcome
+
+
+def _parser(ctx: AttemptContext, name: str | None) -> OutputParser:
+    if name is None:
+        return PlainOutputParser()
+    factory = ctx.registry.output_parsers.get(name)
+    if factory is None:
+        raise ProviderError(f"output parser {name!r} is not installed (installed: "
+                            f"{', '.join(sorted(ctx.registry.output_parsers)) or 'none'})")
+    parser: OutputParser = factory()
+    return parser
+
+
+def _feed_file(path: Path, on_line: Any) -> None:
+    """The command wrote its output to the file, not stdout: parse the file."""
+    with contextlib.suppress(OSError), open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if on_line(line.rstrip("\r\n")):
+                break
+
+
+def _record(ctx: AttemptContext, number: int, cand: Candidate, ptype: str, outcome: Outcome,
+            exit_code: int | None, started: float, t0: float, output_file: Path | None) -> AttemptRecord:
+    return AttemptRecord(
+        run_id=ctx.run_id, attempt=number, task=ctx.task, provider=cand.provider, provider_type=ptype,
+        model=cand.model, rule=cand.rule, success=outcome.success,
+        error_class=None if outcome.success else outcome.error_class,
+        message=ctx.redact(outcome.message), exit_code=exit_code, started_at=started,
+        duration_ms=int((time.monotonic() - t0) * 1000), usage=outcome.usage, cost_usd=outcome.cost_usd,
+        output_file=str(output_file) if output_file is not None else None,
+        retry_after_s=None if outcome.success else outcome.retry_after_s,
+    )

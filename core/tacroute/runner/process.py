@@ -1,0 +1,197 @@
+"""Spawn a provider's command and stream its output, line by line.
+
+The command runs in its own session (so its own process group): a timeout, a
+stop signal from the output parser, or a cancel request ends the whole group
+(SIGTERM, then SIGKILL after a grace period), tools it started included. No
+shell is involved. Stdout lines go to a callback as they arrive (and to an
+optional file, flushed per line, so the raw output survives a crash); stderr is
+kept as a bounded tail for error messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+__all__ = ["ProcessResult", "SpawnError", "kill_group", "stream_process"]
+
+_STDERR_TAIL = 8192
+_READ = 65536
+
+
+class SpawnError(Exception):
+    """The command could not be started (missing binary, not executable, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessResult:
+    """How a streamed process ended."""
+
+    #: The exit code; None when we stopped it (``stopped`` says why).
+    exit_code: int | None
+    #: ``"timeout"``, ``"signal"`` (the line callback asked), ``"cancelled"`` or None.
+    stopped: str | None
+    stderr_tail: str
+    started_at: float
+    duration_s: float
+    stdout_lines: int
+
+
+def stream_process(
+    argv: list[str],
+    *,
+    on_line: Callable[[str], bool],
+    stdin_path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | Path | None = None,
+    timeout: float | None = None,
+    tee: IO[str] | None = None,
+    cancel: threading.Event | None = None,
+    on_tick: Callable[[], None] | None = None,
+    tick_s: float = 0.25,
+    kill_grace: float = 3.0,
+) -> ProcessResult:
+    """Run ``argv`` until it exits, times out, or ``on_line`` returns True.
+
+    ``on_line`` receives each stdout line without its line ending; returning
+    True stops the process group at once. ``on_tick`` is called at least every
+    ``tick_s`` seconds (for a live status line). Raises :class:`SpawnError`
+    when the command cannot be started.
+    """
+    started_at = time.time()
+    t0 = time.monotonic()
+    try:
+        stdin: IO[bytes] | int = open(stdin_path, "rb") if stdin_path is not None else subprocess.DEVNULL  # noqa: SIM115
+    except OSError as exc:
+        raise SpawnError(f"cannot open the standard input file {str(stdin_path)!r}: "
+                         f"{exc.strerror or exc}") from exc
+    try:
+        proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=dict(env) if env is not None else None, cwd=cwd,
+                                start_new_session=True)
+    except OSError as exc:
+        raise SpawnError(f"cannot start {argv[0]!r}: {exc.strerror or exc}") from exc
+    finally:
+        if not isinstance(stdin, int):
+            stdin.close()
+    assert proc.stdout is not None and proc.stderr is not None
+    reader = _Reader(proc, on_line, tee)
+    deadline = t0 + timeout if timeout is not None else None
+    stopped: str | None = None
+    try:
+        stopped = reader.pump(deadline, cancel, on_tick, tick_s)
+    finally:
+        if stopped is not None:
+            kill_group(proc, kill_grace)
+        else:
+            _wait_rest(proc, deadline, kill_grace)
+            if proc.returncode is None:
+                stopped = "timeout"
+        reader.close()
+    exit_code = None if stopped is not None else proc.returncode
+    return ProcessResult(exit_code, stopped, reader.stderr_tail(), started_at,
+                         time.monotonic() - t0, reader.lines)
+
+
+class _Reader:
+    """Reads stdout (split into lines) and stderr (a bounded tail) without threads."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], on_line: Callable[[str], bool],
+                 tee: IO[str] | None) -> None:
+        assert proc.stdout is not None and proc.stderr is not None
+        self.proc = proc
+        self.on_line = on_line
+        self.tee = tee
+        self.lines = 0
+        self._buf = bytearray()
+        self._err = bytearray()
+        self._sel = selectors.DefaultSelector()
+        self._sel.register(proc.stdout, selectors.EVENT_READ, "out")
+        self._sel.register(proc.stderr, selectors.EVENT_READ, "err")
+
+    def pump(self, deadline: float | None, cancel: threading.Event | None,
+             on_tick: Callable[[], None] | None, tick_s: float) -> str | None:
+        next_tick = time.monotonic() + tick_s
+        while self._sel.get_map():
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                return "timeout"
+            if cancel is not None and cancel.is_set():
+                return "cancelled"
+            wait = tick_s if deadline is None else max(0.0, min(tick_s, deadline - now))
+            for key, _ in self._sel.select(wait):
+                data = os.read(key.fd, _READ)
+                if not data:
+                    self._sel.unregister(key.fileobj)
+                    if key.data == "out" and self._buf:
+                        rest = bytes(self._buf)
+                        self._buf.clear()
+                        if self._line(rest):
+                            return "signal"
+                    continue
+                if key.data == "err":
+                    self._err += data
+                    del self._err[:-_STDERR_TAIL]
+                    continue
+                self._buf += data
+                while True:
+                    nl = self._buf.find(b"\n")
+                    if nl < 0:
+                        break
+                    line = bytes(self._buf[:nl])
+                    del self._buf[:nl + 1]
+                    if self._line(line):
+                        return "signal"
+            if on_tick is not None and time.monotonic() >= next_tick:
+                next_tick = time.monotonic() + tick_s
+                on_tick()
+        return None
+
+    def _line(self, raw: bytes) -> bool:
+        text = raw.decode("utf-8", errors="replace").rstrip("\r")
+        self.lines += 1
+        if self.tee is not None:
+            self.tee.write(text + "\n")
+            self.tee.flush()
+        return self.on_line(text)
+
+    def stderr_tail(self) -> str:
+        return bytes(self._err).decode("utf-8", errors="replace")
+
+    def close(self) -> None:
+        self._sel.close()
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def _wait_rest(proc: subprocess.Popen[bytes], deadline: float | None, kill_grace: float) -> None:
+    """Both pipes closed: wait for the exit (bounded by the deadline)."""
+    remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+    try:
+        proc.wait(timeout=remaining)
+    except subprocess.TimeoutExpired:
+        kill_group(proc, kill_grace)
+
+
+def kill_group(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM the process group, then SIGKILL it if the leader outlives ``grace``."""
+    pgid = proc.pid  # start_new_session: the leader's pid is the group id
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace)
+    # Whatever is left of the group (tools the command started) goes too.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+    if proc.returncode is None:
+        proc.wait()

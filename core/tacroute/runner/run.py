@@ -1,0 +1,193 @@
+"""``run_task``: route a task, then try its candidates until one succeeds.
+
+Every call builds its own router, provider manager, attempt plan and output
+files, so several tasks can run at once from threads; the plugin registry is
+only read. Observers hear ``observe_decision`` before the first attempt,
+``observe_attempt_start`` and ``observe_attempt`` around each one and
+``observe_run`` at the end. The router skips candidates the history layer
+has on cooldown or at a provider limit (:func:`tacroute.history.open_gate`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tacroute.config.model import Config
+from tacroute.errors import NoAvailableProviderError, UsageError
+from tacroute.providers import ProviderManager
+from tacroute.routing import ModelRouter
+from tacroute.runner.attempt import AttemptContext, run_attempt
+from tacroute.runner.policy import AttemptPlan
+from tacroute.runner.redact import Redactor
+from tacroute.runner.settings import RunnerSettings, load_runner_settings
+from tacroute.runner.status import StatusLine
+from tacroute.types import AttemptRecord, CandidateGate, Decision, Outcome, RunResult, Task, Usage
+
+__all__ = ["attempt_output_file", "run_task"]
+
+
+def run_task(
+    prompt_file: str | Path,
+    task: Task | None = None,
+    *,
+    config: Config | str | Path | None = None,
+    registry: Any = None,
+    output_file: str | Path | None = None,
+    timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | Path | None = None,
+    cancel: threading.Event | None = None,
+    status: bool | None = False,
+    settings: RunnerSettings | None = None,
+) -> RunResult:
+    """Route ``task`` and run its candidates in order until one succeeds.
+
+    ``prompt_file`` holds the prompt; ``task`` the attributes rules match on.
+    ``config`` is a loaded :class:`Config`, a path, or None (the usual search).
+    ``output_file`` receives the first attempt's raw output (later attempts
+    get ``NAME.attempt-N.SUFFIX`` beside it); without it each run gets its own
+    folder under ``runner.output_dir`` or the temporary directory.
+    ``timeout`` (seconds) overrides every provider's timeout. ``env`` replaces
+    ``os.environ`` as the base environment of the commands (the provider's
+    ``env`` table is added on top). Setting ``cancel`` stops the current
+    attempt's process group and ends the run. ``status`` shows a live status
+    line on stderr (None: only when stderr is a terminal).
+
+    Raises :class:`UsageError` for a missing prompt file,
+    :class:`~tacroute.errors.ConfigError` for a bad config and
+    :class:`NoAvailableProviderError` when no candidate can run. A failed run
+    is not an exception: check ``RunResult.success``.
+    """
+    if registry is None:
+        from tacroute.plugins import get_registry
+
+        registry = get_registry()
+    if not isinstance(config, Config):
+        from tacroute.config.loader import load_config
+
+        config = load_config(config, registry=registry)
+    settings = settings or load_runner_settings(config)
+    prompt = Path(prompt_file)
+    if not prompt.is_file():
+        raise UsageError(f"prompt file {str(prompt)!r} does not exist or is not a file")
+    if timeout is not None and timeout <= 0:
+        raise UsageError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    task = dict(task or {})
+    base_env = os.environ if env is None else env
+    providers = ProviderManager(config, registry, env=base_env)
+    stats = None
+    if any(r.strategy == "cheapest" for r in config.rules):  # issue 5b: recorded stats, read once
+        from tacroute.strategies import history_stats
+
+        stats = history_stats(config)
+    decision = ModelRouter(config, providers=providers, registry=registry,
+                           gate=_history_gate(config), stats=stats).route(task)
+    registry.notify("observe_decision", decision=decision, task=task)
+    if not decision.available:
+        raise NoAvailableProviderError(_unavailable_message(decision))
+
+    run_id = uuid.uuid4().hex[:12]
+    ctx = AttemptContext(
+        run_id=run_id, task=task, prompt_file=prompt.resolve(), providers=providers, registry=registry,
+        settings=settings, redact=Redactor(base_env, _key_names(config)), timeout=timeout,
+        cwd=Path(cwd) if cwd is not None else None, cancel=cancel or threading.Event(),
+        status=StatusLine(enabled=status),
+    )
+    folder = None if output_file is not None else _run_folder(settings, run_id)
+    t0 = time.monotonic()
+    plan = AttemptPlan(decision.candidates, settings)
+    records: list[AttemptRecord] = []
+    last: Outcome | None = None
+    while (step := plan.next()) is not None:
+        if step.wait_s > 0 and ctx.cancel.wait(step.wait_s):
+            break
+        number = len(records) + 1
+        out = attempt_output_file(output_file, number, step.candidate.provider, folder)
+        registry.notify("observe_attempt_start", run_id=run_id, attempt=number, task=task,
+                        provider=step.candidate.provider, model=step.candidate.model)
+        record, last = run_attempt(ctx, number, step.candidate, out)
+        records.append(record)
+        ctx.status.done(_status_summary(record))
+        registry.notify("observe_attempt", record=record)
+        if ctx.cancel.is_set():
+            break
+        plan.record(step.candidate, last)
+    result = _result(run_id, task, decision, records, last, ctx, int((time.monotonic() - t0) * 1000),
+                     plan.stop_reason)
+    registry.notify("observe_run", result=result)
+    return result
+
+
+def attempt_output_file(output_file: str | Path | None, number: int, provider: str,
+                        folder: Path | None) -> Path:
+    """Where attempt ``number`` writes its raw output."""
+    if output_file is None:
+        assert folder is not None
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in provider)
+        return folder / f"attempt-{number}-{safe}.jsonl"
+    path = Path(output_file)
+    if number == 1:
+        return path
+    return path.with_name(f"{path.stem}.attempt-{number}{path.suffix}")
+
+
+def _run_folder(settings: RunnerSettings, run_id: str) -> Path:
+    base = settings.output_dir or Path(tempfile.gettempdir()) / "tacroute-runs"
+    folder = base / run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _history_gate(config: Config) -> CandidateGate | None:
+    """Cooldowns and provider limits from the history layer; also selects where it records."""
+    from tacroute.history import open_gate
+
+    return open_gate(config)
+
+
+def _key_names(config: Config) -> list[str]:
+    return [pc.api_key_env for pc in config.providers.values() if pc.api_key_env]
+
+
+def _unavailable_message(decision: Decision) -> str:
+    lines = [f"no available provider for this task: {decision.reason}"]
+    for cand in decision.skipped:
+        lines.append(f"  {cand.provider}/{cand.model} ({cand.rule or 'default'}): {cand.reason}")
+    return "\n".join(lines)
+
+
+def _status_summary(record: AttemptRecord) -> str:
+    how = "ok" if record.success else (record.error_class.value if record.error_class else "failed")
+    return (f"[{record.attempt}] {record.provider}/{record.model}: {how} in "
+            f"{record.duration_ms / 1000:.1f}s")
+
+
+def _result(run_id: str, task: Task, decision: Decision, records: list[AttemptRecord],
+            last: Outcome | None, ctx: AttemptContext, duration_ms: int,
+            stop_reason: str | None) -> RunResult:
+    usage = Usage()
+    costs = [r.cost_usd for r in records if r.cost_usd is not None]
+    for r in records:
+        usage = usage + r.usage
+    final = records[-1] if records else None
+    success = bool(final and final.success)
+    error = None
+    if not success:
+        if final is None:
+            error = "no attempt was made" + (f" ({stop_reason})" if stop_reason else "")
+        else:
+            error = (f"{final.provider}/{final.model}: {final.error_class or 'failed'}: "
+                     f"{final.message}" + (f" ({stop_reason})" if stop_reason else ""))
+    return RunResult(
+        run_id=run_id, task=task, decision=decision, attempts=tuple(records), success=success,
+        provider=final.provider if final else None, model=final.model if final else None,
+        result=ctx.redact(last.result) if last is not None else None, usage=usage,
+        cost_usd=sum(costs) if costs else None, duration_ms=duration_ms, error=ctx.redact(error),
+    )
