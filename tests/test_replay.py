@@ -105,7 +105,7 @@ def test_replay_cli(store: HistoryStore, history_db: Path, tmp_path: Path, built
     res = runner.invoke(cli, ["replay", "--config", str(b), "--history", str(history_db), "--since", "100000d"])
     assert res.exit_code == 0, res.output
     assert "Replayed 3 recorded runs" in res.output
-    assert "Recorded cost:   $2.98  (1 runs priced from their tokens)" in res.output
+    assert "Recorded cost:    $2.98  (1 runs priced from their tokens)" in res.output
     assert "claude-cli/claude-sonnet-4-5 -> claude-cli/claude-haiku-4: 2 runs, -$0.35" in res.output
     res = runner.invoke(cli, ["replay", "--config", str(b), "--history", str(tmp_path / "none.db")])
     assert res.exit_code == 2 and "no history recorded yet" in res.output

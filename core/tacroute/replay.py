@@ -141,7 +141,7 @@ def render_replay(report: Report) -> str:
     e = report.extra
     lines = render(report, f"Replayed {report.side.tasks:,} recorded runs with {report.config}").split("\n")
     lines.append("")
-    lines.append(f"Recorded cost:   {fmt_usd(e['recorded_cost_usd'])}"
+    lines.append(f"Recorded cost:    {fmt_usd(e['recorded_cost_usd'])}"
                  + (f"  ({e['recorded_cost_estimated']:,} runs priced from their tokens)"
                     if e["recorded_cost_estimated"] else "")
                  + (f"  ({e['recorded_cost_unknown']:,} runs of unpriced models left out)"
