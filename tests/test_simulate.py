@@ -138,6 +138,9 @@ def test_parallel_and_unmemoised_runs_agree(tmp_path: Path, seed_file: Path, bui
     cfg = config(seed_file, builtin_registry)
     serial = simulate(cfg, path, workers=1).as_dict()
     monkeypatch.setattr(simmod, "PARALLEL_MIN_BYTES", 0)
+    sim = simmod.Simulator(cfg)
+    simmod.scan_file(sim, path, workers=2)
+    assert sim.workers_used == 2, "the parallel path did not run (threads alive in the test process?)"
     parallel = simulate(cfg, path, workers=2).as_dict()
     monkeypatch.setattr(simmod, "MEMO_LIMIT", 0)
     unmemo = simulate(cfg, path, workers=1).as_dict()

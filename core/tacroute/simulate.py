@@ -126,6 +126,8 @@ class Simulator:
         self.sample_cap = sample_cap
         self.tally = Tally()
         self.memo: dict[bytes, Group] = {}
+        #: Processes the last :func:`scan_file` used.
+        self.workers_used = 0
 
     def reset(self, seed: int | None) -> None:
         """Fresh tally and RNG streams (a forked worker gets its own seed)."""
@@ -252,9 +254,13 @@ def scan_file(sim: Simulator, path: Path, workers: int | None = None) -> Tally:
     if workers is None:
         workers = min(os.cpu_count() or 1, 8)
     import multiprocessing
+    import threading
 
-    if workers <= 1 or size < PARALLEL_MIN_BYTES or "fork" not in multiprocessing.get_all_start_methods():
+    # Forking a process that runs other threads can deadlock on their locks: scan in-process then.
+    if workers <= 1 or size < PARALLEL_MIN_BYTES or threading.active_count() > 1 \
+            or "fork" not in multiprocessing.get_all_start_methods():
         sim.scan(path.read_bytes(), str(path))
+        sim.workers_used = 1
         return sim.tally
     seed = sim.rng_a.randrange(1 << 30) if sim.random_a or sim.random_b else None
     chunks = _chunks(path, size, workers, seed)
@@ -274,6 +280,7 @@ def scan_file(sim: Simulator, path: Path, workers: int | None = None) -> Tally:
         tally.merge(part, sim.sample_cap)
         lines_before += newlines
     sim.tally = tally
+    sim.workers_used = len(chunks)
     return tally
 
 
