@@ -310,3 +310,16 @@ targets = [{ provider = "openrouter", model = "openai/gpt-4o-mini" }, { model = 
     assert (d.model, d.rule) == ("claude-haiku-4", "lo")
     assert [(c.model, c.rule) for c in d.skipped] == [("openai/gpt-4o", "hi"), ("openai/gpt-4o-mini", "lo")]
     assert [c.model for c in d.fallbacks] == ["claude-sonnet-4-5"]
+
+
+def test_decisions_are_kept_per_matching_rule_set_except_weighted(builtin_registry: Registry) -> None:
+    r = router(CHEAPEST, builtin_registry)
+    assert r.route({"priority": "low"}) is r.route({"priority": "low", "labels": ["x"]})
+    text = HEAD + """
+[[routing.rules]]
+name = "balance"
+strategy = "weighted"
+targets = [{ model = "claude-sonnet-4-5" }, { model = "claude-haiku-4" }]
+"""
+    w = router(text, builtin_registry)
+    assert len({w.route({}).model for _ in range(100)}) == 2

@@ -151,12 +151,36 @@ class MultiRouter:
         self.default = default
         self.reasons = reasons
         self.rng = rng
+        self._tests = tuple((1 << i, pred) for i, (pred, _) in enumerate(self.rules))
+        #: Rules whose expansion is drawn per decision: never cached.
+        self._random = sum(1 << i for i, (_, e) in enumerate(self.rules)
+                           if isinstance(e, TargetSet) and e.cumulative)
+        self._cache: dict[int, Decision] = {}
 
     def route(self, task: Task, gate: CandidateGate | None = None) -> Decision:
-        """Decide for one task; ``gate`` may skip candidates now (cooldowns, limits)."""
-        matched: list[Candidate] = []
-        for pred, entry in self.rules:
+        """Decide for one task; ``gate`` may skip candidates now (cooldowns, limits).
+
+        As in the plain router, decisions are kept per set of matching rules,
+        except with a gate (it changes over time) or a matching weighted rule.
+        """
+        mask = 0
+        for bit, pred in self._tests:
             if pred(task):
+                mask |= bit
+        if gate is not None or mask & self._random:
+            return self._decide_mask(mask, gate)
+        decision = self._cache.get(mask)
+        if decision is None:
+            decision = self._decide_mask(mask, None)
+            if len(self._cache) >= 4096:
+                self._cache.clear()
+            self._cache[mask] = decision
+        return decision
+
+    def _decide_mask(self, mask: int, gate: CandidateGate | None) -> Decision:
+        matched: list[Candidate] = []
+        for i, (_, entry) in enumerate(self.rules):
+            if mask >> i & 1:
                 if isinstance(entry, Candidate):
                     matched.append(entry)
                 else:
