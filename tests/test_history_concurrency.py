@@ -68,3 +68,30 @@ def test_threads_share_one_store(history_db: Path) -> None:
         list(pool.map(record, range(200)))
     assert store.count("attempts") == 200
     store.close()
+
+
+def _forked_child(store: HistoryStore, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    from testkit.history import make_attempt
+
+    try:
+        store.record_attempt(make_attempt("from-child", 1, started_at=2.0))
+        out.put("ok")
+    except Exception as exc:  # noqa: BLE001 - reported to the parent
+        out.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_a_forked_child_opens_its_own_connection(history_db: Path) -> None:
+    from testkit.history import make_attempt
+
+    store = HistoryStore(history_db)
+    store.record_attempt(make_attempt("from-parent", 1, started_at=1.0))
+    ctx = multiprocessing.get_context("fork")
+    queue: multiprocessing.Queue = ctx.Queue()  # type: ignore[type-arg]
+    child = ctx.Process(target=_forked_child, args=(store, queue))
+    child.start()
+    assert queue.get(timeout=60) == "ok"
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    store.record_attempt(make_attempt("parent-again", 1, started_at=3.0))  # the parent's connection still works
+    assert store.count("attempts") == 3
+    store.close()

@@ -54,13 +54,11 @@ def test_cooldown_policy_from_config(tmp_path: Path) -> None:
     assert ErrorClass.BAD_REQUEST not in load_settings(None).cooldown.error_classes
 
 
-def test_bad_history_table_names_file_line_key_and_what_is_valid(tmp_path: Path) -> None:
-    config = _config(tmp_path, "[history]\nenabled = 'yes'\ncolour = 1\n\n[history.cooldown]\n"
-                               "failures = 0\nwindow_s = -1\nerror_classes = ['timeout', 'sleepy']\n")
-    with pytest.raises(ConfigError) as err:
-        load_settings(config)
-    text = str(err.value)
-    where = str(config.path)
+BAD = ("[history]\nenabled = 'yes'\ncolour = 1\n\n[history.cooldown]\n"
+       "failures = 0\nwindow_s = -1\nerror_classes = ['timeout', 'sleepy']\n")
+
+
+def _check_bad_messages(text: str, where: str) -> None:
     assert f"{where}:7: history.enabled: must be true or false, not 'yes'" in text
     assert (f"{where}:8: history.colour: unknown key in [history]; "
             "valid keys are: cooldown, enabled, path") in text
@@ -69,12 +67,29 @@ def test_bad_history_table_names_file_line_key_and_what_is_valid(tmp_path: Path)
     assert "history.cooldown.error_classes[1]: unknown error class 'sleepy'; valid: auth," in text
 
 
+def test_bad_history_table_fails_at_load_naming_file_line_key_and_what_is_valid(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        _config(tmp_path, BAD)
+    _check_bad_messages(str(err.value), str(tmp_path / "cfg" / "tacroute.toml"))
+
+
+def test_load_settings_validates_on_its_own(tmp_path: Path) -> None:
+    # A Config assembled without the loader (embedding, tests) is still checked.
+    import tomllib
+
+    good = _config(tmp_path, "")
+    path = good.path
+    assert path is not None
+    path.write_text(BASE + BAD)
+    bad = good._replace(raw=tomllib.loads(BASE + BAD))
+    with pytest.raises(ConfigError) as err:
+        load_settings(bad)
+    _check_bad_messages(str(err.value), str(path))
+
+
 def test_history_must_be_a_table(tmp_path: Path) -> None:
-    path = tmp_path / "t.toml"
-    config = parse_config("history = 3\n" + BASE, path, registry=Registry.from_plugins([]))
-    path.write_text("history = 3\n" + BASE)
     with pytest.raises(ConfigError, match=r"t\.toml:1: history: must be a table"):
-        load_settings(config)
+        parse_config("history = 3\n" + BASE, tmp_path / "t.toml", registry=Registry.from_plugins([]))
 
 
 def test_empty_path_is_an_error(tmp_path: Path) -> None:

@@ -193,6 +193,10 @@ def parse_config(text: str, path: Path | None = None, *, registry: Any = None) -
     if default_model is None:
         chk.add(["routing", "default_model"], "is not set: set routing.default_model (or llm.model_default)")
 
+    if "history" in doc:  # the history layer's table (tacroute.history.settings)
+        from tacroute.history.settings import check_history
+
+        check_history(doc["history"], chk.add)
     tz, tz_name = _load_timezone(routing_ok, chk)
     ctx = CompileContext(timezone=tz, clock=HourClock(tz))
     rules = _load_rules(routing_ok.get("rules", []), chk, registry, ctx, providers,

@@ -21,7 +21,7 @@ Without ``path`` the store is ``$TACROUTE_HISTORY``, else
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -30,8 +30,8 @@ from tacroute.errors import ConfigError, ConfigIssue
 if TYPE_CHECKING:
     from tacroute.config.model import Config
 
-__all__ = ["DEFAULT_COOLDOWN_CLASSES", "CooldownPolicy", "HistorySettings", "history_path",
-           "load_settings"]
+__all__ = ["DEFAULT_COOLDOWN_CLASSES", "CooldownPolicy", "HistorySettings", "check_history",
+           "history_path", "load_settings"]
 
 #: Failures that say something about the provider/model, not about the task:
 #: every :class:`tacroute.types.ErrorClass` value but ``bad_request`` (the same
@@ -94,7 +94,28 @@ def load_settings(config: Config | None, env: Mapping[str, str] | None = None) -
     from tacroute.config.loader import format_key
 
     issues: list[tuple[list[str | int], str]] = []
-    raw = config.raw.get("history", {})
+    settings = _parse(config.raw.get("history", {}), issues, config.base_dir, env)
+    if issues:
+        text = _read(config.path)
+        found = [ConfigIssue(format_key(p), msg, _locate(text, p)) for p, msg in issues]
+        raise ConfigError(found, config.path)
+    return settings
+
+
+def check_history(value: Any, add: Callable[[list[str | int], str], None]) -> None:
+    """Validate a document's ``[history]`` table at config load: ``add(key_path, message)`` per problem.
+
+    The config loader calls this, so ``tacroute config validate`` reports
+    ``[history]`` mistakes with the rest.
+    """
+    issues: list[tuple[list[str | int], str]] = []
+    _parse(value, issues, Path("."), {})
+    for path, message in issues:
+        add(path, message)
+
+
+def _parse(raw: Any, issues: list[tuple[list[str | int], str]], base_dir: Path,
+           env: Mapping[str, str] | None) -> HistorySettings:
     table = _table(raw, ["history"], _HISTORY_KEYS, issues)
     cool_raw = table.get("cooldown", {})
     cool = _table(cool_raw, ["history", "cooldown"], _COOLDOWN_KEYS, issues) if cool_raw else {}
@@ -105,12 +126,8 @@ def load_settings(config: Config | None, env: Mapping[str, str] | None = None) -
                                                  "for the default (~/.local/share/tacroute/history.db)"))
         else:
             given = Path(table["path"]).expanduser()
-            path = given if given.is_absolute() else config.base_dir / given
+            path = given if given.is_absolute() else base_dir / given
     policy = _policy(cool, issues)
-    if issues:
-        text = _read(config.path)
-        found = [ConfigIssue(format_key(p), msg, _locate(text, p)) for p, msg in issues]
-        raise ConfigError(found, config.path)
     return HistorySettings(path, bool(table.get("enabled", True)), policy)
 
 

@@ -178,7 +178,7 @@ class HistoryStore:
 
         u = record.usage
         end = record.started_at + record.duration_ms / 1000
-        error_class = record.error_class.value if record.error_class is not None else None
+        error_class = str(record.error_class) if record.error_class is not None else None
         with self._write() as conn:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO attempts (run_id, attempt, started_at, task, provider, provider_type,"
@@ -189,7 +189,7 @@ class HistoryStore:
                  record.provider, record.provider_type, record.model, record.rule, int(record.success),
                  error_class, redact(record.message), record.exit_code, record.duration_ms,
                  u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_creation_tokens,
-                 record.cost_usd, record.output_file, getattr(record, "retry_after_s", None)))
+                 record.cost_usd, record.output_file, record.retry_after_s))
             if cur.rowcount == 0:
                 return  # already recorded (the hook fired twice): nothing more to do
             ended = conn.execute("UPDATE slots SET ended_at = ? WHERE run_id = ? AND attempt = ?",
@@ -210,7 +210,7 @@ class HistoryStore:
         if not policy.enabled or record.error_class not in policy.error_classes:
             return
         if record.error_class == "rate_limit":
-            retry = getattr(record, "retry_after_s", None)
+            retry = record.retry_after_s
             wait = retry if retry is not None and retry > 0 else policy.cooldown_s
             how = f"retry-after {retry:g} s" if retry is not None and retry > 0 else "no retry-after given"
             self._set_cooldown(conn, key, end + wait, "rate_limit", f"rate limited ({how})", end)

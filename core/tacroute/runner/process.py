@@ -86,16 +86,20 @@ def stream_process(
     assert proc.stdout is not None and proc.stderr is not None
     reader = _Reader(proc, on_line, tee)
     deadline = t0 + timeout if timeout is not None else None
-    stopped: str | None = None
     try:
         stopped = reader.pump(deadline, cancel, on_tick, tick_s)
-    finally:
         if stopped is not None:
             kill_group(proc, kill_grace)
         else:
             _wait_rest(proc, deadline, kill_grace)
             if proc.returncode is None:
                 stopped = "timeout"
+    except BaseException:
+        # Ctrl-C (or a failing callback): the group is in its own session, so the
+        # terminal's SIGINT never reached it; end it before leaving.
+        kill_group(proc, kill_grace)
+        raise
+    finally:
         reader.close()
     exit_code = None if stopped is not None else proc.returncode
     return ProcessResult(exit_code, stopped, reader.stderr_tail(), started_at,

@@ -11,10 +11,8 @@ has on cooldown or at a provider limit (:func:`tacroute.history.open_gate`).
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,8 @@ from tacroute.runner.status import StatusLine
 from tacroute.types import AttemptRecord, CandidateGate, Decision, Outcome, RunResult, Task, Usage
 
 __all__ = ["attempt_output_file", "run_task"]
+
+_REGISTRY_LOCK = threading.Lock()
 
 
 def run_task(
@@ -68,7 +68,8 @@ def run_task(
     if registry is None:
         from tacroute.plugins import get_registry
 
-        registry = get_registry()
+        with _REGISTRY_LOCK:  # the first, lazy load must happen once when threads race
+            registry = get_registry()
     if not isinstance(config, Config):
         from tacroute.config.loader import load_config
 
@@ -93,7 +94,7 @@ def run_task(
     if not decision.available:
         raise NoAvailableProviderError(_unavailable_message(decision))
 
-    run_id = uuid.uuid4().hex[:12]
+    run_id = os.urandom(6).hex()
     ctx = AttemptContext(
         run_id=run_id, task=task, prompt_file=prompt.resolve(), providers=providers, registry=registry,
         settings=settings, redact=Redactor(base_env, _key_names(config)), timeout=timeout,
@@ -139,7 +140,12 @@ def attempt_output_file(output_file: str | Path | None, number: int, provider: s
 
 
 def _run_folder(settings: RunnerSettings, run_id: str) -> Path:
-    base = settings.output_dir or Path(tempfile.gettempdir()) / "tacroute-runs"
+    if settings.output_dir is not None:
+        base = settings.output_dir
+    else:
+        import tempfile
+
+        base = Path(tempfile.gettempdir()) / "tacroute-runs"
     folder = base / run_id
     folder.mkdir(parents=True, exist_ok=True)
     return folder

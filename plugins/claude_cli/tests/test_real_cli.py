@@ -22,6 +22,7 @@ from tacroute.cli import cli
 from tacroute.plugins import Registry
 from testkit.anthropic_server import Drop, FakeAnthropicServer, HttpError, Slow, Text, ToolUse
 from testkit.claude import FAKE_API_KEY, claude_env
+from testkit.script_provider import process_alive
 
 pytestmark = pytest.mark.real_cli
 
@@ -221,17 +222,7 @@ def test_timeout_kills_the_process_group(workdir: Path, claude_bin: Path,
     assert [a["error_class"] for a in data["attempts"]] == ["timeout"]
     assert "process group was killed" in data["attempts"][0]["message"]
     pid = int((workdir / "tool.pid").read_text())
-    assert not _alive(pid)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is dead too (its parent, the CLI, is gone).
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))
+    assert not process_alive(pid)
 
 
 def test_root_without_sandbox_is_permission(workdir: Path, claude_bin: Path,
@@ -270,3 +261,18 @@ def test_concurrent_runs_from_threads(tmp_path: Path, claude_bin: Path, builtin_
     files = {r.attempts[0].output_file for r in results.values()}
     assert len(files) == 3
     assert len({r.run_id for r in results.values()}) == 3
+
+
+def test_overloaded_fails_over_after_the_cli_own_retries(workdir: Path, claude_bin: Path,
+                                                         anthropic_server: FakeAnthropicServer,
+                                                         second_anthropic_server: FakeAnthropicServer
+                                                         ) -> None:
+    anthropic_server.script(HttpError(529, message="Overloaded"))
+    second_anthropic_server.script(Text("less busy here"))
+    config = write_config(workdir, [provider_table("first", claude_bin, anthropic_server),
+                                    provider_table("second", claude_bin, second_anthropic_server)],
+                          "first", fallback="second")
+    code, data, _ = tacroute_run(workdir, config, "--timeout", "120")
+    assert code == 0, data
+    assert [a["error_class"] for a in data["attempts"]] == ["overloaded", None]
+    assert "529" in data["attempts"][0]["message"]
