@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from tacroute import ErrorClass, NoAvailableProviderError, hookimpl, run_task
-from tacroute.history import HistoryStore, plugin as history_plugin
+from tacroute.history import CooldownPolicy, HistoryStore
+from tacroute.history import plugin as history_plugin
 from tacroute.plugins import Registry, set_registry
 from testkit.script_provider import ScriptPlugin, script_config
 
@@ -90,7 +91,8 @@ def test_a_provider_at_max_concurrent_is_skipped_by_the_runner(recorder: StartRe
         store.attempt_started("elsewhere", 1, "s0", "ok")
     result = run_task(prompt, {}, config=config)
     assert result.success and [a.provider for a in result.attempts] == ["s1"]
-    assert [c.reason for c in result.decision.skipped if c.provider == "s0"][0].startswith("limit: 1 attempt")
+    reason = next(c.reason for c in result.decision.skipped if c.provider == "s0")
+    assert reason is not None and reason.startswith("limit: 1 attempt")
 
 
 def test_every_candidate_cooling_down_is_a_clear_error(recorder: StartRecorder, tmp_path: Path,
@@ -100,8 +102,8 @@ def test_every_candidate_cooling_down_is_a_clear_error(recorder: StartRecorder, 
     from testkit.history import make_attempt
 
     config = script_config(tmp_path, ["ok"])
-    config.write_text(config.read_text() + "\n[history.cooldown]\nfailures = 1\ncooldown_s = 3600\n")
-    with HistoryStore(history_db) as store:
+    # The recording process applies its cooldown policy when it stores the failure.
+    with HistoryStore(history_db, policy=CooldownPolicy(failures=1, cooldown_s=3600)) as store:
         store.record_attempt(make_attempt("x", 1, provider="s0", model="ok", success=False,
                                           error_class=ErrorClass.OVERLOADED, started_at=time.time()))
     with pytest.raises(NoAvailableProviderError, match="cooldown until"):

@@ -114,7 +114,7 @@ def stats(by: str, since_text: str | None, as_json: bool, config_path: Path | No
         echo_json({"history": str(settings.path), "by": by, "since": since,
                    "rows": [r.as_dict() for r in rows]})
         return
-    click.echo(f"History: {settings.path}")
+    click.echo(f"History: {settings.path}" + (f"  (runs since {_when(since)})" if since is not None else ""))
     if not rows:
         click.echo("No runs recorded yet." if store is None else "No runs in that period.")
         return

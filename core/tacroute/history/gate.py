@@ -7,7 +7,9 @@ process on the machine sees the same cooldowns and the same running attempts.
 Limits come from the ``[providers.NAME]`` tables: ``max_concurrent`` (attempts
 running at once, counted from the runner's start/end hooks) and ``rpm``
 (attempts started in the last 60 seconds). Both are advisory across processes:
-two processes deciding in the same instant may both see one free slot.
+two processes deciding in the same instant may both see one free slot. An
+attempt whose process died without reporting its end stops counting as soon
+as its pid is gone (and after 24 hours in any case).
 """
 
 from __future__ import annotations
