@@ -323,3 +323,38 @@ targets = [{ model = "claude-sonnet-4-5" }, { model = "claude-haiku-4" }]
 """
     w = router(text, builtin_registry)
     assert len({w.route({}).model for _ in range(100)}) == 2
+
+
+def test_pricing_and_estimate_tables_are_validated(builtin_registry: Registry) -> None:
+    text = HEAD + """
+[pricing."my-model"]
+input = "cheap"
+
+[pricing."claude-opus-4"]
+input = 15.0
+output = -75.0
+cache_reed = 1.5
+
+[estimate]
+input_tokens = -1
+outptu_tokens = 5
+"""
+    msg = error_of(text, builtin_registry)
+    assert "t.toml:13: pricing.my-model.input: must be an integer or a number, not a string ('cheap')" in msg
+    assert "pricing.my-model: has no output: give input and output in USD per million tokens" in msg
+    assert "pricing.claude-opus-4.output: must be a price >= 0 (USD per million tokens), not -75.0" in msg
+    assert "pricing.claude-opus-4.cache_reed: unknown key in [pricing.\"claude-opus-4\"]; valid keys are: " \
+           "cache_read, cache_write, input, output" in msg
+    assert "estimate.input_tokens: must be a token count >= 0, not -1" in msg
+    assert "estimate.outptu_tokens: unknown key in [estimate]" in msg
+
+
+def test_config_prices_win_over_built_ins(builtin_registry: Registry) -> None:
+    from tacroute.pricing import PricingTable, estimate_usage
+    from tacroute.types import Usage
+
+    text = HEAD + '\n[pricing."claude-opus-4"]\ninput = 1.0\noutput = 2.0\n\n[estimate]\ninput_tokens = 7\n'
+    cfg = parse_config(text, Path("t.toml"), registry=builtin_registry)
+    price = PricingTable.load(cfg.raw).get("claude-opus-4")
+    assert price is not None and (price.input, price.output, price.source) == (1.0, 2.0, "config")
+    assert estimate_usage(cfg.raw) == Usage(7, 5_000)
