@@ -358,3 +358,15 @@ def test_config_prices_win_over_built_ins(builtin_registry: Registry) -> None:
     price = PricingTable.load(cfg.raw).get("claude-opus-4")
     assert price is not None and (price.input, price.output, price.source) == (1.0, 2.0, "config")
     assert estimate_usage(cfg.raw) == Usage(7, 5_000)
+
+
+def test_weighted_with_only_zero_weights_available_uses_file_order(builtin_registry: Registry) -> None:
+    text = HEAD + """
+[[routing.rules]]
+name = "balance"
+strategy = "weighted"
+targets = [{ provider = "openrouter", model = "openai/gpt-4o", weight = 5 },
+           { model = "claude-haiku-4", weight = 0 }, { model = "claude-opus-4", weight = 0 }]
+"""
+    r = router(text, builtin_registry, key=False)
+    assert {r.route({}).model for _ in range(50)} == {"claude-haiku-4"}

@@ -80,6 +80,8 @@ class TargetSet:
         if not self.cumulative:
             return self.candidates
         total = self.cumulative[-1]
+        if total <= 0:  # only weight-0 targets are available: file order
+            return self.candidates
         i = bisect.bisect_right(self.cumulative, rng.random() * total)
         i = min(i, len(self.candidates) - 1)
         if i == 0:
