@@ -158,8 +158,10 @@ def test_parallel_and_unmemoised_runs_agree(tmp_path: Path, seed_file: Path, bui
 @pytest.mark.parametrize(("line", "message"), [
     ("{not json", "not valid JSON"),
     ("[1, 2]", "must be a JSON object of task attributes, not list"),
-    ('{"priority": "low", "input_tokens": -1}', "token counts must be whole numbers >= 0"),
-    ('{"priority": "low", "output_tokens": 1.5}', "token counts must be whole numbers >= 0"),
+    ('{"priority": "low", "input_tokens": -1}', "input_tokens must be a whole number >= 0 (or null for "
+                                                "the default), not -1"),
+    ('{"priority": "low", "output_tokens": 1.5}', "output_tokens must be a whole number >= 0"),
+    ('{"priority": "low", "cache_read_tokens": "9"}', "cache_read_tokens must be a whole number >= 0"),
     ('{"priority": 3}', "priority must be a string"),
     ('{"hour": 24}', "hour must be a whole number from 0 to 23"),
     ('{"labels": [1]}', "labels must be a list of strings"),
@@ -178,6 +180,19 @@ def test_bad_lines_name_the_line(tmp_path: Path, seed_file: Path, builtin_regist
         assert info.value.line == 42
         assert str(info.value).startswith(f"{path}:42: ")
         assert message in str(info.value)
+
+
+def test_null_token_counts_take_the_defaults(tmp_path: Path, seed_file: Path,
+                                             builtin_registry: Registry) -> None:
+    cfg = config(seed_file, builtin_registry)
+    tasks = write_tasks(tmp_path / "t.jsonl", [
+        {"priority": "low", "hour": 12, "input_tokens": None, "output_tokens": 10},
+        {"priority": "low", "hour": 12, "cache_read_tokens": 1_000_000, "cache_creation_tokens": None}])
+    r = simulate(cfg, tasks, defaults=Usage(1_000, 0, 0, 0)).as_dict()
+    (row,) = r["by_target"]
+    assert (row["input_tokens"], row["output_tokens"], row["cache_read_tokens"]) == (2_000, 10, 1_000_000)
+    # sonnet: 2k * 3 + 10 * 15 + 1M cache reads * 0.3, per million
+    assert r["cost_usd"] == pytest.approx((6_000 + 150 + 300_000) / 1e6)
 
 
 def test_weighted_rules_are_drawn_per_task(tmp_path: Path, seed_file: Path,

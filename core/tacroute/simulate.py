@@ -179,19 +179,13 @@ class Simulator:
             if type(obj) is not dict:
                 raise TaskFileError(name, lineno, f"must be a JSON object of task attributes, "
                                     f"not {type(obj).__name__}")
-            i = obj.pop("input_tokens", None)
-            o = obj.pop("output_tokens", None)
-            cr = obj.pop("cache_read_tokens", None) if "cache_read_tokens" in obj else d_cr
-            cw = obj.pop("cache_creation_tokens", None) if "cache_creation_tokens" in obj else d_cw
-            if i is None:
-                i = d_in
-            if o is None:
-                o = d_out
+            i = obj.pop("input_tokens", d_in)
+            o = obj.pop("output_tokens", d_out)
+            cr = obj.pop("cache_read_tokens", d_cr) if "cache_read_tokens" in obj else d_cr
+            cw = obj.pop("cache_creation_tokens", d_cw) if "cache_creation_tokens" in obj else d_cw
             if type(i) is not int or type(o) is not int or type(cr) is not int or type(cw) is not int \
                     or i < 0 or o < 0 or cr < 0 or cw < 0:
-                raise TaskFileError(name, lineno, f"token counts must be whole numbers >= 0 "
-                                    f"(input_tokens={i!r}, output_tokens={o!r}, "
-                                    f"cache_read_tokens={cr!r}, cache_creation_tokens={cw!r})")
+                i, o, cr, cw = _tokens(name, lineno, (i, o, cr, cw), self.defaults)
             key = dumps(obj)
             g = memo.get(key)
             if g is None:
@@ -206,6 +200,20 @@ class Simulator:
             if g[6] and len(sample) < cap:
                 sample.append(lineno)
         return data.count(b"\n")
+
+
+def _tokens(name: str, lineno: int, values: tuple[Any, ...], defaults: Usage) -> tuple[int, int, int, int]:
+    """The slow path of the token checks: null means the default; anything else must be an int >= 0."""
+    fields = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")
+    out: list[int] = []
+    for field_name, value in zip(fields, values):
+        if value is None:
+            value = getattr(defaults, field_name)
+        if type(value) is not int or value < 0:
+            raise TaskFileError(name, lineno, f"{field_name} must be a whole number >= 0 (or null for the "
+                                f"default), not {value!r}")
+        out.append(value)
+    return out[0], out[1], out[2], out[3]
 
 
 # ------------------------------------------------------------------- parallel
