@@ -213,3 +213,22 @@ def test_an_exception_while_streaming_kills_the_group(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         stream_process([sys.executable, "-c", code], on_line=boom, kill_grace=0.5)
     assert not process_alive(int(pid_file.read_text()))
+
+
+def test_attempt_plan_retry_after_bounds_and_waits() -> None:
+    from tacroute.runner.policy import AttemptPlan
+    from tacroute.runner.settings import RunnerSettings
+    from tacroute.types import Candidate, Outcome
+
+    a, b = Candidate("p", "m1", "r1"), Candidate("q", "m2", None)
+    plan = AttemptPlan((a, b, Candidate("x", "m", None, available=False)), RunnerSettings(max_retry_after=10))
+    step = plan.next()
+    assert step is not None and step.candidate == a and step.wait_s == 0
+    plan.record(a, Outcome(False, ErrorClass.RATE_LIMIT, retry_after_s=5))
+    step = plan.next()
+    assert step is not None and step.candidate == b and step.wait_s == 0  # another provider: no wait
+    plan.record(b, Outcome(False, ErrorClass.RATE_LIMIT, retry_after_s=600))  # beyond the bound
+    step = plan.next()
+    assert step is not None and step.candidate == a and 0 < step.wait_s <= 5  # requeued once, waits
+    plan.record(a, Outcome(False, ErrorClass.RATE_LIMIT, retry_after_s=5))
+    assert plan.next() is None and plan.stop_reason == "every candidate was tried"

@@ -249,17 +249,21 @@ class Registry:
         if self._commands_added:
             return
         self._commands_added = True
+        from tacroute.cli import _groups  # sub-commands plugins add to built-in groups
+
         for impl in self.pm.hook.register_commands.get_hookimpls():
             info = self.plugins.setdefault(impl.plugin_name, PluginInfo(impl.plugin_name))
             before = set(cli.commands)
+            sub_mark = _groups.mark()
             try:
                 impl.function(cli=cli)
             except Exception as exc:  # noqa: BLE001
                 for name in set(cli.commands) - before:
                     cli.commands.pop(name, None)
+                _groups.remove_added(sub_mark)
                 self._fail(info, f"register_commands failed: {type(exc).__name__}: {exc}", exc)
                 continue
-            info.commands.extend(sorted(set(cli.commands) - before))
+            info.commands.extend(sorted(set(cli.commands) - before) + _groups.added_since(sub_mark))
 
     # -------------------------------------------------------------------- observers
     def notify(self, hook_name: str, **kwargs: Any) -> None:

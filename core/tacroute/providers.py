@@ -143,9 +143,16 @@ class ProviderManager:
         return pc.stdin.format_map(self._values(pc, prompt_file, model, output_file, prompt))
 
     def build_env(self, name: str) -> dict[str, str]:
-        """The environment for the provider's process: ours plus the table's ``env``."""
+        """The environment for the provider's process.
+
+        Ours, then what the provider type adds (:meth:`ProviderType.command_env`,
+        e.g. its options), then the table's ``env``.
+        """
         pc = self.get_provider(name)
         env = dict(self.env)
+        ptype = self.registry.providers.get(pc.type)
+        if ptype is not None:
+            env.update(ptype.command_env(pc))
         env.update(pc.env)
         return env
 

@@ -145,6 +145,27 @@ class ProviderType:
         """
         return True, None
 
+    def command_env(self, config: ProviderConfig) -> Mapping[str, str]:
+        """Extra environment variables for the provider's process.
+
+        How a type hands its ``options`` to the program it runs without putting
+        them in argv. :meth:`tacroute.providers.ProviderManager.build_env`
+        merges them over the parent environment; the table's own ``env`` wins
+        over them. Never put a secret here: only the *name* of the key's variable.
+        """
+        return {}
+
+    def check(self, config: ProviderConfig, env: Mapping[str, str]) -> dict[str, Any] | None:
+        """A live check of the provider (``tacroute providers --check``), or None.
+
+        None (the default) means the type has no live check. Otherwise return
+        a JSON-able dict with at least ``ok`` (bool) and ``message`` (str),
+        plus any details worth showing (credits, rate limit). It may do network
+        I/O; it must never include the API key. ``env`` is the environment the
+        key is read from.
+        """
+        return None
+
 
 # --------------------------------------------------------------------- decisions
 class Candidate(NamedTuple):

@@ -33,6 +33,8 @@ _BUILTIN = {
     "stats": "tacroute.cli.history_cmd:stats",
     # issue 3: the runner
     "run": "tacroute.cli.run_cmd:run",
+    # issue 4: price table (plugins add sub-commands, e.g. `refresh`)
+    "pricing": "tacroute.cli.pricing_cmd:pricing",
 }
 
 
@@ -45,11 +47,18 @@ class TacrouteGroup(click.Group):
         self._add_plugin_commands()
         return sorted(set(self.builtin) | set(self.commands))
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def builtin_command(self, cmd_name: str) -> click.Command | None:
+        """A built-in command, imported on first use (None if not built in)."""
         target = self.builtin.get(cmd_name)
-        if target is not None:
-            module, attr = target.split(":")
-            cmd: click.Command = getattr(importlib.import_module(module), attr)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        cmd: click.Command = getattr(importlib.import_module(module), attr)
+        return cmd
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        cmd = self.builtin_command(cmd_name)
+        if cmd is not None:
             return cmd
         if cmd_name not in self.commands:
             self._add_plugin_commands()

@@ -38,7 +38,20 @@ class ClaudeCLIProvider(ProviderType):
                     f"argument ({argv[i + 1]!r}) becomes the prompt text, so the CLI would receive "
                     "the file's path, not its content; drop it from the template and add "
                     'stdin = "{prompt_file}" (or pass "{prompt}")')
+        if ("--dangerously-skip-permissions" in argv and _is_root()
+                and config.env.get("IS_SANDBOX") is None):
+            warnings.append(
+                f"providers.{config.name}.command_template: running as root, the CLI refuses "
+                "--dangerously-skip-permissions (the run fails with error class 'permission') "
+                'unless its environment has IS_SANDBOX=1: add env = { IS_SANDBOX = "1" } to '
+                "the provider (only inside a sandbox)")
         return warnings
+
+
+def _is_root() -> bool:
+    import os
+
+    return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 @hookimpl

@@ -217,7 +217,7 @@ def test_timeout_kills_the_process_group(workdir: Path, claude_bin: Path,
     anthropic_server.script(ToolUse("echo $$ > tool.pid; sleep 600"), Slow("never", delay_s=600))
     config = write_config(workdir, [provider_table("claude", claude_bin, anthropic_server,
                                                    skip_permissions=True)], "claude")
-    code, data, _ = tacroute_run(workdir, config, "--timeout", "8")
+    code, data, _ = tacroute_run(workdir, config, "--timeout", "12")
     assert code == 1
     assert [a["error_class"] for a in data["attempts"]] == ["timeout"]
     assert "process group was killed" in data["attempts"][0]["message"]

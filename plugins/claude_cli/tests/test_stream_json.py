@@ -210,3 +210,18 @@ def test_registered_by_the_plugin_and_named_by_the_provider_type() -> None:
     reg = Registry.from_plugins([tacroute_claude_cli])
     assert reg.output_parsers["claude-stream-json"] is ClaudeStreamJsonParser
     assert reg.providers["claude-cli"].output_parser == "claude-stream-json"
+
+
+def test_lint_warns_about_skip_permissions_as_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tacroute_claude_cli
+    from tacroute.config.model import ProviderConfig
+
+    argv = ("claude", "-p", "--model", "{model}", "--dangerously-skip-permissions")
+    bare = ProviderConfig("c", "claude-cli", command_template=argv)
+    sandboxed = ProviderConfig("c", "claude-cli", command_template=argv, env={"IS_SANDBOX": "1"})
+    provider = tacroute_claude_cli.ClaudeCLIProvider()
+    monkeypatch.setattr(tacroute_claude_cli, "_is_root", lambda: True)
+    assert any("IS_SANDBOX" in w for w in provider.lint(bare))
+    assert provider.lint(sandboxed) == []
+    monkeypatch.setattr(tacroute_claude_cli, "_is_root", lambda: False)
+    assert provider.lint(bare) == []

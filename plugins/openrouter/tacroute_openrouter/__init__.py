@@ -1,22 +1,12 @@
-"""tacroute provider plugin for OpenRouter's chat completions API."""
+"""tacroute provider plugin for OpenRouter (and any OpenAI-compatible chat API).
+
+Two parts: the plugin (:mod:`tacroute_openrouter.plugin`: the ``openrouter``
+provider type, ``tacroute openrouter`` and ``tacroute pricing refresh``) and
+the wrapper program ``tacroute-openrouter`` (:mod:`tacroute_openrouter.wrapper`),
+which the provider runs as a subprocess and which prints the Claude CLI's
+stream-json. This package root imports nothing, so the wrapper starts fast.
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-from tacroute import ProviderType, hookimpl
-
-
-class OpenRouterProvider(ProviderType):
-    name = "openrouter"
-    description = "OpenRouter (or any OpenAI-compatible API) through the tacroute-openrouter wrapper"
-    default_command: ClassVar[tuple[str, ...]] = (
-        "tacroute-openrouter", "-p", "{prompt_file}", "--model", "{model}",
-        "--output-file", "{output_file}", "--output-format", "stream-json",
-    )
-    default_api_key_env = "OPENROUTER_API_KEY"
-
-
-@hookimpl
-def register_providers(register: Any) -> None:
-    register(OpenRouterProvider())
+__all__: list[str] = []

@@ -1,0 +1,76 @@
+"""Built-in command groups that plugins can extend.
+
+A built-in group (``tacroute pricing``) is imported lazily, so a plugin cannot
+decorate it at import time. Instead the plugin's ``register_commands(cli)``
+hook calls :func:`add_subcommand` (``add_subcommand(cli, "pricing", refresh)``),
+and the group itself, a :class:`PluginGroup`, asks the plugins for their
+commands the first time it is asked for a sub-command it does not know (or
+for its full list, as ``--help`` does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from tacroute.errors import PluginError
+
+__all__ = ["PluginGroup", "add_subcommand", "added_since", "mark", "remove_added"]
+
+#: Sub-commands :func:`add_subcommand` added, in order: (group, command name).
+_ADDED: list[tuple[click.Group, str]] = []
+
+
+def _load_plugin_commands() -> None:
+    from tacroute.cli import cli
+
+    cli._add_plugin_commands()
+
+
+class PluginGroup(click.Group):
+    """A click group whose missing sub-commands may come from plugins."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is None:
+            _load_plugin_commands()
+            cmd = super().get_command(ctx, cmd_name)
+        return cmd
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _load_plugin_commands()
+        return super().list_commands(ctx)
+
+
+def add_subcommand(cli: click.Group, group_name: str, command: click.Command) -> None:
+    """Add ``command`` to the built-in group ``group_name`` of ``cli``.
+
+    For plugins, from their ``register_commands`` hook. Raises
+    :class:`tacroute.errors.PluginError` when there is no such group (the
+    registry reports it and skips the plugin's commands).
+    """
+    getter: Any = getattr(cli, "builtin_command", None)
+    group = getter(group_name) if getter is not None else cli.commands.get(group_name)
+    if not isinstance(group, click.Group):
+        raise PluginError(f"there is no built-in command group {group_name!r} to add "
+                          f"{command.name!r} to")
+    group.add_command(command)
+    _ADDED.append((group, command.name or ""))
+
+
+def added_since(mark: int) -> list[str]:
+    """``"group sub"`` names added after ``mark`` (a past ``len`` of the record)."""
+    return [f"{group.name} {name}" for group, name in _ADDED[mark:]]
+
+
+def remove_added(mark: int) -> None:
+    """Take back the sub-commands added after ``mark`` (their plugin failed)."""
+    for group, name in _ADDED[mark:]:
+        group.commands.pop(name, None)
+    del _ADDED[mark:]
+
+
+def mark() -> int:
+    """The current length of the record, for :func:`added_since` and :func:`remove_added`."""
+    return len(_ADDED)

@@ -1,0 +1,112 @@
+"""The ``openrouter`` provider type and the plugin's hooks.
+
+Registered through the ``tacroute`` entry point ``openrouter``. The type runs
+the ``tacroute-openrouter`` wrapper (see :mod:`tacroute_openrouter.wrapper`)
+and reads its output with ``openrouter-stream-json``: the Claude plugin's
+``claude-stream-json`` parser plus the wrapper's exit codes. The table's
+options reach the wrapper through :meth:`OpenRouterProvider.command_env`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from tacroute import ProviderType, hookimpl
+from tacroute_openrouter.settings import (
+    DEFAULT_BASE_URL,
+    DEFAULT_KEY_ENV,
+    ENV_KEY_NAME,
+    ENV_OPTIONS,
+    OPTION_TYPES,
+    check_options,
+)
+
+if TYPE_CHECKING:
+    import click
+
+    from tacroute.config.model import ProviderConfig
+
+__all__ = ["OpenRouterProvider", "register_commands", "register_output_parsers", "register_providers"]
+
+
+def base_url_for(config: ProviderConfig | None, env: Mapping[str, str]) -> str:
+    """The API base URL: the table's ``base_url``, ``$OPENROUTER_BASE_URL``, or OpenRouter's."""
+    option = config.options.get("base_url") if config is not None else None
+    if isinstance(option, str) and option:
+        return option
+    if config is not None and config.env.get("OPENROUTER_BASE_URL"):
+        return config.env["OPENROUTER_BASE_URL"]
+    return env.get("OPENROUTER_BASE_URL") or DEFAULT_BASE_URL
+
+
+class OpenRouterProvider(ProviderType):
+    """OpenRouter, or any OpenAI-compatible chat API (``base_url``)."""
+
+    name = "openrouter"
+    description = "OpenRouter (or any OpenAI-compatible API) through the tacroute-openrouter wrapper"
+    default_command: ClassVar[tuple[str, ...]] = (
+        "tacroute-openrouter", "-p", "{prompt_file}", "--model", "{model}",
+        "--output-file", "{output_file}", "--output-format", "stream-json",
+    )
+    default_api_key_env = DEFAULT_KEY_ENV
+    #: ``claude-stream-json`` (from tacroute-claude-cli) plus the wrapper's exit codes.
+    output_parser = "openrouter-stream-json"
+    options: ClassVar[Mapping[str, type | tuple[type, ...]]] = OPTION_TYPES
+
+    def lint(self, config: ProviderConfig) -> list[str]:
+        return [f"providers.{config.name}: {p}" for p in check_options(config.options)]
+
+    def availability(self, config: ProviderConfig) -> tuple[bool, str | None]:
+        problems = check_options(config.options)
+        return (False, problems[0]) if problems else (True, None)
+
+    def command_env(self, config: ProviderConfig) -> Mapping[str, str]:
+        env = {ENV_KEY_NAME: config.api_key_env or DEFAULT_KEY_ENV}
+        if config.options:
+            env[ENV_OPTIONS] = json.dumps(dict(config.options), separators=(",", ":"))
+        return env
+
+    def check(self, config: ProviderConfig, env: Mapping[str, str]) -> dict[str, Any] | None:
+        from tacroute_openrouter.api import ApiError, key_info
+
+        key_env = config.api_key_env or DEFAULT_KEY_ENV
+        key = env.get(key_env)
+        if not key:
+            return {"ok": False, "message": f"{key_env} not set"}
+        try:
+            info = key_info(base_url_for(config, env), key)
+        except ApiError as exc:
+            return {"ok": False, "message": f"key rejected or API unreachable: {exc}"}
+        remaining = info.get("limit_remaining")
+        credits = "unlimited credits" if remaining is None else f"{remaining} credits left"
+        if info.get("limit") is not None:
+            credits += f" of {info['limit']}"
+        rate = info.get("rate_limit")
+        rate_text = (f"; rate limit {rate.get('requests')} requests / {rate.get('interval')}"
+                     if isinstance(rate, dict) else "")
+        free = "; free tier" if info.get("is_free_tier") else ""
+        return {"ok": True, "message": f"key valid; {credits}; used {info.get('usage', 0)}{rate_text}{free}",
+                **info}
+
+
+@hookimpl
+def register_providers(register: Any) -> None:
+    register(OpenRouterProvider())
+
+
+@hookimpl
+def register_output_parsers(register: Any) -> None:
+    from tacroute_openrouter.parser import OpenRouterStreamJsonParser
+
+    register("openrouter-stream-json", OpenRouterStreamJsonParser)
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    from tacroute.cli._groups import add_subcommand
+    from tacroute_openrouter.commands import openrouter, refresh
+
+    cli.add_command(openrouter)
+    add_subcommand(cli, "pricing", refresh)
