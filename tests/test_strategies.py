@@ -340,7 +340,8 @@ input_tokens = -1
 outptu_tokens = 5
 """
     msg = error_of(text, builtin_registry)
-    assert "t.toml:15: pricing.my-model.input: must be an integer or a number, not a string ('cheap')" in msg
+    assert "t.toml:15: pricing.my-model.input: must be a number: [pricing] prices are USD per million " \
+           "tokens, e.g. input = 3.0; not str 'cheap'" in msg
     assert "pricing.my-model: has no output: give input and output in USD per million tokens" in msg
     assert "pricing.claude-opus-4.output: must be a price >= 0 (USD per million tokens), not -75.0" in msg
     assert "pricing.claude-opus-4.cache_reed: unknown key in [pricing.\"claude-opus-4\"]; valid keys are: " \

@@ -29,6 +29,7 @@ PRICE_KEYS: dict[str, tuple[type, ...]] = {
     "cache_read": (int, float),
     "cache_write": (int, float),
 }
+_ANY_PRICE_KEY: dict[str, tuple[type, ...]] = {key: (object,) for key in PRICE_KEYS}
 ESTIMATE_KEYS: dict[str, tuple[type, ...]] = {
     "input_tokens": (int,),
     "output_tokens": (int,),
@@ -49,7 +50,7 @@ def check_pricing(doc: Mapping[str, Any], chk: _Checker) -> bool:
         return False
     for model, table in tables.items():
         path: list[str | int] = ["pricing", model]
-        good = chk.table(table, path, PRICE_KEYS, f'[pricing."{model}"]')
+        good = chk.table(table, path, _ANY_PRICE_KEY, f'[pricing."{model}"]')
         if not isinstance(table, dict):
             continue
         for key in ("input", "output"):
@@ -57,7 +58,10 @@ def check_pricing(doc: Mapping[str, Any], chk: _Checker) -> bool:
                 chk.add(path, f"has no {key}: give input and output in USD per million tokens, "
                         "e.g. input = 3.0, output = 15.0")
         for key, value in good.items():
-            if not 0 <= value < math.inf:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                chk.add([*path, key], "must be a number: [pricing] prices are USD per million tokens, "
+                        f"e.g. {key} = 3.0; not {type(value).__name__} {value!r}")
+            elif not 0 <= value < math.inf:
                 chk.add([*path, key], f"must be a price >= 0 (USD per million tokens), not {value!r}")
     return len(chk.issues) == before
 
