@@ -19,7 +19,12 @@ from typing import Any
 
 from tacroute.types import Usage
 
-__all__ = ["BUILTIN_PRICES", "ModelPrice", "PricingTable", "cache_path"]
+__all__ = ["BUILTIN_PRICES", "DEFAULT_ESTIMATE", "ModelPrice", "PricingTable", "cache_path",
+           "estimate_usage"]
+
+#: A typical task's tokens when nothing better is known (``[estimate]`` overrides):
+#: simulate's per-task default and the reference task ``cheapest`` compares prices with.
+DEFAULT_ESTIMATE = Usage(input_tokens=50_000, output_tokens=5_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,3 +158,15 @@ def read_cache(path: Path) -> dict[str, ModelPrice]:
 
 def _opt(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def estimate_usage(config_raw: Mapping[str, Any] | None) -> Usage:
+    """The ``[estimate]`` token counts (validated by the loader) over :data:`DEFAULT_ESTIMATE`."""
+    table = (config_raw or {}).get("estimate")
+    if not isinstance(table, dict):
+        return DEFAULT_ESTIMATE
+    d = DEFAULT_ESTIMATE
+    return Usage(int(table.get("input_tokens", d.input_tokens)),
+                 int(table.get("output_tokens", d.output_tokens)),
+                 int(table.get("cache_read_tokens", d.cache_read_tokens)),
+                 int(table.get("cache_creation_tokens", d.cache_creation_tokens)))

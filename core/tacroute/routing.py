@@ -18,10 +18,12 @@ from tacroute.types import Candidate, Decision, Predicate, Task
 
 if TYPE_CHECKING:
     from pathlib import Path
+    from random import Random
 
     from tacroute.config.model import Config, RuleConfig
     from tacroute.errors import ConfigError
-    from tacroute.outcomes import CandidateGate
+    from tacroute.outcomes import CandidateGate, StatsSource
+    from tacroute.strategies import MultiRouter
 
 __all__ = ["ConditionTrace", "ModelRouter", "RuleTrace"]
 
@@ -44,6 +46,9 @@ class RuleTrace(NamedTuple):
     matched: bool
     available: bool
     reason: str | None
+    #: Rules with several targets: the strategy and "provider/model" of each.
+    strategy: str | None = None
+    targets: tuple[str, ...] = ()
 
 
 def _always(task: Task) -> bool:
@@ -66,10 +71,17 @@ class ModelRouter:
     """Routes tasks with one config. Cheap to call, safe to share across threads."""
 
     def __init__(self, config: Config, providers: ProviderManager | None = None,
-                 registry: Any = None, gate: CandidateGate | None = None) -> None:
-        """``gate`` (optional) can skip candidates at decision time (cooldowns, rate limits)."""
+                 registry: Any = None, gate: CandidateGate | None = None,
+                 stats: StatsSource | None = None, rng: Random | None = None) -> None:
+        """``gate`` (optional) can skip candidates at decision time (cooldowns, rate limits).
+
+        ``stats`` feeds strategy ``cheapest`` (read once per build or reload);
+        ``rng`` draws for strategy ``weighted`` (pass a seeded one for repeatable runs).
+        """
         self._registry = registry
         self.gate = gate
+        self.stats = stats
+        self.rng = rng
         self._build(config, providers)
 
     def _build(self, config: Config, providers: ProviderManager | None) -> None:
@@ -91,6 +103,14 @@ class ModelRouter:
         self._rules = tuple(compiled)
         self._tests = tuple((1 << i, pred) for i, (pred, _, _) in enumerate(compiled))
         self._cache: dict[int, Decision] = {}
+        self._multi: MultiRouter | None = None
+        if any(r.targets for r in config.rules if r.enabled):
+            # Rules with several targets (tacroute.strategies); plain configs never get here.
+            from tacroute.strategies import build_multi
+
+            self._multi = build_multi(config, self.providers, self._default, _combine, self.stats,
+                                      self.rng)
+            self.rng = self._multi.rng
         self._disabled = self._only_default("routing is disabled")
         self._unmatched = self._only_default("no rule matched")
 
@@ -111,6 +131,8 @@ class ModelRouter:
         """
         if not self._enabled:
             return self._disabled
+        if self._multi is not None:
+            return self._multi.route(task, self.gate)
         mask = 0
         for bit, pred in self._tests:
             if pred(task):
@@ -183,7 +205,9 @@ class ModelRouter:
             )
             ok, why = self.providers.is_available(rule.provider)
             out.append(RuleTrace(rule.name, rule.priority, rule.enabled, rule.provider, rule.model,
-                                 traces, rule.enabled and all(t.passed for t in traces), ok, why))
+                                 traces, rule.enabled and all(t.passed for t in traces), ok, why,
+                                 rule.strategy if rule.targets else None,
+                                 tuple(f"{t.provider}/{t.model}" for t in rule.targets)))
         return out
 
     # ----------------------------------------------------------------- reload
@@ -211,6 +235,10 @@ class ModelRouter:
             return False
         self._build(new, None)
         return True
+
+    def refresh_stats(self) -> None:
+        """Read the stats source again (strategy ``cheapest``) without reloading the file."""
+        self._build(self.config, self.providers)
 
     def reload_if_changed(self, on_error: Callable[[ConfigError], None] | None = None) -> bool:
         """Reload when the file's modification time changed; True if a new config is in use."""

@@ -25,6 +25,9 @@ _BUILTIN = {
     "route": "tacroute.cli.route_cmd:route",
     "routing": "tacroute.cli.route_cmd:routing",
     "rules": "tacroute.cli.rules_cmd:rules",
+    # issue 5b: what-if commands
+    "replay": "tacroute.cli.replay_cmd:replay",
+    "simulate": "tacroute.cli.simulate_cmd:simulate",
     # history layer (issue 5a)
     "history": "tacroute.cli.history_cmd:history",
     "stats": "tacroute.cli.history_cmd:stats",

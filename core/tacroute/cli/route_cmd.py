@@ -57,7 +57,12 @@ def route(priority: str | None, labels: tuple[str, ...], retry_count: int | None
           attrs: tuple[str, ...], explain: bool, as_json: bool, config_path: Path | None) -> None:
     """Which provider and model should do a task, and why."""
     config = get_config(config_path)
-    router = ModelRouter(config, gate=_history_gate(config))
+    stats = None
+    if any(r.targets for r in config.rules):
+        from tacroute.strategies import history_stats
+
+        stats = history_stats(config)
+    router = ModelRouter(config, gate=_history_gate(config), stats=stats)
     task = task_from_options(priority, labels, retry_count, hour, attrs)
     decision = router.route(task)
     if as_json:
@@ -75,7 +80,9 @@ def route(priority: str | None, labels: tuple[str, ...], retry_count: int | None
             avail = "" if t.available else f"  [unavailable: {t.reason}]"
             skip = _skip(router, t) if t.matched else None
             avail += f"  [skipped: {skip}]" if skip else ""
-            click.echo(f"  {mark} [{t.priority}] {t.name} -> {_target(t.provider, t.model)}{avail}")
+            target = (f"{t.strategy} of {', '.join(t.targets)}" if t.targets
+                      else _target(t.provider, t.model))
+            click.echo(f"  {mark} [{t.priority}] {t.name} -> {target}{avail}")
             for c in t.conditions:
                 click.echo(f"          {'pass' if c.passed else 'fail'}  {c.name} = {c.value!r}")
         click.echo("")
@@ -98,7 +105,8 @@ def _skip(router: ModelRouter, t: Any) -> str | None:
 
 def _trace_dict(t: Any) -> dict[str, Any]:
     return {"rule": t.name, "priority": t.priority, "enabled": t.enabled, "provider": t.provider,
-            "model": t.model, "matched": t.matched, "available": t.available, "reason": t.reason,
+            "model": t.model, "strategy": t.strategy, "targets": list(t.targets),
+            "matched": t.matched, "available": t.available, "reason": t.reason,
             "conditions": [{"name": c.name, "value": c.value, "passed": c.passed} for c in t.conditions]}
 
 
@@ -116,7 +124,9 @@ def routing(as_json: bool, config_path: Path | None) -> None:
             "enabled": config.routing_enabled,
             "default": {"provider": config.default_provider, "model": config.default_model},
             "rules": [{"name": r.name, "priority": r.priority, "enabled": r.enabled,
-                       "conditions": dict(r.conditions), "provider": r.provider, "model": r.model}
+                       "conditions": dict(r.conditions), "provider": r.provider, "model": r.model,
+                       **({"strategy": r.strategy, "targets": [t._asdict() for t in r.targets]}
+                          if r.targets else {})}
                       for r in config.rules_by_priority()],
             "scenarios": [{"name": n, "task": t, "decision": d.as_dict()} for n, t, d in results],
         })
@@ -130,7 +140,11 @@ def routing(as_json: bool, config_path: Path | None) -> None:
         off = "" if r.enabled else "  (disabled)"
         click.echo(f"  [{r.priority}] {r.name}{off}")
         click.echo(f"      Conditions: {dict(r.conditions)}")
-        click.echo(f"      Target: {_target(r.provider, r.model)}")
+        if r.targets:
+            click.echo(f"      Targets ({r.strategy}): "
+                       + ", ".join(_target(t.provider, t.model) for t in r.targets))
+        else:
+            click.echo(f"      Target: {_target(r.provider, r.model)}")
     click.echo("")
     click.echo("Routing decision tests:")
     for name, task, d in results:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from tacroute.clock import HourClock
 from tacroute.config.model import Config, ProviderConfig, RuleConfig
+from tacroute.config.tables import check_estimate, check_pricing
+from tacroute.config.targets import check_cheapest_prices, load_targets
 from tacroute.errors import ConditionValueError, ConfigError, ConfigIssue
 from tacroute.types import CompileContext, Predicate
 
@@ -64,6 +66,10 @@ RULE_KEYS: dict[str, tuple[type, ...]] = {
     "model": (str,),
     "enabled": (bool,),
     "description": (str,),
+    # Several candidates (tacroute.config.targets).
+    "targets": (list,),
+    "strategy": (str,),
+    "requires": (dict,),
 }
 
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", float: "a number",
@@ -195,6 +201,9 @@ def parse_config(text: str, path: Path | None = None, *, registry: Any = None) -
     ctx = CompileContext(timezone=tz, clock=HourClock(tz))
     rules = _load_rules(routing_ok.get("rules", []), chk, registry, ctx, providers,
                         default_provider, default_model)
+    if check_pricing(doc, chk):
+        check_cheapest_prices(rules, doc, chk)
+    check_estimate(doc, chk)
 
     if chk.issues:
         from tacroute.config.locate import locate
@@ -349,6 +358,9 @@ def _load_rules(value: Any, chk: _Checker, registry: Any, ctx: CompileContext,
         model = good.get("model", default_model)
         if model is None and not _extra_targets(table):
             chk.add([*path, "model"], "is missing: name the model this rule routes to")
+        targets, strategy, requires = load_targets(good, path, chk, providers, default_provider)
+        if targets:
+            provider, model = targets[0].provider, targets[0].model
         conditions = good.get("conditions", {})
         predicates = _compile_conditions(conditions, [*path, "conditions"], chk, registry, ctx)
         rules.append(RuleConfig(
@@ -361,6 +373,9 @@ def _load_rules(value: Any, chk: _Checker, registry: Any, ctx: CompileContext,
             enabled=good.get("enabled", True),
             position=index,
             raw=table,
+            targets=targets,
+            strategy=strategy,
+            requires=requires,
         ))
     return rules
 

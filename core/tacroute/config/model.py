@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 
     from tacroute.types import Predicate
 
-__all__ = ["Config", "ProviderConfig", "RuleConfig"]
+__all__ = ["Config", "ProviderConfig", "Requirements", "RuleConfig", "TargetConfig"]
+
+#: The strategies a rule with ``targets`` may name.
+STRATEGIES = ("ordered", "weighted", "cheapest")
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -45,6 +48,26 @@ class ProviderConfig(NamedTuple):
     rpm: int | None = None
 
 
+class TargetConfig(NamedTuple):
+    """One entry of a rule's ``targets`` (the provider defaults to ``routing.default_provider``)."""
+
+    provider: str
+    model: str
+    weight: float = 1.0
+
+
+class Requirements(NamedTuple):
+    """A rule's ``requires``: what recorded performance a ``cheapest`` target needs.
+
+    A target with fewer than ``min_samples`` recorded runs counts as meeting
+    them, so new candidates get tried.
+    """
+
+    min_success_rate: float | None = None
+    max_p95_s: float | None = None
+    min_samples: int = 20
+
+
 class RuleConfig(NamedTuple):
     """One ``[[routing.rules]]`` entry, its conditions compiled."""
 
@@ -59,6 +82,12 @@ class RuleConfig(NamedTuple):
     position: int = 0
     #: The rule's full table, for keys that later layers read (``targets`` ...).
     raw: Mapping[str, Any] = _EMPTY
+    #: Several candidates instead of one provider/model (``provider``/``model``
+    #: then hold the first target, for displays that show one).
+    targets: tuple[TargetConfig, ...] = ()
+    #: How ``targets`` are ordered: "ordered", "weighted" or "cheapest".
+    strategy: str = "ordered"
+    requires: Requirements | None = None
 
 
 class Config(NamedTuple):

@@ -83,8 +83,13 @@ def run_task(
     task = dict(task or {})
     base_env = os.environ if env is None else env
     providers = ProviderManager(config, registry, env=base_env)
+    stats = None
+    if any(r.strategy == "cheapest" for r in config.rules):  # issue 5b: recorded stats, read once
+        from tacroute.strategies import history_stats
+
+        stats = history_stats(config)
     decision = ModelRouter(config, providers=providers, registry=registry,
-                           gate=_history_gate(config)).route(task)
+                           gate=_history_gate(config), stats=stats).route(task)
     registry.notify("observe_decision", decision=decision, task=task)
     if not decision.available:
         raise NoAvailableProviderError(_unavailable_message(decision))

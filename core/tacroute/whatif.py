@@ -1,0 +1,256 @@
+"""What a set of tasks costs under a config: the tally and report behind simulate and replay.
+
+Costs are linear in tokens, so the tally keeps, per (target under A, target
+under B) pair, the number of tasks and the sums of their token counts; each
+group is priced once at the end. A target is ``(provider, model, rule)`` with
+rule None for the default. In reports, default-routed tasks are counted under
+the rule name :data:`DEFAULT_RULE` (``"(default)"``), a name no real rule can
+clash with in practice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tacroute.errors import UsageError
+from tacroute.pricing import PricingTable
+from tacroute.types import Usage
+
+__all__ = ["DEFAULT_RULE", "Group", "Report", "Side", "Target", "Tally", "missing_prices", "side_of"]
+
+#: The ``by_rule`` key of tasks no rule matched (routed to the default).
+DEFAULT_RULE = "(default)"
+
+#: ``(provider, model, rule)``; rule None means the default.
+Target = tuple[str, str, "str | None"]
+#: Per group: tasks, input, output, cache read, cache creation tokens, recorded USD, changed flag.
+Group = list[Any]
+
+
+def new_group(changed: bool = False) -> Group:
+    return [0, 0, 0, 0, 0, 0.0, changed]
+
+
+@dataclass
+class Tally:
+    """Groups keyed by (target under A, target under B or None)."""
+
+    groups: dict[tuple[Target, Target | None], Group] = field(default_factory=dict)
+    #: 1-based line numbers (or run ids) of some tasks whose provider/model changed.
+    changed_sample: list[Any] = field(default_factory=list)
+
+    def group(self, a: Target, b: Target | None) -> Group:
+        key = (a, b)
+        g = self.groups.get(key)
+        if g is None:
+            changed = b is not None and (a[0], a[1]) != (b[0], b[1])
+            g = self.groups[key] = new_group(changed)
+        return g
+
+    def merge(self, other: Tally, sample_cap: int) -> None:
+        for key, g in other.groups.items():
+            mine = self.groups.get(key)
+            if mine is None:
+                self.groups[key] = list(g)
+            else:
+                for i in range(6):
+                    mine[i] += g[i]
+        room = sample_cap - len(self.changed_sample)
+        if room > 0:
+            self.changed_sample.extend(other.changed_sample[:room])
+
+    @property
+    def tasks(self) -> int:
+        return sum(g[0] for g in self.groups.values())
+
+
+def usage_of(g: Group) -> Usage:
+    return Usage(int(g[1]), int(g[2]), int(g[3]), int(g[4]))
+
+
+def price(pricing: PricingTable, model: str, usage: Usage) -> float:
+    cost = pricing.cost(model, usage)
+    if cost is None:  # checked up front by missing_prices; kept as a clear error
+        raise UsageError(f"no price known for model {model!r}: add [pricing.\"{model}\"] with input "
+                         "and output (USD per million tokens)")
+    return cost
+
+
+def missing_prices(pricing: PricingTable, models: Iterable[str]) -> list[str]:
+    """Models (in order, once) the table has no price for."""
+    out: list[str] = []
+    for m in models:
+        if pricing.get(m) is None and m not in out:
+            out.append(m)
+    return out
+
+
+@dataclass
+class Side:
+    """One config's view of the tally: tasks and cost per rule and per provider/model."""
+
+    tasks: int
+    cost_usd: float
+    by_rule: dict[str, int]
+    by_target: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tasks": self.tasks, "cost_usd": self.cost_usd, "by_rule": self.by_rule,
+                "by_target": self.by_target}
+
+
+def side_of(groups: Iterable[tuple[Target, Group]], pricing: PricingTable,
+            rule_order: Iterable[str] = ()) -> Side:
+    """Sum groups (already keyed by this side's target) into per-rule and per-target figures."""
+    per_target: dict[tuple[str, str], Group] = {}
+    by_rule: dict[str, int] = {name: 0 for name in rule_order}
+    for t, g in groups:
+        mine = per_target.setdefault((t[0], t[1]), new_group())
+        for i in range(5):
+            mine[i] += g[i]
+        rule = t[2] if t[2] is not None else DEFAULT_RULE
+        by_rule[rule] = by_rule.get(rule, 0) + g[0]
+    tasks = sum(g[0] for g in per_target.values())
+    rows: list[dict[str, Any]] = []
+    total = 0.0
+    for (provider, model), g in sorted(per_target.items(), key=lambda kv: (-kv[1][0], kv[0])):
+        u = usage_of(g)
+        cost = price(pricing, model, u)
+        total += cost
+        rows.append({"provider": provider, "model": model, "tasks": g[0],
+                     "share": g[0] / tasks if tasks else 0.0, "cost_usd": cost, **u.as_dict()})
+    return Side(tasks, total, by_rule, rows)
+
+
+@dataclass
+class Report:
+    """The figures simulate and replay print (``as_dict`` is the ``--json`` object)."""
+
+    source: str
+    config: str
+    side: Side
+    baseline: tuple[str, str]
+    baseline_cost_usd: float
+    defaults: Usage | None = None
+    compare: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def savings_usd(self) -> float:
+        return self.baseline_cost_usd - self.side.cost_usd
+
+    @property
+    def savings_pct(self) -> float:
+        b = self.baseline_cost_usd
+        return 100.0 * self.savings_usd / b if b else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "source": self.source,
+            "config": self.config,
+            "tasks": self.side.tasks,
+            "cost_usd": self.side.cost_usd,
+            "baseline": {"provider": self.baseline[0], "model": self.baseline[1]},
+            "baseline_cost_usd": self.baseline_cost_usd,
+            "savings_usd": self.savings_usd,
+            "savings_pct": self.savings_pct,
+            "by_rule": self.side.by_rule,
+            "by_target": self.side.by_target,
+        }
+        if self.defaults is not None:
+            out["default_tokens"] = self.defaults.as_dict()
+        out.update(self.extra)
+        if self.compare is not None:
+            out["compare"] = self.compare
+        return out
+
+
+def compare_section(tally: Tally, config_b: str, pricing_a: PricingTable, pricing_b: PricingTable,
+                    side_a_cost: float, rule_order_b: Iterable[str], sample_name: str) -> dict[str, Any]:
+    """Config B's figures, the tasks whose provider/model changes, and the cost difference."""
+    side_b = side_of(((b, g) for (_, b), g in tally.groups.items() if b is not None), pricing_b,
+                     rule_order_b)
+    moves: dict[tuple[tuple[str, str], tuple[str, str]], Group] = {}
+    for (a, b), g in tally.groups.items():
+        if b is None or not g[6]:
+            continue
+        m = moves.setdefault(((a[0], a[1]), (b[0], b[1])), new_group())
+        for i in range(5):
+            m[i] += g[i]
+    changes = []
+    for ((pa, ma), (pb, mb)), g in sorted(moves.items(), key=lambda kv: (-kv[1][0], kv[0])):
+        u = usage_of(g)
+        ca, cb = price(pricing_a, ma, u), price(pricing_b, mb, u)
+        changes.append({"from": f"{pa}/{ma}", "to": f"{pb}/{mb}", "tasks": g[0], "cost_a_usd": ca,
+                        "cost_b_usd": cb, "difference_usd": cb - ca})
+    diff = side_b.cost_usd - side_a_cost
+    return {
+        "config": config_b,
+        "tasks_changed": sum(c["tasks"] for c in changes),
+        "cost_usd": side_b.cost_usd,
+        "difference_usd": diff,
+        "difference_pct": 100.0 * diff / side_a_cost if side_a_cost else 0.0,
+        "by_rule": side_b.by_rule,
+        "by_target": side_b.by_target,
+        "changes": changes,
+        sample_name: list(tally.changed_sample),
+    }
+
+
+def rule_names(rules: Iterable[Any]) -> list[str]:
+    """Enabled rule names in priority order, then the default's key."""
+    return [r.name for r in rules if r.enabled] + [DEFAULT_RULE]
+
+
+def fmt_usd(x: float) -> str:
+    return f"-${-x:,.2f}" if x < 0 else f"${x:,.2f}"
+
+
+def render(report: Report, title: str, lines: list[str] | None = None) -> str:
+    """The human-readable form of a report."""
+    out = lines if lines is not None else []
+    d = report.as_dict()
+    n = d["tasks"]
+    out.append(title)
+    if report.defaults is not None:
+        u = report.defaults
+        out.append(f"(tasks without token counts: {u.input_tokens:,} input / {u.output_tokens:,} output "
+                   "tokens; prices in USD per million tokens from the pricing table)")
+    out.append("")
+    _side_lines(out, d["by_rule"], d["by_target"], n)
+    out.append("")
+    out.append(f"Estimated cost:  {fmt_usd(d['cost_usd'])}")
+    base = f"{d['baseline']['provider']}/{d['baseline']['model']}"
+    out.append(f"Baseline:        {fmt_usd(d['baseline_cost_usd'])}  (every task to {base})")
+    out.append(f"Savings:         {fmt_usd(d['savings_usd'])}  ({d['savings_pct']:.1f}%)")
+    cmp = d.get("compare")
+    if cmp is not None:
+        out.append("")
+        out.append(f"Compared with {cmp['config']}:")
+        _side_lines(out, cmp["by_rule"], cmp["by_target"], n)
+        pct = 100.0 * cmp["tasks_changed"] / n if n else 0.0
+        out.append(f"  Tasks whose provider/model changes: {cmp['tasks_changed']:,} ({pct:.1f}%)")
+        for c in cmp["changes"]:
+            out.append(f"    {c['from']} -> {c['to']}: {c['tasks']:,} tasks, "
+                       f"{fmt_usd(c['difference_usd'])}")
+        sample: list[Any] = next((v for k, v in cmp.items() if k.startswith("changed_")), [])
+        if sample:
+            out.append(f"    e.g. {', '.join(str(x) for x in sample)}")
+        out.append(f"  Cost with it:  {fmt_usd(cmp['cost_usd'])}  (difference "
+                   f"{fmt_usd(cmp['difference_usd'])}, {cmp['difference_pct']:+.1f}%)")
+    return "\n".join(out)
+
+
+def _side_lines(out: list[str], by_rule: Mapping[str, int], by_target: list[dict[str, Any]], n: int) -> None:
+    out.append("  Tasks per rule:")
+    width = max((len(k) for k in by_rule), default=10)
+    for rule, count in by_rule.items():
+        out.append(f"    {rule:<{width}}  {count:>10,}  {100.0 * count / n if n else 0.0:5.1f}%")
+    out.append("  Share per provider/model:")
+    names = [f"{t['provider']}/{t['model']}" for t in by_target]
+    width = max((len(x) for x in names), default=10)
+    for name, t in zip(names, by_target):
+        out.append(f"    {name:<{width}}  {t['tasks']:>10,}  {100.0 * t['share']:5.1f}%  "
+                   f"{fmt_usd(t['cost_usd']):>12}")
