@@ -334,10 +334,10 @@ def _fingerprint() -> str:
 
 
 def _cache_file() -> str:
-    import zlib
-
+    """One cache file per environment, named after its prefix."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "tacroute", f"entry-points-{zlib.crc32(sys.prefix.encode()):08x}.json")
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in sys.prefix.strip(os.sep))[-150:]
+    return os.path.join(base, "tacroute", f"entry-points-{name}.json")
 
 
 def discover_entry_points() -> list[_EntryPoint]:
@@ -354,14 +354,16 @@ def discover_entry_points() -> list[_EntryPoint]:
     use_cache = os.environ.get("TACROUTE_NO_PLUGIN_CACHE", "") in ("", "0")
     fingerprint = _fingerprint()
     path = _cache_file()
+    known: dict[str, list[list[str | None]]] = {}
     if use_cache:
         try:
             with open(path, encoding="utf-8") as fh:
-                data = json.load(fh)
-            if data.get("fingerprint") == fingerprint:
-                return [_EntryPoint(*row) for row in data["entry_points"]]
-        except (OSError, ValueError, TypeError, KeyError):
-            pass
+                known = json.load(fh)["fingerprints"]
+            rows = known.get(fingerprint)
+            if rows is not None:
+                return [_EntryPoint(*row) for row in rows]  # type: ignore[arg-type]
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            known = {}
     from importlib import metadata
 
     seen: set[tuple[str, str]] = set()
@@ -375,9 +377,13 @@ def discover_entry_points() -> list[_EntryPoint]:
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             tmp = f"{path}.{os.getpid()}.tmp"
+            # One entry per sys.path layout (a console script and ``python -m``
+            # differ in sys.path[0]); keep the most recent few.
+            known.pop(fingerprint, None)
+            known[fingerprint] = [[e.name, e.value, e.dist, e.version] for e in found]
+            known = dict(list(known.items())[-8:])
             with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump({"fingerprint": fingerprint,
-                           "entry_points": [[e.name, e.value, e.dist, e.version] for e in found]}, fh)
+                json.dump({"fingerprints": known}, fh)
             os.replace(tmp, path)
         except OSError:
             pass  # an unwritable cache only costs speed

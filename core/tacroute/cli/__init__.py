@@ -91,8 +91,19 @@ for _name, _target in _BUILTIN.items():
     _add_builtin(_name, _target)
 
 
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    # click.version_option imports locale and importlib.metadata: not worth it at every start.
+    if not value or ctx.resilient_parsing:
+        return
+    from tacroute import __version__
+
+    click.echo(f"tacroute {__version__}")
+    ctx.exit()
+
+
 @click.group(cls=TacrouteGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="tacroute", prog_name="tacroute")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 def cli() -> None:
     """Route AI coding-agent tasks to the right provider and model.
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tacroute import ProviderType, hookimpl
-from tacroute_openrouter.settings import (
+from tacroute_openrouter.options import (
     DEFAULT_BASE_URL,
     DEFAULT_KEY_ENV,
     ENV_KEY_NAME,
