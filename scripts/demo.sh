@@ -13,3 +13,5 @@ run $T routing --config $CFG
 run $T route --config $CFG --priority critical --label security --explain
 run $T route --config $CFG --priority low --label docs --hour 14 --json
 run $T route --config $CFG --priority normal --retry-count 2 --hour 3 --explain
+# What the rules would cost on 1,000 tasks that follow the seed's own assumptions.
+run $T simulate examples/tasks.jsonl --config $CFG --compare examples/config-cheap-first.toml
