@@ -67,6 +67,51 @@ def _combine(predicates: Sequence[Predicate]) -> Predicate:
     return lambda task: all(p(task) for p in preds)
 
 
+def assemble_decision(matched: Sequence[Candidate], skipped: list[Candidate], default: Candidate,
+                      gate: CandidateGate | None, reason_of: Callable[[Candidate], str]) -> Decision:
+    """A decision from the matching rules' candidates, in order, then the default.
+
+    The first usable candidate is chosen and the others are its fallbacks
+    (each provider/model once); unavailable candidates, and those ``gate``
+    skips now, go to ``skipped`` with their reasons. With nothing usable, the
+    decision names what the rules chose, marked unavailable. ``skipped`` may
+    already hold candidates passed over earlier (unavailable targets).
+    """
+    usable: list[Candidate] = []
+    seen: set[tuple[str, str]] = set()
+    any_rule = bool(matched or skipped)
+    for c in (*matched, default):
+        if c.available and gate is not None:
+            why = gate.skip_reason(c.provider, c.model)
+            if why is not None:
+                c = Candidate(c.provider, c.model, c.rule, False, why)
+        if not c.available:
+            skipped.append(c)
+            continue
+        key = (c.provider, c.model)
+        if key not in seen:
+            seen.add(key)
+            usable.append(c)
+    if usable:
+        first = usable[0]
+        if first.rule is not None:
+            reason = reason_of(first)
+        elif any_rule:
+            reason = "matching rules' candidates are unavailable or skipped: using the default"
+        else:
+            reason = "no rule matched: using the default"
+        return Decision(first.provider, first.model, first.rule, reason, tuple(usable[1:]), tuple(skipped))
+    chosen = next((c for c in skipped if c.rule is not None), skipped[-1])
+    if chosen.rule is None:
+        return Decision(chosen.provider, chosen.model, None,
+                        f"no rule matched; the default is unavailable: {chosen.reason}",
+                        (), tuple(skipped), available=False)
+    return Decision(chosen.provider, chosen.model, chosen.rule,
+                    f"no candidate is available; rule {chosen.rule!r} chose "
+                    f"{chosen.provider}/{chosen.model} ({chosen.reason})",
+                    (), tuple(skipped), available=False)
+
+
 class ModelRouter:
     """Routes tasks with one config. Cheap to call, safe to share across threads."""
 
@@ -151,42 +196,7 @@ class ModelRouter:
         return [c for i, (_, c, _) in enumerate(self._rules) if mask >> i & 1]
 
     def _decide(self, matched: list[Candidate]) -> Decision:
-        usable: list[Candidate] = []
-        skipped: list[Candidate] = []
-        seen: set[tuple[str, str]] = set()
-        gate = self.gate
-        for c in (*matched, self._default):
-            if c.available and gate is not None:
-                why = gate.skip_reason(c.provider, c.model)
-                if why is not None:
-                    c = Candidate(c.provider, c.model, c.rule, False, why)
-            if not c.available:
-                skipped.append(c)
-                continue
-            key = (c.provider, c.model)
-            if key not in seen:
-                seen.add(key)
-                usable.append(c)
-        if usable:
-            first = usable[0]
-            if first.rule:
-                reason = self._reason(first)
-            elif matched:
-                reason = "matching rules' candidates are unavailable: using the default"
-            else:
-                reason = "no rule matched: using the default"
-            return Decision(first.provider, first.model, first.rule, reason,
-                            tuple(usable[1:]), tuple(skipped))
-        if not matched:
-            d = self._default
-            why = skipped[-1].reason if skipped else d.reason
-            return Decision(d.provider, d.model, None, f"no rule matched; the default is unavailable: {why}",
-                            (), tuple(skipped), available=False)
-        chosen = skipped[0]
-        return Decision(chosen.provider, chosen.model, chosen.rule,
-                        f"no candidate is available; rule {chosen.rule!r} chose "
-                        f"{chosen.provider}/{chosen.model} ({chosen.reason})",
-                        (), tuple(skipped), available=False)
+        return assemble_decision(matched, [], self._default, self.gate, self._reason)
 
     def _reason(self, c: Candidate) -> str:
         for _, cand, reason in self._rules:

@@ -193,40 +193,12 @@ class MultiRouter:
     def decide(self, matched: list[Candidate], skipped: list[Candidate],
                gate: CandidateGate | None = None) -> Decision:
         """The first usable candidate; the rest, then the default, as fallbacks."""
-        usable: list[Candidate] = []
-        seen: set[tuple[str, str]] = set()
-        any_rule = bool(matched or skipped)
-        for c in (*matched, self.default):
-            if c.available and gate is not None:
-                why = gate.skip_reason(c.provider, c.model)
-                if why is not None:
-                    c = Candidate(c.provider, c.model, c.rule, False, why)
-            if not c.available:
-                skipped.append(c)
-                continue
-            key = (c.provider, c.model)
-            if key not in seen:
-                seen.add(key)
-                usable.append(c)
-        if usable:
-            first = usable[0]
-            if first.rule is not None:
-                reason = self.reasons.get(id(first), f"matched rule {first.rule!r}")
-            elif any_rule:
-                reason = "matching rules' candidates are unavailable or skipped: using the default"
-            else:
-                reason = "no rule matched: using the default"
-            return Decision(first.provider, first.model, first.rule, reason,
-                            tuple(usable[1:]), tuple(skipped))
-        chosen = next((c for c in skipped if c.rule is not None), skipped[-1])
-        if chosen.rule is None:
-            return Decision(chosen.provider, chosen.model, None,
-                            f"no rule matched; the default is unavailable: {chosen.reason}",
-                            (), tuple(skipped), available=False)
-        return Decision(chosen.provider, chosen.model, chosen.rule,
-                        f"no candidate is available; rule {chosen.rule!r} chose "
-                        f"{chosen.provider}/{chosen.model} ({chosen.reason})",
-                        (), tuple(skipped), available=False)
+        from tacroute.routing import assemble_decision
+
+        return assemble_decision(matched, skipped, self.default, gate, self._reason)
+
+    def _reason(self, c: Candidate) -> str:
+        return self.reasons.get(id(c), f"matched rule {c.rule!r}")
 
 
 def build_multi(config: Config, providers: ProviderManager, default: Candidate,
