@@ -19,7 +19,7 @@ __all__ = ["FAKE_API_KEY", "claude_env", "find_claude"]
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The key the CLI sends to the fake server (never a real one).
-FAKE_API_KEY = "sk-ant-fake-key-for-tests-0123456789"
+FAKE_API_KEY = "fake-anthropic-key-for-tests"
 #: Inherited variables that would change what the CLI does.
 _DROP = ("IS_SANDBOX", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_MODEL", "CLAUDE_CONFIG_DIR", "CLAUDECODE",
          "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX")

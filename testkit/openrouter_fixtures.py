@@ -57,7 +57,7 @@ class WrapperRun:
                 if x["type"] == kind and (subtype is None or x.get("subtype") == subtype)]
 
 
-TEST_KEY = "sk-or-v1-test-SECRET-0123456789abcdef"
+TEST_KEY = "fake-openrouter-key-SECRET-0123"
 
 
 @pytest.fixture

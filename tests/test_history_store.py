@@ -81,7 +81,7 @@ def test_recording_twice_keeps_one_row(history_db: Path) -> None:
 
 def test_secrets_from_the_environment_never_reach_the_file(history_db: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    secret = "sk-ant-api03-SECRETSECRETSECRET"
+    secret = "fake-anthropic-SECRETSECRETSECRET"
     monkeypatch.setenv("ANTHROPIC_API_KEY", secret)
     a = make_attempt("s", 1, success=False, error_class=ErrorClass.AUTH,
                      message=f"401 invalid key {secret} rejected")
