@@ -26,6 +26,9 @@ __all__ = ["ProcessResult", "SpawnError", "kill_group", "stream_process"]
 
 _STDERR_TAIL = 8192
 _READ = 65536
+#: How long the pipes may stay open after the command itself exited (a
+#: background child it left behind still holds them) before reading stops.
+_LINGER_S = 2.0
 
 
 class SpawnError(Exception):
@@ -88,7 +91,7 @@ def stream_process(
     deadline = t0 + timeout if timeout is not None else None
     try:
         stopped = reader.pump(deadline, cancel, on_tick, tick_s)
-        if stopped is not None:
+        if stopped is not None or reader.orphans:
             kill_group(proc, kill_grace)
         else:
             _wait_rest(proc, deadline, kill_grace)
@@ -116,6 +119,7 @@ class _Reader:
         self.on_line = on_line
         self.tee = tee
         self.lines = 0
+        self.orphans = False
         self._buf = bytearray()
         self._err = bytearray()
         self._sel = selectors.DefaultSelector()
@@ -125,12 +129,20 @@ class _Reader:
     def pump(self, deadline: float | None, cancel: threading.Event | None,
              on_tick: Callable[[], None] | None, tick_s: float) -> str | None:
         next_tick = time.monotonic() + tick_s
+        leader_gone: float | None = None
         while self._sel.get_map():
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 return "timeout"
             if cancel is not None and cancel.is_set():
                 return "cancelled"
+            if leader_gone is None and self.proc.poll() is not None:
+                leader_gone = now
+            elif leader_gone is not None and now - leader_gone > _LINGER_S:
+                # The command exited but something it started keeps the pipes
+                # open: without a timeout we would wait for it forever.
+                self.orphans = True
+                return None
             wait = tick_s if deadline is None else max(0.0, min(tick_s, deadline - now))
             for key, _ in self._sel.select(wait):
                 data = os.read(key.fd, _READ)

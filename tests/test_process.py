@@ -1,0 +1,47 @@
+"""stream_process edge cases with real processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from tacroute.runner.process import stream_process
+
+
+def test_background_child_holding_the_pipes_does_not_hang_the_run(tmp_path: Path) -> None:
+    pidfile = tmp_path / "child.pid"
+    script = (
+        "import subprocess, sys\n"
+        f"p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"open({str(pidfile)!r}, 'w').write(str(p.pid))\n"
+        "print('done', flush=True)\n"
+    )
+    lines: list[str] = []
+    # The timeout is only a guard: the run must end long before it, on its own.
+    result = stream_process([sys.executable, "-c", script], on_line=lambda s: lines.append(s) is not None,
+                            timeout=45, kill_grace=1)
+    assert result.stopped is None, result
+    assert result.exit_code == 0
+    assert lines == ["done"]
+    child = int(pidfile.read_text())
+    # The orphan was ended with the rest of the process group (a zombie
+    # waiting for init to reap it counts as ended).
+    for _ in range(50):  # signal delivery is asynchronous: give it up to 5 s
+        state = _state(child)
+        if state in (None, "Z", "X"):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError(f"the background child outlived the run (state {state})")
+
+
+def _state(pid: int) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[0]
