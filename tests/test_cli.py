@@ -157,3 +157,13 @@ def test_config_init_writes_a_valid_commented_config(tmp_path: Path, fake_bin: P
     assert code == 0, err
     assert "warning" not in err
     assert run("config", "init", str(target))[0] == 2  # no silent overwrite
+
+
+def test_plugins_shows_observer_hooks(builtin_registry: Registry) -> None:
+    from tacroute.plugins import Registry as Reg
+    from tacroute.plugins import set_registry
+
+    set_registry(Reg.load(env={}))
+    data = {p["name"]: p for p in json.loads(run("plugins", "--json")[1])}
+    assert {"observe_attempt", "observe_run"} <= set(data["history"]["observes"])
+    assert data["priority"]["observes"] == []

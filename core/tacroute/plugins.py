@@ -266,6 +266,12 @@ class Registry:
             info.commands.extend(sorted(set(cli.commands) - before) + _groups.added_since(sub_mark))
 
     # -------------------------------------------------------------------- observers
+    def observer_hooks(self, name: str) -> list[str]:
+        """The observer hooks (``observe_*``) plugin ``name`` implements."""
+        plugin = self.pm.get_plugin(name)
+        callers = self.pm.get_hookcallers(plugin) if plugin is not None else None
+        return sorted(h.name for h in callers or () if h.name.startswith("observe_"))
+
     def notify(self, hook_name: str, **kwargs: Any) -> None:
         """Call an observer hook on every plugin; a failing observer is reported, not raised."""
         for impl in getattr(self.pm.hook, hook_name).get_hookimpls():

@@ -19,8 +19,9 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     if isinstance(root, click.Group):
         registry.add_commands(root)
     infos = sorted(registry.plugins.values(), key=lambda i: i.name)
+    observes = {info.name: registry.observer_hooks(info.name) for info in infos}
     if as_json:
-        echo_json([i.as_dict() for i in infos])
+        echo_json([{**i.as_dict(), "observes": observes[i.name]} for i in infos])
         return
     for info in infos:
         version = f" {info.version}" if info.version else ""
@@ -31,5 +32,7 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
             items = getattr(info, kind)
             if items:
                 click.echo(f"    {kind.replace('_', ' ')}: {', '.join(items)}")
+        if observes[info.name]:
+            click.echo(f"    observes: {', '.join(observes[info.name])}")
         if info.error:
             click.secho(f"    error: {info.error}", fg="red")
