@@ -18,9 +18,8 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 __all__ = ["ProcessResult", "SpawnError", "kill_group", "stream_process"]
 
@@ -32,8 +31,7 @@ class SpawnError(Exception):
     """The command could not be started (missing binary, not executable, ...)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessResult:
+class ProcessResult(NamedTuple):
     """How a streamed process ended."""
 
     #: The exit code; None when we stopped it (``stopped`` says why).

@@ -16,9 +16,8 @@ the file, line, key path and what would be valid.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tacroute.config.loader import _Checker, format_key
 from tacroute.config.locate import locate
@@ -44,8 +43,7 @@ _KEYS: dict[str, tuple[type, ...]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class RunnerSettings:
+class RunnerSettings(NamedTuple):
     """How the runner tries candidates (see the module docstring for the TOML)."""
 
     max_attempts: int = 5
