@@ -89,7 +89,7 @@ def run_attempt(ctx: AttemptContext, number: int, cand: Candidate, output_file: 
         proc = stream_process(argv, on_line=on_line, stdin_path=stdin_path, env=env, cwd=ctx.cwd,
                               timeout=timeout, tee=tee, cancel=ctx.cancel,
                               on_tick=lambda: ctx.status.update(parser.progress()),
-                              kill_grace=ctx.settings.kill_grace)
+                              kill_grace=ctx.settings.kill_grace, on_spawn=_warm_up)
     except SpawnError as exc:
         outcome = Outcome(False, ErrorClass.SPAWN_FAILED, str(exc))
         return _record(ctx, number, cand, pc.type, outcome, None, started, t0, output_file), outcome
@@ -110,6 +110,16 @@ def run_attempt(ctx: AttemptContext, number: int, cand: Candidate, output_file: 
         outcome = outcome._replace(success=False, error_class=ErrorClass.CRASH,
                           message="cancelled by the caller: the process group was killed")
     return _record(ctx, number, cand, pc.type, outcome, proc.exit_code, started, t0, output_file), outcome
+
+
+def _warm_up() -> None:
+    """Import now what is needed once the command exits, while it starts up.
+
+    The command (a coding agent's CLI) takes hundreds of milliseconds before its
+    first output; the history plugin's record helpers would otherwise load after
+    the exit, on the path between the command's end and ours.
+    """
+    import tacroute.history.records  # noqa: F401
 
 
 def _parser(ctx: AttemptContext, name: str | None) -> OutputParser:
