@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from tacroute.config.loader import _Checker, format_key
-from tacroute.config.locate import locate
 from tacroute.config.model import Config
 from tacroute.errors import ConfigError, ConfigIssue
 from tacroute.types import ErrorClass
@@ -100,6 +99,8 @@ def _failover(items: list[Any], chk: _Checker) -> frozenset[ErrorClass]:
 def _line(config: Config, path: Any) -> int | None:
     if config.path is None:
         return None
+    from tacroute.config.locate import locate  # only for errors: kept off the start-up path
+
     try:
         text = Path(config.path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
