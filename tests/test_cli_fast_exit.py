@@ -83,3 +83,20 @@ def test_fast_exit_leaves_a_message_exit_to_python(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr("os._exit", lambda code: calls.append(f"exit {code}"))
     cli_module._fast_exit(SystemExit("fatal: something"))
     assert calls == []
+
+
+def test_history_connections_are_closed_at_a_fast_exit(tmp_path: Path) -> None:
+    # A store left open would leave its write-ahead log for the next process to recover.
+    db = tmp_path / "history.db"
+    code = f"""
+import atexit, os
+from tacroute.history import plugin
+from tacroute.history.settings import HistorySettings
+plugin.store_for(HistorySettings({str(db)!r})).attempt_started("r", 1, "p", "m")
+atexit._run_exitfuncs()
+os._exit(0)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert db.exists()
+    assert not (tmp_path / "history.db-wal").exists()

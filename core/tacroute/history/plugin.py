@@ -32,6 +32,7 @@ _config: Config | None = None
 _activated = False
 _settings: HistorySettings | None = None
 _stores: dict[str, HistoryStore] = {}
+_close_registered = False
 
 
 def activate(config: Config | None) -> None:
@@ -88,11 +89,26 @@ def store_for(settings: HistorySettings) -> HistoryStore:
 def _store_locked(settings: HistorySettings) -> HistoryStore:
     from tacroute.history.store import HistoryStore
 
+    global _close_registered
     key = str(settings.path)
     store = _stores.get(key)
     if store is None:
         store = _stores[key] = HistoryStore(settings.path, policy=settings.cooldown)
+        if not _close_registered:
+            # Close (and so checkpoint) at exit, also when the console script ends
+            # with os._exit: a connection left open leaves the WAL for the next
+            # process to recover, which costs it milliseconds when it opens the file.
+            import atexit
+
+            atexit.register(_close_all)
+            _close_registered = True
     return store
+
+
+def _close_all() -> None:
+    with _lock:
+        for store in _stores.values():
+            store.close()
 
 
 @hookimpl
