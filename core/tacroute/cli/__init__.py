@@ -137,7 +137,10 @@ def _fast_exit(exc: SystemExit) -> None:
     ``atexit`` handlers run and stdout/stderr are flushed; the exit code is
     the one ``sys.exit`` would give. Returns (so the caller exits the normal
     way) when another thread is alive, the code is not an integer or None, or
-    flushing fails (a closed pipe is then reported as usual).
+    flushing fails (a closed pipe is then reported as usual). Not done any
+    more: finalizers of objects still alive, so a file a plugin opened and never
+    closed (or registered no ``atexit`` handler for) is not flushed; the history
+    store closes its database from an ``atexit`` handler for this reason.
     """
     import os
     import threading
@@ -151,8 +154,9 @@ def _fast_exit(exc: SystemExit) -> None:
 
     atexit._run_exitfuncs()
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in {id(s): s for s in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
+                       if s is not None}.values():
+            stream.flush()
     except (OSError, ValueError, AttributeError):
         return
     os._exit(code & 0xFF)
