@@ -288,3 +288,17 @@ def test_open_gate_without_history_file_creates_nothing(tmp_path: Path, builtin_
     (tmp_path / "plain.toml").write_text(cfg)
     assert open_gate(load_config(tmp_path / "plain.toml")) is None
     assert not (tmp_path / "h.db").exists()
+
+
+def test_open_gate_shares_its_store_with_the_recording_hooks(tmp_path: Path,
+                                                             builtin_registry: Registry) -> None:
+    from tacroute.history import plugin
+
+    cfg = _config(tmp_path)
+    HistoryStore(tmp_path / "h.db").close()  # a history file exists: the gate reads it
+    gate = open_gate(load_config(cfg))
+    assert isinstance(gate, HistoryGate)
+    # One connection per run: recording goes through the store routing read from.
+    assert plugin.current_store() is gate.store
+    plugin.reset()  # closes it; the gate's store reopens on its next read
+    assert gate.skip_reason("main", "m-main") is None

@@ -127,3 +127,21 @@ def test_config_validate_checks_the_runner_table(tmp_path: Path) -> None:
     assert code == 2 and "runner.failover[0]: unknown error class 'sometimes'" in stderr
     code, stdout, _ = invoke("config", "validate", "--config", str(script_config(tmp_path, ["ok"])))
     assert code == 0 and "valid" in stdout
+
+
+def test_stream_process_calls_on_spawn_once_before_reading_output() -> None:
+    events: list[str] = []
+    code = "import sys; sys.stdout.write('a\\nb\\n')"
+    res = stream_process([sys.executable, "-c", code], on_line=lambda x: bool(events.append(x)),
+                         on_spawn=lambda: events.append("spawned"))
+    assert events == ["spawned", "a", "b"]
+    assert res.exit_code == 0
+
+
+def test_stream_process_on_spawn_failure_stops_the_process() -> None:
+    def boom() -> None:
+        raise RuntimeError("warm-up failed")
+
+    with pytest.raises(RuntimeError, match="warm-up failed"):
+        stream_process([sys.executable, "-c", "import time; time.sleep(60)"], on_line=lambda x: False,
+                       on_spawn=boom, kill_grace=0.5)

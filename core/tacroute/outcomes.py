@@ -3,14 +3,17 @@
 Kept apart from :mod:`tacroute.types` so that routing (which needs none of
 them) does not pay for creating these classes at start-up. Everything here is
 also importable from :mod:`tacroute.types` and :mod:`tacroute`.
+
+The value types are NamedTuples, like routing's: immutable, and about a third
+of a frozen dataclass's cost to create at import, which ``tacroute run`` pays
+before it can spawn anything. Derive a changed copy with ``._replace(...)``.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from tacroute.types import Decision, Task
@@ -45,8 +48,7 @@ class ErrorClass(enum.StrEnum):
     CRASH = "crash"
 
 
-@dataclass(frozen=True, slots=True)
-class Usage:
+class Usage(NamedTuple):
     """Token counts of one attempt (all models it used, side requests included)."""
 
     input_tokens: int = 0
@@ -54,7 +56,8 @@ class Usage:
     cache_read_tokens: int = 0
     cache_creation_tokens: int = 0
 
-    def __add__(self, other: Usage) -> Usage:
+    def __add__(self, other: Usage) -> Usage:  # type: ignore[override]
+        """Field-wise sum (not tuple concatenation)."""
         return Usage(
             self.input_tokens + other.input_tokens,
             self.output_tokens + other.output_tokens,
@@ -63,6 +66,7 @@ class Usage:
         )
 
     def as_dict(self) -> dict[str, int]:
+        """The counts by name (JSON output, history rows)."""
         return {
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
@@ -71,15 +75,14 @@ class Usage:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What an output parser concluded about one finished (or stopped) process."""
 
     success: bool
     error_class: ErrorClass | None = None
     message: str | None = None
     result: str | None = None
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage = Usage()
     cost_usd: float | None = None
     retry_after_s: float | None = None
     api_error_status: int | None = None
@@ -87,8 +90,7 @@ class Outcome:
     diagnostics: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ParserSignal:
+class ParserSignal(NamedTuple):
     """Returned by :meth:`OutputParser.feed` to stop the process at once.
 
     For example a non-retryable API error that the program itself would keep
@@ -125,8 +127,7 @@ OutputParserFactory = Callable[[], OutputParser]
 
 
 # ----------------------------------------------------------------------- records
-@dataclass(frozen=True, slots=True)
-class AttemptRecord:
+class AttemptRecord(NamedTuple):
     """One try of one candidate, passed to ``observe_attempt``."""
 
     run_id: str
@@ -150,8 +151,7 @@ class AttemptRecord:
     retry_after_s: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RunResult:
+class RunResult(NamedTuple):
     """A whole run: every attempt and how it ended, passed to ``observe_run``."""
 
     run_id: str
@@ -169,8 +169,7 @@ class RunResult:
 
 
 # ------------------------------------------------------------ learning from history
-@dataclass(frozen=True, slots=True)
-class ModelStats:
+class ModelStats(NamedTuple):
     """Recorded performance of one provider/model (from the history store)."""
 
     samples: int

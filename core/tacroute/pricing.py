@@ -13,9 +13,8 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tacroute.types import Usage
 
@@ -27,8 +26,7 @@ __all__ = ["BUILTIN_PRICES", "DEFAULT_ESTIMATE", "ModelPrice", "PricingTable", "
 DEFAULT_ESTIMATE = Usage(input_tokens=50_000, output_tokens=5_000)
 
 
-@dataclass(frozen=True, slots=True)
-class ModelPrice:
+class ModelPrice(NamedTuple):
     """Dollars per million tokens."""
 
     input: float

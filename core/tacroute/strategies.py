@@ -24,8 +24,7 @@ from __future__ import annotations
 import bisect
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from tacroute.config.model import Config, Requirements, RuleConfig
 from tacroute.pricing import PricingTable, estimate_usage
@@ -63,8 +62,7 @@ def check_requirements(req: Requirements, stats: ModelStats | None) -> tuple[boo
     return True, f"meets the requirements over {n} runs"
 
 
-@dataclass(frozen=True, slots=True)
-class TargetSet:
+class TargetSet(NamedTuple):
     """One multi-target rule, compiled: what it expands to at decision time."""
 
     rule: RuleConfig

@@ -39,8 +39,6 @@ def simulate(tasks: Path, compare_path: Path | None, baseline: str | None, input
     matched), the share and cost per provider/model, the cost of sending every
     task to the baseline, and the savings.
     """
-    from dataclasses import replace
-
     from tacroute.pricing import estimate_usage
     from tacroute.simulate import simulate as run
     from tacroute.whatif import render
@@ -49,9 +47,9 @@ def simulate(tasks: Path, compare_path: Path | None, baseline: str | None, input
     compare = get_config(compare_path) if compare_path is not None else None
     defaults = estimate_usage(config.raw)
     if input_tokens is not None:
-        defaults = replace(defaults, input_tokens=input_tokens)
+        defaults = defaults._replace(input_tokens=input_tokens)
     if output_tokens is not None:
-        defaults = replace(defaults, output_tokens=output_tokens)
+        defaults = defaults._replace(output_tokens=output_tokens)
     report = run(config, tasks, compare=compare, baseline=baseline, defaults=defaults, workers=workers,
                  seed=seed, sample_cap=show_changes)
     if as_json:

@@ -83,10 +83,10 @@ def open_gate(config: Config) -> HistoryGate | None:
     if not settings.path.exists() and not has_limits:
         return None
     from tacroute.history.gate import HistoryGate
-    from tacroute.history.store import HistoryError, HistoryStore
+    from tacroute.history.store import HistoryError
 
     try:
-        store = HistoryStore(settings.path, policy=settings.cooldown)
+        store = plugin.store_for(settings)  # the recording hooks then reuse its connection
     except HistoryError as exc:
         # A broken history file must not stop routing: no cooldowns, said once on stderr.
         import sys

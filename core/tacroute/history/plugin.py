@@ -25,13 +25,14 @@ if TYPE_CHECKING:
     from tacroute.types import AttemptRecord, Decision, RunResult, Task
 
 __all__ = ["activate", "current_store", "observe_attempt", "observe_attempt_start",
-           "observe_decision", "observe_run", "reset"]
+           "observe_decision", "observe_run", "reset", "store_for"]
 
 _lock = threading.Lock()
 _config: Config | None = None
 _activated = False
 _settings: HistorySettings | None = None
 _stores: dict[str, HistoryStore] = {}
+_close_registered = False
 
 
 def activate(config: Config | None) -> None:
@@ -65,7 +66,6 @@ def current_store() -> HistoryStore | None:
     """The store events go to, or None when recording is switched off."""
     global _settings
     from tacroute.history.settings import load_settings
-    from tacroute.history.store import HistoryStore
 
     with _lock:
         if _settings is None:
@@ -73,11 +73,42 @@ def current_store() -> HistoryStore | None:
         settings = _settings
         if not settings.enabled:
             return None
-        key = str(settings.path)
-        store = _stores.get(key)
-        if store is None:
-            store = _stores[key] = HistoryStore(settings.path, policy=settings.cooldown)
-        return store
+        return _store_locked(settings)
+
+
+def store_for(settings: HistorySettings) -> HistoryStore:
+    """The open store at ``settings.path``, opened (and kept for the recording hooks) if new.
+
+    :func:`tacroute.history.open_gate` reads cooldowns through it, so a run
+    opens its history database once, not once for routing and once for recording.
+    """
+    with _lock:
+        return _store_locked(settings)
+
+
+def _store_locked(settings: HistorySettings) -> HistoryStore:
+    from tacroute.history.store import HistoryStore
+
+    global _close_registered
+    key = str(settings.path)
+    store = _stores.get(key)
+    if store is None:
+        store = _stores[key] = HistoryStore(settings.path, policy=settings.cooldown)
+        if not _close_registered:
+            # Close (and so checkpoint) at exit, also when the console script ends
+            # with os._exit: a connection left open leaves the WAL for the next
+            # process to recover, which costs it milliseconds when it opens the file.
+            import atexit
+
+            atexit.register(_close_all)
+            _close_registered = True
+    return store
+
+
+def _close_all() -> None:
+    with _lock:
+        for store in _stores.values():
+            store.close()
 
 
 @hookimpl

@@ -6,8 +6,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from tacroute.types import RunResult, Task, Usage
 
@@ -19,8 +18,7 @@ _SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)",
 _MIN_SECRET_LEN = 8
 
 
-@dataclass(frozen=True, slots=True)
-class RunRow:
+class RunRow(NamedTuple):
     """One recorded run, as :meth:`HistoryStore.runs` yields it.
 
     ``provider``/``model`` did the work (for a failed run: the last one tried);
@@ -61,8 +59,7 @@ class RunRow:
                 "duration_ms": self.duration_ms}
 
 
-@dataclass(frozen=True, slots=True)
-class RunFigures:
+class RunFigures(NamedTuple):
     started_at: float
     provider: str
     model: str

@@ -13,8 +13,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from tacroute.types import ModelStats, Usage
 
@@ -26,8 +25,7 @@ STATS_KEYS = ("provider", "model", "rule", "label")
 DEFAULT_RULE = "(default)"
 
 
-@dataclass(frozen=True, slots=True)
-class StatsRow:
+class StatsRow(NamedTuple):
     """Figures of the runs sharing one key (a provider, provider/model, rule or label)."""
 
     key: str
@@ -73,16 +71,14 @@ def _percentile(conn: sqlite3.Connection, sql: str, args: Sequence[Any], q: floa
     return (low + (high - low) * frac) / 1000.0
 
 
-@dataclass
 class _Acc:
-    runs: int = 0
-    successes: int = 0
-    inp: int = 0
-    out: int = 0
-    cread: int = 0
-    ccreate: int = 0
-    cost: float = 0.0
-    costed: int = 0
+    """Running sums of one key (a plain class: a dataclass costs ~0.6 ms to create)."""
+
+    __slots__ = ("ccreate", "cost", "costed", "cread", "inp", "out", "runs", "successes")
+
+    def __init__(self) -> None:
+        self.runs = self.successes = self.inp = self.out = self.cread = self.ccreate = self.costed = 0
+        self.cost = 0.0
 
     def add(self, row: Sequence[Any]) -> None:
         n, ok, inp, out, cread, ccreate, cost, costed = row

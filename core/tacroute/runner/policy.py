@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tacroute.runner.settings import RunnerSettings
 from tacroute.types import Candidate, ErrorClass, Outcome
@@ -20,8 +20,7 @@ from tacroute.types import Candidate, ErrorClass, Outcome
 __all__ = ["AttemptPlan", "Step"]
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """The next attempt: which candidate, and how long to wait before starting it."""
 
     candidate: Candidate

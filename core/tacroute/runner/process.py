@@ -18,9 +18,8 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 __all__ = ["ProcessResult", "SpawnError", "kill_group", "stream_process"]
 
@@ -35,8 +34,7 @@ class SpawnError(Exception):
     """The command could not be started (missing binary, not executable, ...)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessResult:
+class ProcessResult(NamedTuple):
     """How a streamed process ended."""
 
     #: The exit code; None when we stopped it (``stopped`` says why).
@@ -62,13 +60,16 @@ def stream_process(
     on_tick: Callable[[], None] | None = None,
     tick_s: float = 0.25,
     kill_grace: float = 3.0,
+    on_spawn: Callable[[], None] | None = None,
 ) -> ProcessResult:
     """Run ``argv`` until it exits, times out, or ``on_line`` returns True.
 
     ``on_line`` receives each stdout line without its line ending; returning
     True stops the process group at once. ``on_tick`` is called at least every
-    ``tick_s`` seconds (for a live status line). Raises :class:`SpawnError`
-    when the command cannot be started.
+    ``tick_s`` seconds (for a live status line). ``on_spawn`` is called once,
+    right after the process started and before its output is read: work done
+    there overlaps with the command's own start-up. Raises
+    :class:`SpawnError` when the command cannot be started.
     """
     started_at = time.time()
     t0 = time.monotonic()
@@ -90,6 +91,8 @@ def stream_process(
     reader = _Reader(proc, on_line, tee)
     deadline = t0 + timeout if timeout is not None else None
     try:
+        if on_spawn is not None:
+            on_spawn()
         stopped = reader.pump(deadline, cancel, on_tick, tick_s)
         if stopped is not None or reader.orphans:
             kill_group(proc, kill_grace)

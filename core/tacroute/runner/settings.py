@@ -16,12 +16,10 @@ the file, line, key path and what would be valid.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tacroute.config.loader import _Checker, format_key
-from tacroute.config.locate import locate
 from tacroute.config.model import Config
 from tacroute.errors import ConfigError, ConfigIssue
 from tacroute.types import ErrorClass
@@ -44,8 +42,7 @@ _KEYS: dict[str, tuple[type, ...]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class RunnerSettings:
+class RunnerSettings(NamedTuple):
     """How the runner tries candidates (see the module docstring for the TOML)."""
 
     max_attempts: int = 5
@@ -102,6 +99,8 @@ def _failover(items: list[Any], chk: _Checker) -> frozenset[ErrorClass]:
 def _line(config: Config, path: Any) -> int | None:
     if config.path is None:
         return None
+    from tacroute.config.locate import locate  # only for errors: kept off the start-up path
+
     try:
         text = Path(config.path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):

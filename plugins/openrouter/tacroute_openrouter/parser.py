@@ -16,8 +16,6 @@ wrapper (see :mod:`tacroute_openrouter.errors`):
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from tacroute import ErrorClass, Outcome, ParserSignal
 from tacroute_claude_cli.stream_json import ClaudeStreamJsonParser
 from tacroute_openrouter.errors import EXIT_ERROR, EXIT_TIMEOUT
@@ -41,11 +39,11 @@ class OpenRouterStreamJsonParser(ClaudeStreamJsonParser):
         wait = self._result.get("retry_after_ms") if self._result is not None else None
         if (outcome.error_class is ErrorClass.RATE_LIMIT and isinstance(wait, int | float)
                 and not isinstance(wait, bool) and wait > 0):
-            outcome = replace(outcome, retry_after_s=wait / 1000)
+            outcome = outcome._replace(retry_after_s=wait / 1000)
         if exit_code == EXIT_TIMEOUT or outcome.api_error_status == 408:
-            return replace(outcome, error_class=ErrorClass.TIMEOUT)
+            return outcome._replace(error_class=ErrorClass.TIMEOUT)
         saw_result = self._result is not None  # the base class keeps the result line here
         if (exit_code == EXIT_ERROR and saw_result and outcome.api_error_status is None
                 and outcome.error_class is ErrorClass.CRASH):
-            return replace(outcome, error_class=ErrorClass.OVERLOADED)
+            return outcome._replace(error_class=ErrorClass.OVERLOADED)
         return outcome
