@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from tacroute.outcomes import CandidateGate, StatsSource
     from tacroute.strategies import MultiRouter
 
-__all__ = ["ConditionTrace", "ModelRouter", "RuleTrace"]
+__all__ = ["ConditionTrace", "ModelRouter", "RuleTrace", "assemble_decision", "router_with_history"]
 
 
 class ConditionTrace(NamedTuple):
@@ -269,3 +269,18 @@ def _mtime(path: Path | None) -> float | None:
         return os.stat(path).st_mtime_ns / 1e9
     except OSError:
         return None
+
+
+def router_with_history(config: Config, *, providers: ProviderManager | None = None,
+                        registry: Any = None) -> ModelRouter:
+    """The router ``tacroute route`` and ``run_task`` use: what the history records
+    feeds it, the cooldowns and provider limits (as its gate) and, when a rule
+    uses ``cheapest``, the recorded success rates and durations (read once)."""
+    from tacroute.history import open_gate
+
+    stats = None
+    if any(r.strategy == "cheapest" and r.enabled for r in config.rules):
+        from tacroute.strategies import history_stats
+
+        stats = history_stats(config)
+    return ModelRouter(config, providers=providers, registry=registry, gate=open_gate(config), stats=stats)

@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tacroute.cli._common import config_option, echo_json, get_config, task_from_options, task_options
-from tacroute.routing import ModelRouter
+from tacroute.routing import ModelRouter, router_with_history
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tacroute.config.model import Config
-    from tacroute.types import CandidateGate, Decision
+    from tacroute.types import Decision
 
 #: The seed's scenario tests, plus the cases its cost examples describe.
 SCENARIOS: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -56,13 +55,7 @@ def _print_decision(d: Decision) -> None:
 def route(priority: str | None, labels: tuple[str, ...], retry_count: int | None, hour: int | None,
           attrs: tuple[str, ...], explain: bool, as_json: bool, config_path: Path | None) -> None:
     """Which provider and model should do a task, and why."""
-    config = get_config(config_path)
-    stats = None
-    if any(r.targets for r in config.rules):
-        from tacroute.strategies import history_stats
-
-        stats = history_stats(config)
-    router = ModelRouter(config, gate=_history_gate(config), stats=stats)
+    router = router_with_history(get_config(config_path))
     task = task_from_options(priority, labels, retry_count, hour, attrs)
     decision = router.route(task)
     if as_json:
@@ -87,13 +80,6 @@ def route(priority: str | None, labels: tuple[str, ...], retry_count: int | None
                 click.echo(f"          {'pass' if c.passed else 'fail'}  {c.name} = {c.value!r}")
         click.echo("")
     _print_decision(decision)
-
-
-def _history_gate(config: Config) -> CandidateGate | None:
-    """Cooldowns and rate limits from the history layer (None: nothing to skip)."""
-    from tacroute.history import open_gate
-
-    return open_gate(config)
 
 
 def _skip(router: ModelRouter, t: Any) -> str | None:

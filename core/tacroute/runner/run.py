@@ -20,13 +20,13 @@ from typing import Any
 from tacroute.config.model import Config
 from tacroute.errors import NoAvailableProviderError, UsageError
 from tacroute.providers import ProviderManager
-from tacroute.routing import ModelRouter
+from tacroute.routing import router_with_history
 from tacroute.runner.attempt import AttemptContext, run_attempt
 from tacroute.runner.policy import AttemptPlan
 from tacroute.runner.redact import Redactor
 from tacroute.runner.settings import RunnerSettings, load_runner_settings
 from tacroute.runner.status import StatusLine
-from tacroute.types import AttemptRecord, CandidateGate, Decision, Outcome, RunResult, Task, Usage
+from tacroute.types import AttemptRecord, Decision, Outcome, RunResult, Task, Usage
 
 __all__ = ["attempt_output_file", "run_task"]
 
@@ -83,13 +83,7 @@ def run_task(
     task = dict(task or {})
     base_env = os.environ if env is None else env
     providers = ProviderManager(config, registry, env=base_env)
-    stats = None
-    if any(r.strategy == "cheapest" for r in config.rules):  # issue 5b: recorded stats, read once
-        from tacroute.strategies import history_stats
-
-        stats = history_stats(config)
-    decision = ModelRouter(config, providers=providers, registry=registry,
-                           gate=_history_gate(config), stats=stats).route(task)
+    decision = router_with_history(config, providers=providers, registry=registry).route(task)
     registry.notify("observe_decision", decision=decision, task=task)
     if not decision.available:
         raise NoAvailableProviderError(_unavailable_message(decision))
@@ -149,13 +143,6 @@ def _run_folder(settings: RunnerSettings, run_id: str) -> Path:
     folder = base / run_id
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def _history_gate(config: Config) -> CandidateGate | None:
-    """Cooldowns and provider limits from the history layer; also selects where it records."""
-    from tacroute.history import open_gate
-
-    return open_gate(config)
 
 
 def _key_names(config: Config) -> list[str]:
