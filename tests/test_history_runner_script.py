@@ -108,3 +108,36 @@ def test_every_candidate_cooling_down_is_a_clear_error(recorder: StartRecorder, 
                                           error_class=ErrorClass.OVERLOADED, started_at=time.time()))
     with pytest.raises(NoAvailableProviderError, match="cooldown until"):
         run_task(prompt, {}, config=config)
+
+
+def test_runs_in_threads_record_into_their_own_configs_history(recorder: StartRecorder, tmp_path: Path,
+                                                               prompt: Path) -> None:
+    import threading
+
+    configs, dbs = [], []
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        folder.mkdir()
+        config = script_config(folder, ["ok"])
+        db = folder / "state" / "history.db"
+        config.write_text(config.read_text() + '\n[history]\npath = "state/history.db"\n')
+        configs.append(config)
+        dbs.append(db)
+    results: dict[int, Any] = {}
+    barrier = threading.Barrier(2)
+
+    def work(i: int) -> None:
+        barrier.wait()
+        for _ in range(3):
+            results[i] = run_task(prompt, {"worker": i}, config=configs[i])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r.success for r in results.values())
+    for i, db in enumerate(dbs):
+        with HistoryStore(db) as store:
+            rows = list(store.runs())
+        assert len(rows) == 3 and {row.task["worker"] for row in rows} == {i}

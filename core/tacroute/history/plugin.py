@@ -4,16 +4,19 @@ Registered by the root distribution under the ``tacroute`` entry-point group
 (``history = "tacroute.history.plugin"``), so ``TACROUTE_DISABLE_PLUGINS=history``
 switches recording off, as does ``[history] enabled = false``.
 
-Which config's ``[history]`` table applies: the one passed to :func:`activate`
-(``tacroute run`` and :func:`tacroute.history.open_gate` call it with the config
-they route with); otherwise the config tacroute would discover
-(``$TACROUTE_CONFIG``, ``./adws/config.toml``, ...); otherwise the defaults.
+Which config's ``[history]`` table applies: the one last passed to
+:func:`activate` in the same thread (``run_task`` and
+:func:`tacroute.history.open_gate` call it with the config they route with,
+so runs of different configs in different threads keep apart); otherwise the
+config tacroute would discover (``$TACROUTE_CONFIG``, ``./adws/config.toml``,
+...); otherwise the defaults.
 Importing this module is cheap: SQLite is opened on the first event.
 """
 
 from __future__ import annotations
 
 import threading
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from tacroute.hookspecs import hookimpl
@@ -28,28 +31,31 @@ __all__ = ["activate", "current_store", "observe_attempt", "observe_attempt_star
            "observe_decision", "observe_run", "reset", "store_for"]
 
 _lock = threading.Lock()
-_config: Config | None = None
-_activated = False
-_settings: HistorySettings | None = None
+#: The config whose ``[history]`` applies, per thread (or task): ``(activated, config)``.
+#: A context variable, so runs of different configs in different threads each
+#: record into their own history.
+_active: ContextVar[tuple[bool, Config | None]] = ContextVar("tacroute_history_config",
+                                                            default=(False, None))
+_discovered_settings: HistorySettings | None = None
 _stores: dict[str, HistoryStore] = {}
 _close_registered = False
 
 
 def activate(config: Config | None) -> None:
-    """Record into the history that ``config`` names (None: the defaults) from now on."""
-    global _config, _activated, _settings
-    with _lock:
-        _config, _activated, _settings = config, True, None
+    """Record into the history that ``config`` names (None: the defaults), from now
+    on in this thread (``run_task`` and :func:`tacroute.history.open_gate` call it)."""
+    _active.set((True, config))
 
 
 def reset() -> None:
     """Forget the activated config and close the open stores (tests, long-running hosts)."""
-    global _config, _activated, _settings
+    global _discovered_settings
+    _active.set((False, None))
     with _lock:
         for store in _stores.values():
             store.close()
         _stores.clear()
-        _config, _activated, _settings = None, False, None
+        _discovered_settings = None
 
 
 def _discovered() -> Config | None:
@@ -64,15 +70,20 @@ def _discovered() -> Config | None:
 
 def current_store() -> HistoryStore | None:
     """The store events go to, or None when recording is switched off."""
-    global _settings
+    global _discovered_settings
     from tacroute.history.settings import load_settings
 
+    activated, config = _active.get()
+    if activated:
+        settings = load_settings(config)
+    else:
+        with _lock:
+            if _discovered_settings is None:
+                _discovered_settings = load_settings(_discovered())
+            settings = _discovered_settings
+    if not settings.enabled:
+        return None
     with _lock:
-        if _settings is None:
-            _settings = load_settings(_config if _activated else _discovered())
-        settings = _settings
-        if not settings.enabled:
-            return None
         return _store_locked(settings)
 
 
