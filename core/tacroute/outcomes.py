@@ -46,6 +46,9 @@ class ErrorClass(enum.StrEnum):
     SPAWN_FAILED = "spawn_failed"
     PERMISSION = "permission"
     CRASH = "crash"
+    #: Stopped on purpose (a signal to ``tacroute run``, ``run_task(cancel=...)``):
+    #: never a provider's fault, so it counts toward no cooldown or failure rate.
+    CANCELLED = "cancelled"
 
 
 class Usage(NamedTuple):
