@@ -1,0 +1,1 @@
+"""Tools for working on tacroute itself (not used at run time)."""
