@@ -83,14 +83,18 @@ def clean_key(name: str, value: str | None) -> str | None:
 
 
 def _forms(secret: str) -> set[str]:
-    """The secret as written raw, stripped, and escaped the ways errors quote it."""
+    """The secret as written, and escaped the ways errors quote it (``\\r``, ``\\x01``, ``\\u0001``).
+
+    Surrounding whitespace is no part of a form: masking must not eat the
+    space before a key in ``"Bearer <key>"``.
+    """
     forms = {secret, secret.strip()}
     for value in tuple(forms):
         forms.add(repr(value)[1:-1])
         forms.add(json.dumps(value)[1:-1])
         forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
         forms.add(repr(value.encode("utf-8", "surrogateescape"))[2:-1])
-    return {f for f in forms if len(f) >= MIN_RUN}
+    return {f.strip() for f in forms if len(f.strip()) >= MIN_RUN}
 
 
 class Redactor:
