@@ -103,7 +103,12 @@ class ProviderManager:
         try:
             ok, reason = ptype.availability(pc)
         except Exception as exc:  # noqa: BLE001 - a plugin bug makes the provider unavailable
-            ok, reason = False, f"availability check failed: {type(exc).__name__}: {exc}"
+            from tacroute.redact import MESSAGE_LIMIT, Redactor
+
+            # A plugin's text: it may quote anything it was given, the key included.
+            redact = Redactor.from_env(self.env, [pc.api_key_env] if pc.api_key_env else [], [pc.env])
+            ok, reason = False, redact.cut(f"availability check failed: {type(exc).__name__}: {exc}",
+                                           MESSAGE_LIMIT)
         return result(ok, reason, command)
 
     def _raw_key(self, pc: ProviderConfig) -> str:
