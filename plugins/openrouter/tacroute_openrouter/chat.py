@@ -96,7 +96,8 @@ def _handle_chunk(chunk: dict[str, Any], state: ChatState, out: StreamJsonWriter
     content = delta.get("content")
     if isinstance(content, str) and content:
         state.text.append(content)
-        out.delta(redact(content))
+        if out.partial:
+            out.delta(redact(content))
     finish = choice.get("finish_reason")
     if isinstance(finish, str) and finish:
         state.finish_reason = finish
