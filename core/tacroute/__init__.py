@@ -19,6 +19,7 @@ from tacroute.errors import (
     ProviderError,
     TacrouteError,
 )
+
 if TYPE_CHECKING:
     from tacroute.config import Config, load_config
     from tacroute.hookspecs import hookimpl
