@@ -13,7 +13,8 @@ Replies:
 ``ToolUse(command)``      a streamed ``tool_use`` block for ``Bash`` (the CLI runs it
                           and comes back with a ``tool_result``: a two-turn run)
 ``HttpError(status)``     a JSON error envelope with that status (400, 401, 429 with
-                          ``retry_after``, 529, ...)
+                          ``retry_after``, 529, ...); ``echo_auth_after=N``: the message
+                          is N characters of filler, then the request's key echoed back
 ``Slow(text, delay_s)``   a streamed answer that starts after ``delay_s`` seconds
 ``Drop(after_deltas)``    a stream whose connection is cut after a few deltas
 
@@ -60,6 +61,9 @@ class HttpError:
     error_type: str | None = None
     message: str = "scripted error"
     retry_after: float | None = None
+    #: A hostile upstream: the message is this many characters of filler, then
+    #: the request's credential header (``x-api-key`` or ``Authorization``) echoed back.
+    echo_auth_after: int | None = None
 
 
 @dataclass(frozen=True)
@@ -300,7 +304,12 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.retry_after is not None:
                 headers["retry-after"] = f"{reply.retry_after:g}"
             etype = reply.error_type or _ERROR_TYPES.get(reply.status, "api_error")
-            self._json(reply.status, _envelope(reply.status, etype, reply.message), headers)
+            message = reply.message
+            if reply.echo_auth_after is not None:
+                message = ("upstream rejected the request; " * 20)[:reply.echo_auth_after]
+                # Not "x-api-key": the CLI turns a message naming it into "Invalid API key".
+                message += f"credential seen: {self.headers.get('x-api-key') or self.headers.get('Authorization')}"
+            self._json(reply.status, _envelope(reply.status, etype, message), headers)
             return
         rec.usage = _usage_of(reply)
         self.fake.record(rec)

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 __all__ = ["FakeOpenRouter", "Recorded", "Reply", "chunk", "drop_reply", "error_reply", "usage_obj",
-           "midstream_error_reply", "raw_reply", "stall_reply", "stream_reply"]
+           "echo_auth_reply", "midstream_error_reply", "raw_reply", "stall_reply", "stream_reply"]
 
 COMMENT = b": OPENROUTER PROCESSING\n\n"
 
@@ -41,6 +41,9 @@ class Reply:
     drop_after: int | None = None
     #: Seconds to wait before each piece after the first (a slow, steady stream).
     gap: float = 0.0
+    #: A hostile upstream: the (plain text) error body is this many characters
+    #: of filler, then the request's ``Authorization`` header echoed back.
+    echo_auth_after: int | None = None
 
 
 @dataclass
@@ -135,6 +138,12 @@ def drop_reply(parts: Sequence[str]) -> Reply:
     return Reply(pieces=pieces, drop_after=1 + len(parts))
 
 
+def echo_auth_reply(status: int = 400, filler: int = 260) -> Reply:
+    """A plain-text error body echoing ``Authorization: Bearer <key>`` after ``filler`` characters
+    (260: a 300-character cut keeps the first 18 characters of the key)."""
+    return Reply(status=status, content_type="text/plain", echo_auth_after=filler)
+
+
 def raw_reply(pieces: Iterable[bytes], content_type: str = "text/event-stream") -> Reply:
     return Reply(pieces=list(pieces), content_type=content_type)
 
@@ -199,6 +208,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(401, {"error": {"code": 401, "message": "Missing Authentication header"}})
             return
         reply = owner.next_reply()
+        if reply.echo_auth_after is not None:
+            message = ("upstream rejected the request; " * 20)[:reply.echo_auth_after]
+            message += f"Authorization: {self.headers.get('Authorization', '')}"
+            reply = Reply(status=reply.status, content_type=reply.content_type, pieces=[message.encode()])
         if reply.stall_before and owner.stopping.wait(reply.stall_before):
             return
         self.send_response(reply.status)

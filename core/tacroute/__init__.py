@@ -19,10 +19,10 @@ from tacroute.errors import (
     ProviderError,
     TacrouteError,
 )
-from tacroute.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from tacroute.config import Config, load_config
+    from tacroute.hookspecs import hookimpl
     from tacroute.outcomes import (
         AttemptRecord,
         ErrorClass,
@@ -68,7 +68,10 @@ __all__ = [
     "run_task",
 ]
 
+# hookimpl too: importing pluggy costs ~8 ms, which a program using only a
+# light submodule (the OpenRouter wrapper and tacroute.redact) should not pay.
 _LAZY = {
+    "hookimpl": "tacroute.hookspecs",
     "AttemptRecord": "tacroute.outcomes",
     "ErrorClass": "tacroute.outcomes",
     "Outcome": "tacroute.outcomes",

@@ -2,8 +2,10 @@
 
 Availability is: enabled in config, a plugin provides the type, the command
 is found (an absolute path, a path relative to the config's folder or the
-working directory, or a name on PATH), the API key variable is set (its value
-is never read into anything printed), and the type's own checks pass.
+working directory, or a name on PATH), the API key variable is set (in the
+provider's ``env`` table or the environment; its value is never read into
+anything printed), and the type's own checks pass. The key reaches the command
+with surrounding whitespace stripped (:func:`tacroute.redact.clean_key`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from tacroute.errors import ProviderError
+from tacroute.errors import ProviderError, UsageError
 
 if TYPE_CHECKING:
     from tacroute.config.model import Config, ProviderConfig
@@ -96,13 +98,40 @@ class ProviderManager:
         if command is None:
             return result(False, f"command {pc.command_template[0]!r} not found "
                           "(not on PATH, nor relative to the config's folder)")
-        if pc.requires_api_key and pc.api_key_env and not self.env.get(pc.api_key_env):
+        if pc.requires_api_key and pc.api_key_env and not self._raw_key(pc).strip():
             return result(False, f"{pc.api_key_env} not set", command)
         try:
             ok, reason = ptype.availability(pc)
         except Exception as exc:  # noqa: BLE001 - a plugin bug makes the provider unavailable
-            ok, reason = False, f"availability check failed: {type(exc).__name__}: {exc}"
+            from tacroute.redact import MESSAGE_LIMIT, Redactor
+
+            # A plugin's text: it may quote anything it was given, the key included.
+            redact = Redactor.from_env(self.env, [pc.api_key_env] if pc.api_key_env else [], [pc.env])
+            ok, reason = False, redact.cut(f"availability check failed: {type(exc).__name__}: {exc}",
+                                           MESSAGE_LIMIT)
         return result(ok, reason, command)
+
+    def _raw_key(self, pc: ProviderConfig) -> str:
+        if not pc.api_key_env:
+            return ""
+        value = pc.env.get(pc.api_key_env)
+        return value if value is not None else self.env.get(pc.api_key_env, "")
+
+    def api_key(self, name: str) -> str | None:
+        """The provider's API key (its ``env`` table first, then ours), whitespace stripped.
+
+        Raises :class:`UsageError` naming the variable (never the value) when
+        the key holds a control character: no request could carry it.
+        """
+        from tacroute.redact import BadKeyError, clean_key
+
+        pc = self.get_provider(name)
+        if not pc.api_key_env:
+            return None
+        try:
+            return clean_key(pc.api_key_env, self._raw_key(pc))
+        except BadKeyError as exc:
+            raise UsageError(f"provider {name!r}: {exc}") from None
 
     def resolve_command(self, program: str) -> str | None:
         """Absolute path of ``program``, or None when it cannot be found."""
@@ -146,7 +175,8 @@ class ProviderManager:
         """The environment for the provider's process.
 
         Ours, then what the provider type adds (:meth:`ProviderType.command_env`,
-        e.g. its options), then the table's ``env``.
+        e.g. its options), then the table's ``env``; the API key stripped of
+        surrounding whitespace (a :class:`ProviderError` if it cannot be used).
         """
         pc = self.get_provider(name)
         env = dict(self.env)
@@ -154,6 +184,11 @@ class ProviderManager:
         if ptype is not None:
             env.update(ptype.command_env(pc))
         env.update(pc.env)
+        if pc.api_key_env and pc.api_key_env in env:
+            try:
+                env[pc.api_key_env] = self.api_key(name) or ""
+            except UsageError as exc:
+                raise ProviderError(str(exc)) from None
         return env
 
     @staticmethod

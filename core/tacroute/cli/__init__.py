@@ -73,14 +73,21 @@ class TacrouteGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ConfigError as exc:
-            click.echo(f"tacroute: config error:\n{exc}", err=True)
+            click.echo(f"tacroute: config error:\n{_masked(exc)}", err=True)
             ctx.exit(2)
         except UsageError as exc:
-            click.echo(f"tacroute: {exc}", err=True)
+            click.echo(f"tacroute: {_masked(exc)}", err=True)
             ctx.exit(2)
         except TacrouteError as exc:
-            click.echo(f"tacroute: {exc}", err=True)
+            click.echo(f"tacroute: {_masked(exc)}", err=True)
             ctx.exit(1)
+
+
+def _masked(exc: Exception) -> str:
+    """An error's message with the environment's secrets masked (plugins' text included)."""
+    from tacroute.redact import Redactor
+
+    return Redactor.from_env()(str(exc))
 
 
 def _add_builtin(name: str, target: str) -> None:

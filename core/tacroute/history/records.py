@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import re
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -14,8 +12,6 @@ __all__ = ["RunFigures", "RunRow", "labels_of", "redact", "run_figures"]
 
 #: Longest error text kept per attempt or run.
 MAX_MESSAGE = 500
-_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)", re.IGNORECASE)
-_MIN_SECRET_LEN = 8
 
 
 class RunRow(NamedTuple):
@@ -101,16 +97,13 @@ def labels_of(task: Task) -> list[str]:
 
 
 def redact(text: str | None, env: dict[str, str] | None = None) -> str | None:
-    """Cut ``text`` to :data:`MAX_MESSAGE` characters with secret-looking env values masked.
+    """``text`` with secrets masked, then cut to :data:`MAX_MESSAGE` characters.
 
-    A value of any environment variable whose name looks like a credential
-    (``*_KEY``, ``*TOKEN*``, ``*SECRET*``, ...) is replaced by ``[redacted]``,
-    so an error that echoes an API key never reaches the history file.
+    The one redactor's rules (:mod:`tacroute.redact`) over the secrets of
+    ``env`` (default ``os.environ``): the runner already masked what its
+    commands were given (provider ``env`` tables included); this is the last
+    line before the history file.
     """
-    if text is None:
-        return None
-    source = os.environ if env is None else env
-    for name, value in source.items():
-        if len(value) >= _MIN_SECRET_LEN and _SECRET_NAME.search(name) and value in text:
-            text = text.replace(value, "[redacted]")
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+    from tacroute.redact import Redactor
+
+    return Redactor.from_env(env).cut(text, MAX_MESSAGE)

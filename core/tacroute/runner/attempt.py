@@ -10,9 +10,9 @@ from typing import IO, Any
 
 from tacroute.errors import ProviderError
 from tacroute.providers import ProviderManager
+from tacroute.redact import MESSAGE_LIMIT, Redactor
 from tacroute.runner.plain import PlainOutputParser
 from tacroute.runner.process import SpawnError, stream_process
-from tacroute.runner.redact import Redactor
 from tacroute.runner.settings import RunnerSettings
 from tacroute.runner.status import StatusLine
 from tacroute.types import (
@@ -98,7 +98,8 @@ def run_attempt(ctx: AttemptContext, number: int, cand: Candidate, output_file: 
             tee.close()
     if writes_own_file and proc.stdout_lines == 0 and proc.stopped is None:
         _feed_file(output_file, on_line)
-    outcome = parser.finish(proc.exit_code, proc.stderr_tail)
+    # Masked before the parser cuts it to a tail: a cut must never split a secret.
+    outcome = parser.finish(proc.exit_code, ctx.redact(proc.stderr_tail))
     if proc.stopped == "timeout":
         outcome = outcome._replace(success=False, error_class=ErrorClass.TIMEOUT,
                           message=f"no result within {timeout:g} s: the process group was killed")
@@ -147,7 +148,7 @@ def _record(ctx: AttemptContext, number: int, cand: Candidate, ptype: str, outco
         run_id=ctx.run_id, attempt=number, task=ctx.task, provider=cand.provider, provider_type=ptype,
         model=cand.model, rule=cand.rule, success=outcome.success,
         error_class=None if outcome.success else outcome.error_class,
-        message=ctx.redact(outcome.message), exit_code=exit_code, started_at=started,
+        message=ctx.redact.cut(outcome.message, MESSAGE_LIMIT), exit_code=exit_code, started_at=started,
         duration_ms=int((time.monotonic() - t0) * 1000), usage=outcome.usage, cost_usd=outcome.cost_usd,
         output_file=str(output_file) if output_file is not None else None,
         retry_after_s=None if outcome.success else outcome.retry_after_s,

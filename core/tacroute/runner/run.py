@@ -20,10 +20,10 @@ from typing import Any
 from tacroute.config.model import Config
 from tacroute.errors import NoAvailableProviderError, UsageError
 from tacroute.providers import ProviderManager
+from tacroute.redact import MESSAGE_LIMIT, Redactor
 from tacroute.routing import router_with_history
 from tacroute.runner.attempt import AttemptContext, run_attempt
 from tacroute.runner.policy import AttemptPlan
-from tacroute.runner.redact import Redactor
 from tacroute.runner.settings import RunnerSettings, load_runner_settings
 from tacroute.runner.status import StatusLine
 from tacroute.types import AttemptRecord, Decision, Outcome, RunResult, Task, Usage
@@ -60,7 +60,12 @@ def run_task(
     attempt's process group and ends the run. ``status`` shows a live status
     line on stderr (None: only when stderr is a terminal).
 
-    Raises :class:`UsageError` for a missing prompt file,
+    Every text the result carries (``error``, ``result``, each attempt's
+    ``message``) has the secrets masked (:mod:`tacroute.redact`): those of the
+    base environment and of every provider's ``env`` table.
+
+    Raises :class:`UsageError` for a missing prompt file, an API key with a
+    control character in it,
     :class:`~tacroute.errors.ConfigError` for a bad config and
     :class:`NoAvailableProviderError` when no candidate can run. A failed run
     is not an exception: check ``RunResult.success``.
@@ -87,11 +92,13 @@ def run_task(
     registry.notify("observe_decision", decision=decision, task=task)
     if not decision.available:
         raise NoAvailableProviderError(_unavailable_message(decision))
+    for cand in decision.candidates:
+        providers.api_key(cand.provider)  # a key no request can carry: a usage error, not a failure
 
     run_id = os.urandom(6).hex()
     ctx = AttemptContext(
         run_id=run_id, task=task, prompt_file=prompt.resolve(), providers=providers, registry=registry,
-        settings=settings, redact=Redactor(base_env, _key_names(config)), timeout=timeout,
+        settings=settings, redact=_redactor(config, base_env), timeout=timeout,
         cwd=Path(cwd) if cwd is not None else None, cancel=cancel or threading.Event(),
         status=StatusLine(enabled=status),
     )
@@ -145,8 +152,10 @@ def _run_folder(settings: RunnerSettings, run_id: str) -> Path:
     return folder
 
 
-def _key_names(config: Config) -> list[str]:
-    return [pc.api_key_env for pc in config.providers.values() if pc.api_key_env]
+def _redactor(config: Config, env: Mapping[str, str]) -> Redactor:
+    """Masks what a command of this config may be given: secrets of ``env`` and of the ``env`` tables."""
+    names = [pc.api_key_env for pc in config.providers.values() if pc.api_key_env]
+    return Redactor.from_env(env, names, [pc.env for pc in config.providers.values()])
 
 
 def _unavailable_message(decision: Decision) -> str:
@@ -182,5 +191,6 @@ def _result(run_id: str, task: Task, decision: Decision, records: list[AttemptRe
         run_id=run_id, task=task, decision=decision, attempts=tuple(records), success=success,
         provider=final.provider if final else None, model=final.model if final else None,
         result=ctx.redact(last.result) if last is not None else None, usage=usage,
-        cost_usd=sum(costs) if costs else None, duration_ms=duration_ms, error=ctx.redact(error),
+        cost_usd=sum(costs) if costs else None, duration_ms=duration_ms,
+        error=ctx.redact.cut(error, MESSAGE_LIMIT),
     )

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tacroute_openrouter.errors import error_message, redact
+from tacroute_openrouter.errors import ERROR_TEXT_LIMIT, error_message
 
 __all__ = ["ApiError", "key_info", "models_to_prices", "fetch_prices", "write_cache"]
 
@@ -26,14 +26,17 @@ class ApiError(Exception):
 def _get(url: str, api_key: str | None, timeout: float, transport: Any = None) -> Any:
     import httpx
 
+    from tacroute.redact import Redactor
+
+    redact = Redactor([api_key]).cut
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
         with httpx.Client(timeout=timeout, transport=transport) as client:
             response = client.get(url, headers=headers)
     except httpx.HTTPError as exc:
-        raise ApiError(redact(f"cannot reach {url}: {type(exc).__name__}: {exc}", api_key)) from None
+        raise ApiError(redact(f"cannot reach {url}: {type(exc).__name__}: {exc}", None)) from None
     if response.status_code != 200:
-        raise ApiError(redact(error_message(response.content, response.status_code), api_key))
+        raise ApiError(redact(error_message(response.content, response.status_code), ERROR_TEXT_LIMIT))
     try:
         return response.json()
     except ValueError as exc:

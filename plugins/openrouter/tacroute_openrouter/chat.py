@@ -11,6 +11,10 @@ are retried up to ``max_retries`` times within ``retry_budget`` seconds,
 waiting ``Retry-After`` when given (else exponential backoff with jitter). A
 wait that would overrun the budget is not started. Timeouts are not retried:
 the runner's own timeout and failover handle slow providers better.
+
+Every message written (retry lines, the result line, the text) has the
+secrets masked first (:class:`tacroute.redact.Redactor`), and only then is
+it cut: an upstream that echoes the key never gets a piece of it printed.
 """
 
 from __future__ import annotations
@@ -22,14 +26,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tacroute.redact import MESSAGE_LIMIT, Redactor
 from tacroute_openrouter.errors import (
+    ERROR_TEXT_LIMIT,
     EXIT_ERROR,
     EXIT_OK,
     EXIT_TIMEOUT,
     RETRY_STATUSES,
     error_message,
     midstream_status,
-    redact,
     retry_after_seconds,
 )
 from tacroute_openrouter.streamjson import ChatUsage, StreamJsonWriter
@@ -73,7 +78,8 @@ class _Failure(Exception):
         self.timeout = timeout
 
 
-def _handle_chunk(chunk: dict[str, Any], state: ChatState, out: StreamJsonWriter) -> None:
+def _handle_chunk(chunk: dict[str, Any], state: ChatState, out: StreamJsonWriter,
+                  redact: Redactor) -> None:
     if state.message_id is None and isinstance(chunk.get("id"), str):
         state.message_id = chunk["id"]
     if isinstance(chunk.get("model"), str) and chunk["model"]:
@@ -90,7 +96,8 @@ def _handle_chunk(chunk: dict[str, Any], state: ChatState, out: StreamJsonWriter
     content = delta.get("content")
     if isinstance(content, str) and content:
         state.text.append(content)
-        out.delta(content)
+        if out.partial:
+            out.delta(redact(content))
     finish = choice.get("finish_reason")
     if isinstance(finish, str) and finish:
         state.finish_reason = finish
@@ -104,7 +111,7 @@ def _handle_chunk(chunk: dict[str, Any], state: ChatState, out: StreamJsonWriter
 
 
 def _attempt(client: httpx.Client, settings: Settings, body: dict[str, Any], headers: dict[str, str],
-             state: ChatState, out: StreamJsonWriter) -> None:
+             state: ChatState, out: StreamJsonWriter, redact: Redactor) -> None:
     """One HTTP request; raises :class:`_Failure` unless the stream completed (or errored mid-stream)."""
     import httpx
     from httpx_sse import EventSource
@@ -114,13 +121,14 @@ def _attempt(client: httpx.Client, settings: Settings, body: dict[str, Any], hea
             if response.status_code != 200:
                 raw = response.read()
                 status = response.status_code
-                raise _Failure(error_message(raw, status), status, retryable=status in RETRY_STATUSES,
+                raise _Failure(redact.cut(error_message(raw, status), ERROR_TEXT_LIMIT), status,
+                               retryable=status in RETRY_STATUSES,
                                retry_after=retry_after_seconds(response.headers.get("retry-after")))
             ctype = response.headers.get("content-type", "")
             if "text/event-stream" not in ctype:
                 data = json.loads(response.read())  # a server that ignored "stream": true
                 if isinstance(data, dict):
-                    _handle_chunk(data, state, out)
+                    _handle_chunk(data, state, out, redact)
                 return
             done = False
             for sse in EventSource(response).iter_sse():
@@ -133,10 +141,10 @@ def _attempt(client: httpx.Client, settings: Settings, body: dict[str, Any], hea
                 try:
                     chunk = json.loads(data_text)
                 except ValueError:
-                    state.diagnostics.append(f"not JSON: {data_text[:200]}")
+                    state.diagnostics.append(f"not JSON: {redact.cut(data_text, 200)}")
                     continue
                 if isinstance(chunk, dict):
-                    _handle_chunk(chunk, state, out)
+                    _handle_chunk(chunk, state, out, redact)
                     if state.error is not None:
                         return
             if not done and state.finish_reason is None:
@@ -161,10 +169,14 @@ def _backoff(attempt: int) -> float:
 
 def run_chat(settings: Settings, prompt: str, api_key: str | None, out: StreamJsonWriter, *,
              transport: httpx.BaseTransport | None = None,
-             sleep: Callable[[float], None] = time.sleep) -> int:
-    """Make the request, write every line, and return the exit code."""
+             sleep: Callable[[float], None] = time.sleep, redact: Redactor | None = None) -> int:
+    """Make the request, write every line, and return the exit code.
+
+    ``redact`` masks what is written (default: ``api_key`` alone).
+    """
     import httpx
 
+    redact = redact if redact is not None else Redactor([api_key])
     start = time.monotonic()
     deadline = start + settings.retry_budget
     out.init(settings.model)
@@ -180,7 +192,7 @@ def run_chat(settings: Settings, prompt: str, api_key: str | None, out: StreamJs
             state = ChatState()
             t0 = time.monotonic()
             try:
-                _attempt(client, settings, body, headers, state, out)
+                _attempt(client, settings, body, headers, state, out, redact)
                 failure = None
             except _Failure as exc:
                 failure = exc
@@ -194,16 +206,16 @@ def run_chat(settings: Settings, prompt: str, api_key: str | None, out: StreamJs
                                     f"{settings.retry_budget:g} s retry budget)")
                 break
             out.api_retry(attempt, settings.max_retries, wait, failure.status,
-                          redact(failure.message, api_key))
+                          redact.cut(failure.message, MESSAGE_LIMIT))
             sleep(wait)
-    return _finish(settings, state, failure, api_key, out, start, api_ms)
+    return _finish(settings, state, failure, redact, out, start, api_ms)
 
 
-def _finish(settings: Settings, state: ChatState, failure: _Failure | None, api_key: str | None,
+def _finish(settings: Settings, state: ChatState, failure: _Failure | None, redact: Redactor,
             out: StreamJsonWriter, start: float, api_ms: int) -> int:
     model = state.model or settings.model
     usage = state.usage or ChatUsage()
-    text = "".join(state.text)
+    text = redact("".join(state.text))
     if text or (failure is None and state.error is None):
         out.assistant(state.message_id, model, text, state.finish_reason, usage)
     cost = usage.cost
@@ -213,13 +225,13 @@ def _finish(settings: Settings, state: ChatState, failure: _Failure | None, api_
     common: dict[str, Any] = {"model": model, "usage": usage, "cost": cost, "duration_ms": duration,
                               "duration_api_ms": api_ms, "finish_reason": state.finish_reason}
     if failure is not None:
-        message = redact(failure.message, api_key)
+        message = redact.cut(failure.message, MESSAGE_LIMIT)
         out.result(is_error=True, text=message, api_error_status=failure.status, errors=[message],
                    terminal_reason="timeout" if failure.timeout else "api_error",
                    retry_after_s=failure.retry_after, **common)
         return EXIT_TIMEOUT if failure.timeout else EXIT_ERROR
     if state.error is not None:
-        message = redact(state.error, api_key)
+        message = redact.cut(state.error, MESSAGE_LIMIT)
         out.result(is_error=True, text=message, api_error_status=state.error_status, errors=[message],
                    terminal_reason="api_error", **common)
         return EXIT_ERROR

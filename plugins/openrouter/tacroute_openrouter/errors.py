@@ -39,7 +39,7 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["ERROR_TYPE_STATUS", "EXIT_ERROR", "EXIT_OK", "EXIT_TIMEOUT", "RETRY_STATUSES",
-           "error_message", "midstream_status", "redact", "retry_after_seconds"]
+           "ERROR_TEXT_LIMIT", "error_message", "midstream_status", "retry_after_seconds"]
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -47,6 +47,11 @@ EXIT_USAGE = 2
 EXIT_TIMEOUT = 124
 
 RETRY_STATUSES = frozenset({408, 429, 502, 503})
+
+#: Longest part of an error body quoted in a message: cut only after the
+#: secrets in it are masked (:meth:`tacroute.redact.Redactor.cut`), so a key
+#: echoed near the limit is never cut into a surviving prefix.
+ERROR_TEXT_LIMIT = 300
 
 #: OpenRouter's ``error.metadata.error_type`` vocabulary -> HTTP status.
 ERROR_TYPE_STATUS: Mapping[str, int] = {
@@ -60,18 +65,22 @@ ERROR_TYPE_STATUS: Mapping[str, int] = {
 
 
 def error_message(body: bytes, status: int) -> str:
-    """The ``error.message`` of an error body, or a short description of it."""
+    """The ``error.message`` of an error body, or the body itself: whole, not cut.
+
+    The caller masks secrets, then cuts (an upstream may echo the request's
+    ``Authorization`` header anywhere in it).
+    """
     try:
         data: Any = json.loads(body)
     except ValueError:
         text = body.decode("utf-8", "replace").strip()
-        return f"HTTP {status}: {text[:300]}" if text else f"HTTP {status}"
+        return f"HTTP {status}: {text}" if text else f"HTTP {status}"
     err = data.get("error") if isinstance(data, dict) else None
     if isinstance(err, dict) and isinstance(err.get("message"), str):
         return f"HTTP {status}: {err['message']}"
     if isinstance(err, str):
         return f"HTTP {status}: {err}"
-    return f"HTTP {status}: {json.dumps(data)[:300]}"
+    return f"HTTP {status}: {json.dumps(data)}"
 
 
 def midstream_status(error: Mapping[str, Any]) -> int:
@@ -103,10 +112,3 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     except (TypeError, ValueError):
         return None
     return max(when.timestamp() - (time.time() if now is None else now), 0.0)
-
-
-def redact(text: str, secret: str | None) -> str:
-    """``text`` with ``secret`` replaced, for anything we print or write."""
-    if secret and len(secret) >= 4:
-        text = text.replace(secret, "***")
-    return text

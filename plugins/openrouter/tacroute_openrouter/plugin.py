@@ -70,10 +70,14 @@ class OpenRouterProvider(ProviderType):
         return env
 
     def check(self, config: ProviderConfig, env: Mapping[str, str]) -> dict[str, Any] | None:
+        from tacroute.redact import BadKeyError, clean_key
         from tacroute_openrouter.api import ApiError, key_info
 
         key_env = config.api_key_env or DEFAULT_KEY_ENV
-        key = env.get(key_env)
+        try:
+            key = clean_key(key_env, config.env.get(key_env, env.get(key_env)))
+        except BadKeyError as exc:
+            return {"ok": False, "message": str(exc)}
         if not key:
             return {"ok": False, "message": f"{key_env} not set"}
         try:

@@ -7,8 +7,12 @@ Usage::
         [--max-tokens N] [--temperature T] [--timeout SECONDS]
 
 The API key is read from the environment variable named by
-``TACROUTE_OPENROUTER_KEY_ENV`` (default ``OPENROUTER_API_KEY``); it is never
-accepted on the command line. Exit codes: see :mod:`tacroute_openrouter.errors`.
+``TACROUTE_OPENROUTER_KEY_ENV`` (default ``OPENROUTER_API_KEY``), surrounding
+whitespace stripped; it is never accepted on the command line. A key with a
+control character inside is a usage error (exit 2; the message names the
+variable, not the value). Everything written has the secrets of the
+environment masked (:mod:`tacroute.redact`). Exit codes: see
+:mod:`tacroute_openrouter.errors`.
 
 This module uses argparse, not click, and imports httpx only once the prompt is
 read: the wrapper's start-up time is part of every OpenRouter run.
@@ -119,10 +123,17 @@ def run(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = No
     except OSError as exc:
         print(f"{prog}: cannot write the output file {args.output_file!r}: {exc}", file=stderr)
         return EXIT_USAGE
+    from tacroute.redact import BadKeyError, Redactor, clean_key
     from tacroute_openrouter.chat import run_chat
 
     try:
-        return run_chat(settings, prompt, env.get(settings.api_key_env) or None, out, transport=transport)
+        try:
+            api_key = clean_key(settings.api_key_env, env.get(settings.api_key_env))
+        except BadKeyError as exc:
+            print(f"{prog}: {exc}", file=stderr)
+            return EXIT_USAGE
+        redact = Redactor.from_env(env, [settings.api_key_env])
+        return run_chat(settings, prompt, api_key, out, transport=transport, redact=redact)
     finally:
         out.close()
 
