@@ -109,8 +109,15 @@ def test_parse_since() -> None:
         parse_since("last tuesday", 0.0)
 
 
-def test_default_cooldown_classes_are_every_error_class_but_bad_request() -> None:
+def test_default_cooldown_classes_are_every_error_class_but_bad_request_and_cancelled() -> None:
     from tacroute.history.settings import DEFAULT_COOLDOWN_CLASSES
 
-    assert {c.value for c in ErrorClass} - {"bad_request"} == DEFAULT_COOLDOWN_CLASSES
+    assert {c.value for c in ErrorClass} - {"bad_request", "cancelled"} == DEFAULT_COOLDOWN_CLASSES
     assert ErrorClass.TIMEOUT in DEFAULT_COOLDOWN_CLASSES
+
+
+def test_cancelled_cannot_be_a_cooldown_class(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        _config(tmp_path, "[history.cooldown]\nerror_classes = ['timeout', 'cancelled']\n")
+    text = str(err.value)
+    assert "history.cooldown.error_classes[1]: 'cancelled' cannot start a cooldown" in text

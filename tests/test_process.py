@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from tacroute.runner.process import stream_process
+from testkit.script_provider import process_alive
 
 
 def test_background_child_holding_the_pipes_does_not_hang_the_run(tmp_path: Path) -> None:
@@ -45,3 +46,27 @@ def _state(pid: int) -> str | None:
     except OSError:
         return None
     return stat.rsplit(")", 1)[1].split()[0]
+
+
+def test_background_child_left_after_a_clean_exit_is_ended_with_the_attempt(tmp_path: Path) -> None:
+    """Like ``sh -c 'sleep 1000 > /dev/null & echo result'``: the pipes close, the leader
+    exits 0, and the child (same process group, SIGTERM ignored) must not live on."""
+    pidfile = tmp_path / "child.pid"
+    script = (
+        "import subprocess, sys\n"
+        "p = subprocess.Popen([sys.executable, '-c', 'import signal, time; "
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)'],"
+        " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        f"open({str(pidfile)!r}, 'w').write(str(p.pid))\n"
+        "print('result-line', flush=True)\n"
+    )
+    lines: list[str] = []
+    result = stream_process([sys.executable, "-c", script], on_line=lambda s: lines.append(s) is not None,
+                            timeout=60, kill_grace=0.5)
+    assert (result.stopped, result.exit_code, lines) == (None, 0, ["result-line"])
+    child = int(pidfile.read_text())
+    try:
+        assert not process_alive(child, settle_s=10), "the background child outlived the attempt"
+    finally:
+        if process_alive(child, settle_s=0):
+            os.kill(child, signal.SIGKILL)

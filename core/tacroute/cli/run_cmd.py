@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,20 +31,95 @@ def run(prompt_file: Path, priority: str | None, labels: tuple[str, ...], retry_
     """Route the task in PROMPT_FILE, run it, and fail over until one candidate succeeds.
 
     Exit code 0 when an attempt succeeded, 1 when every candidate failed,
-    2 for usage or config errors.
+    2 for usage or config errors. SIGINT, SIGTERM or SIGHUP stop the running
+    attempt's process group, record the run as cancelled and exit with
+    130, 143 or 129 (128 + the signal's number).
     """
+    stop = _StopSignals()
+    stop.install()
+    try:
+        _run(stop, prompt_file, task_from_options(priority, labels, retry_count, hour, attrs),
+             output_file, timeout, as_json, config_path)
+    finally:
+        stop.restore()
+
+
+def _run(stop: _StopSignals, prompt_file: Path, task: dict[str, Any], output_file: Path | None,
+         timeout: float | None, as_json: bool, config_path: Path | None) -> None:
     from tacroute.runner import run_task
 
     config = get_config(config_path)
-    task = task_from_options(priority, labels, retry_count, hour, attrs)
-    result = run_task(prompt_file, task, config=config, output_file=output_file, timeout=timeout,
-                      status=None)
-    if as_json:
-        echo_json(result_dict(result))
-    else:
-        _print(result)
+    result = stop.run(lambda: run_task(prompt_file, task, config=config, output_file=output_file,
+                                       timeout=timeout, status=None, cancel=stop.cancel))
+    data = result_dict(result)
+    if stop.signum is not None and not result.success:
+        data["error_class"] = "cancelled"  # also when no attempt had started yet
+    try:
+        if as_json:
+            echo_json(data)
+        else:
+            _print(result)
+    except OSError:
+        if stop.signum is None:  # a hang-up may have taken the terminal: the history has the run
+            raise
+    if stop.signum is not None:
+        click.get_current_context().exit(128 + stop.signum)
     if not result.success:
         click.get_current_context().exit(1)
+
+
+class _StopSignals:
+    """SIGINT, SIGTERM and SIGHUP set the run's ``cancel`` event (the first one wins).
+
+    The run itself goes to a worker thread while the main thread, where Python
+    runs signal handlers, only waits for it: the handler's ``Event.set`` can
+    then never wait for a lock the interrupted code holds (``Event.wait`` in
+    the retry-after wait takes the event's lock).
+    """
+
+    SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+    def __init__(self) -> None:
+        self.cancel = threading.Event()
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        """Take over the signals (only the main thread can; elsewhere nothing changes)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for name in self.SIGNALS:
+            number = getattr(signal, name)
+            self._previous[number] = signal.signal(number, self._handle)
+
+    def restore(self) -> None:
+        """Put back the handlers found (matters when the command runs inside a longer process)."""
+        for number, handler in self._previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+        self._previous.clear()
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.signum is None:  # a second signal changes nothing: the stop is under way
+            self.signum = signum
+            self.cancel.set()
+
+    def run(self, fn: Callable[[], RunResult]) -> RunResult:
+        """``fn()`` in a thread; its exception, if any, is raised here."""
+        box: list[RunResult] = []
+        error: list[BaseException] = []
+
+        def target() -> None:
+            try:
+                box.append(fn())
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread below
+                error.append(exc)
+
+        worker = threading.Thread(target=target, name="tacroute-run")
+        worker.start()
+        worker.join()  # interrupted by signals: the handler runs, the join goes on
+        if error:
+            raise error[0]
+        return box[0]
 
 
 def result_dict(result: RunResult) -> dict[str, Any]:

@@ -14,7 +14,8 @@ Layout, chosen for ``tacroute stats`` over a million runs:
 - ``run_labels``: one row per (run, label) with the run's figures copied, for
   the same two tricks per label.
 - ``attempts``: one row per try; ``attempts_stats`` serves
-  :meth:`HistoryStore.model_stats` and the cooldown failure count.
+  :meth:`HistoryStore.model_stats` and the cooldown failure count;
+  ``attempts_cancelled`` (partial) the cancelled ones, which rates leave out.
 - ``decisions``, ``cooldowns`` (provider/model skipped until a time) and
   ``slots`` (attempt starts and ends, for ``max_concurrent`` and ``rpm``).
 """
@@ -142,8 +143,14 @@ CREATE TABLE slots (
 CREATE INDEX slots_provider ON slots(provider, started_at);
 """
 
+# Version 3: cancelled attempts (a stopped run) count toward no success or
+# failure rate; this small partial index finds them without reading the table.
+_V3 = """
+CREATE INDEX attempts_cancelled ON attempts(provider, model, started_at) WHERE error_class = 'cancelled';
+"""
+
 #: ``MIGRATIONS[i]`` takes a database from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

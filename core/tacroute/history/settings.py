@@ -35,7 +35,9 @@ __all__ = ["DEFAULT_COOLDOWN_CLASSES", "CooldownPolicy", "HistorySettings", "che
 
 #: Failures that say something about the provider/model, not about the task:
 #: every :class:`tacroute.types.ErrorClass` value but ``bad_request`` (the same
-#: task would fail anywhere). Plain strings, which compare equal to the enum.
+#: task would fail anywhere) and ``cancelled`` (stopped on purpose, never a
+#: provider's fault, so not even allowed in the list). Plain strings, which
+#: compare equal to the enum.
 DEFAULT_COOLDOWN_CLASSES: frozenset[str] = frozenset((
     "auth", "rate_limit", "overloaded", "model_not_found", "timeout", "spawn_failed", "permission",
     "crash"))
@@ -149,8 +151,12 @@ def _policy(cool: Mapping[str, Any], issues: list[tuple[list[str | int], str]]) 
         from tacroute.types import ErrorClass
 
         classes: set[str] = set()
-        valid = ", ".join(c.value for c in ErrorClass)
+        valid = ", ".join(c.value for c in ErrorClass if c is not ErrorClass.CANCELLED)
         for i, item in enumerate(cool["error_classes"]):
+            if item == ErrorClass.CANCELLED:
+                issues.append(([*base, "error_classes", i], "'cancelled' cannot start a cooldown: a "
+                               "stopped run is not the provider's fault; remove it"))
+                continue
             try:
                 classes.add(ErrorClass(item).value)
             except ValueError:

@@ -6,6 +6,11 @@ table. Percentiles use linear interpolation between the two nearest ranks
 (as ``statistics.median`` does for the median); each is read with
 ``ORDER BY duration_ms LIMIT 2 OFFSET k`` on an index already sorted by key
 and duration, from whichever end of the index is nearer.
+
+Cancelled attempts (a run stopped on purpose) and runs that ended with one are
+left out of every success rate and of ``ModelStats.samples``: a stop says
+nothing about the provider. They are found through the small partial index
+``attempts_cancelled``, so leaving them out reads only them.
 """
 
 from __future__ import annotations
@@ -36,9 +41,12 @@ class StatsRow(NamedTuple):
     p95_duration_s: float | None
     usage: Usage
     cost_usd: float | None
+    #: Runs among ``runs`` that were stopped on purpose (not in ``success_rate``).
+    cancelled: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, "runs": self.runs, "successes": self.successes,
+                "cancelled": self.cancelled,
                 "success_rate": self.success_rate, "median_duration_s": self.median_duration_s,
                 "p95_duration_s": self.p95_duration_s, "usage": self.usage.as_dict(),
                 "cost_usd": self.cost_usd}
@@ -112,18 +120,42 @@ def stats(conn: sqlite3.Connection, by: str, since: float) -> list[StatsRow]:
         for provider, model, rule, *sums in rows:
             key = {"provider": provider, "model": (provider, model), "rule": rule}[by]
             groups.setdefault(key, _Acc()).add(sums)
+    cancelled = _cancelled_runs(conn, by, since)
     out: list[StatsRow] = []
     for key, acc in groups.items():
         sql, args = _duration_query(by, key, since)
+        stopped = cancelled.get(key, 0)
+        rated = acc.runs - stopped
         out.append(StatsRow(
-            key=_key_name(by, key), runs=acc.runs, successes=acc.successes,
-            success_rate=acc.successes / acc.runs if acc.runs else 0.0,
+            key=_key_name(by, key), runs=acc.runs, successes=acc.successes, cancelled=stopped,
+            success_rate=acc.successes / rated if rated > 0 else 0.0,
             median_duration_s=_percentile(conn, sql, args, 0.5, acc.runs),
             p95_duration_s=_percentile(conn, sql, args, 0.95, acc.runs),
             usage=Usage(acc.inp, acc.out, acc.cread, acc.ccreate),
             cost_usd=acc.cost if acc.costed else None))
     out.sort(key=lambda r: (-r.runs, r.key))
     return out
+
+
+_CANCELLED_RUNS = ("FROM attempts AS a INDEXED BY attempts_cancelled JOIN runs AS r "
+                   "ON r.run_id = a.run_id AND r.attempts = a.attempt")
+
+
+def _cancelled_runs(conn: sqlite3.Connection, by: str, since: float) -> dict[Any, int]:
+    """Runs whose last attempt was cancelled, per stats key."""
+    counts: dict[Any, int] = {}
+    if by == "label":
+        for label, n in conn.execute(
+                f"SELECT l.label, count(*) {_CANCELLED_RUNS} JOIN run_labels AS l ON l.run = r.id "
+                "WHERE a.error_class = 'cancelled' AND l.started_at >= ? GROUP BY l.label", (since,)):
+            counts[label] = n
+        return counts
+    for provider, model, rule, n in conn.execute(
+            f"SELECT r.provider, r.model, r.rule, count(*) {_CANCELLED_RUNS} WHERE a.error_class = "
+            "'cancelled' AND r.started_at >= ? GROUP BY r.provider, r.model, r.rule", (since,)):
+        key = {"provider": provider, "model": (provider, model), "rule": rule}[by]
+        counts[key] = counts.get(key, 0) + n
+    return counts
 
 
 def _key_name(by: str, key: Any) -> str:
@@ -160,11 +192,19 @@ def _model_stats(conn: sqlite3.Connection, provider: str, model: str, since: flo
                                                  successes))
 
 
+_CANCELLED = ("FROM attempts INDEXED BY attempts_cancelled WHERE error_class = 'cancelled' "
+              "AND started_at >= ?")
+
+
 def model_stats(conn: sqlite3.Connection, provider: str, model: str, since: float) -> ModelStats | None:
-    """Attempts of one provider/model: count, success rate, p95 duration of the successful ones."""
+    """Attempts of one provider/model (cancelled ones left out): count, success rate,
+    p95 duration of the successful ones; None when there is none."""
     samples, successes = conn.execute(
         "SELECT count(*), coalesce(sum(success), 0) FROM attempts INDEXED BY attempts_stats "
         "WHERE provider = ? AND model = ? AND started_at >= ?", (provider, model, since)).fetchone()
+    if samples:
+        samples -= conn.execute(f"SELECT count(*) {_CANCELLED} AND provider = ? AND model = ?",
+                                (since, provider, model)).fetchone()[0]
     if not samples:
         return None
     return _model_stats(conn, provider, model, since, samples, successes)
@@ -174,4 +214,11 @@ def all_model_stats(conn: sqlite3.Connection, since: float) -> dict[tuple[str, s
     """:func:`model_stats` for every provider/model with attempts since ``since``."""
     rows = conn.execute("SELECT provider, model, count(*), sum(success) FROM attempts INDEXED BY "
                         "attempts_stats WHERE started_at >= ? GROUP BY provider, model", (since,)).fetchall()
-    return {(p, m): _model_stats(conn, p, m, since, n, ok) for p, m, n, ok in rows}
+    cancelled = {(p, m): n for p, m, n in conn.execute(
+        f"SELECT provider, model, count(*) {_CANCELLED} GROUP BY provider, model", (since,))}
+    out: dict[tuple[str, str], ModelStats] = {}
+    for p, m, n, ok in rows:
+        n -= cancelled.get((p, m), 0)
+        if n > 0:
+            out[p, m] = _model_stats(conn, p, m, since, n, ok)
+    return out

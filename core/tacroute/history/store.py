@@ -207,7 +207,9 @@ class HistoryStore:
         if record.success:
             conn.execute("DELETE FROM cooldowns WHERE provider = ? AND model = ? AND kind = 'failures'", key)
             return
-        if not policy.enabled or record.error_class not in policy.error_classes:
+        # A cancelled attempt (stopped on purpose) never counts, whatever the policy lists.
+        cls = record.error_class
+        if not policy.enabled or cls == "cancelled" or cls not in policy.error_classes:
             return
         if record.error_class == "rate_limit":
             retry = record.retry_after_s
@@ -218,7 +220,7 @@ class HistoryStore:
         rows = conn.execute("SELECT started_at, success, error_class FROM attempts WHERE provider = ? "
                             "AND model = ? AND started_at >= ? ORDER BY started_at",
                             (*key, end - policy.window_s)).fetchall()
-        classes = {str(c) for c in policy.error_classes}
+        classes = {str(c) for c in policy.error_classes} - {"cancelled"}
         count = 0
         for _, ok, cls in rows:
             if ok:

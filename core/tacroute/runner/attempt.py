@@ -108,8 +108,9 @@ def run_attempt(ctx: AttemptContext, number: int, cand: Candidate, output_file: 
         outcome = outcome._replace(success=False, error_class=sig.error_class, message=sig.message,
                           retry_after_s=sig.retry_after_s, api_error_status=sig.api_error_status)
     elif proc.stopped == "cancelled":
-        outcome = outcome._replace(success=False, error_class=ErrorClass.CRASH,
-                          message="cancelled by the caller: the process group was killed")
+        # Usage and cost the parser saw before the stop are kept: they were spent.
+        outcome = outcome._replace(success=False, error_class=ErrorClass.CANCELLED,
+                          message="stopped on request: the process group was ended")
     return _record(ctx, number, cand, pc.type, outcome, proc.exit_code, started, t0, output_file), outcome
 
 

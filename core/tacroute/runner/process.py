@@ -1,9 +1,12 @@
 """Spawn a provider's command and stream its output, line by line.
 
-The command runs in its own session (so its own process group): a timeout, a
-stop signal from the output parser, or a cancel request ends the whole group
-(SIGTERM, then SIGKILL after a grace period), tools it started included. No
-shell is involved. Stdout lines go to a callback as they arrive (and to an
+The command runs in its own session (so its own process group). When the
+attempt ends, for whatever reason (exit, timeout, a stop signal from the output
+parser, a cancel request), whatever is left of the group is ended (SIGTERM,
+then SIGKILL after a grace period): a background child the command left
+behind does not outlive the attempt. If our own process is killed outright
+(SIGKILL, no chance to clean up) a small watcher ends the group instead (see
+:func:`_start_watcher`). No shell runs the command. Stdout lines go to a callback as they arrive (and to an
 optional file, flushed per line, so the raw output survives a crash); stderr is
 kept as a bounded tail for error messages.
 """
@@ -88,18 +91,18 @@ def stream_process(
         if not isinstance(stdin, int):
             stdin.close()
     assert proc.stdout is not None and proc.stderr is not None
+    watcher = _start_watcher(proc.pid)
     reader = _Reader(proc, on_line, tee)
     deadline = t0 + timeout if timeout is not None else None
     try:
         if on_spawn is not None:
             on_spawn()
         stopped = reader.pump(deadline, cancel, on_tick, tick_s)
-        if stopped is not None or reader.orphans:
-            kill_group(proc, kill_grace)
-        else:
-            _wait_rest(proc, deadline, kill_grace)
-            if proc.returncode is None:
-                stopped = "timeout"
+        if stopped is None and not reader.orphans and not _wait_rest(proc, deadline):
+            stopped = "timeout"
+        # Every case, a clean exit included: what is left of the group (a
+        # background child the command started) goes with the attempt.
+        kill_group(proc, kill_grace)
     except BaseException:
         # Ctrl-C (or a failing callback): the group is in its own session, so the
         # terminal's SIGINT never reached it; end it before leaving.
@@ -107,6 +110,7 @@ def stream_process(
         raise
     finally:
         reader.close()
+        _stop_watcher(watcher)
     exit_code = None if stopped is not None else proc.returncode
     return ProcessResult(exit_code, stopped, reader.stderr_tail(), started_at,
                          time.monotonic() - t0, reader.lines)
@@ -193,24 +197,90 @@ class _Reader:
                 pipe.close()
 
 
-def _wait_rest(proc: subprocess.Popen[bytes], deadline: float | None, kill_grace: float) -> None:
-    """Both pipes closed: wait for the exit (bounded by the deadline)."""
+def _wait_rest(proc: subprocess.Popen[bytes], deadline: float | None) -> bool:
+    """Both pipes closed: wait for the exit (bounded by the deadline); False on timeout."""
     remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
     try:
         proc.wait(timeout=remaining)
     except subprocess.TimeoutExpired:
-        kill_group(proc, kill_grace)
+        return False
+    return True
 
 
 def kill_group(proc: subprocess.Popen[bytes], grace: float) -> None:
-    """SIGTERM the process group, then SIGKILL it if the leader outlives ``grace``."""
+    """End the process group: SIGTERM, then SIGKILL for whatever outlives ``grace``.
+
+    The grace covers the whole group, not only the leader (a background child
+    the command left behind gets the same chance to clean up). An empty group
+    costs one system call.
+    """
     pgid = proc.pid  # start_new_session: the leader's pid is the group id
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=grace)
-    # Whatever is left of the group (tools the command started) goes too.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
+    if _signal_group(pgid, signal.SIGTERM):
+        end = time.monotonic() + grace
+        if proc.returncode is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=grace)
+        while _signal_group(pgid, 0) and time.monotonic() < end:
+            time.sleep(0.02)
+        _signal_group(pgid, signal.SIGKILL)
     if proc.returncode is None:
         proc.wait()
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send ``sig`` to the group; False when it has no process left."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+#: Ends the group unless told ``done``: reads one line from its standard input,
+#: which only our process can write to. When our process dies without ending
+#: the group (SIGKILL), the pipe closes, ``read`` sees end-of-file and the
+#: group is killed.
+_WATCH = 'read -r line; [ "$line" = done ] || kill -s KILL -- "-$1"'
+
+
+class _Watcher(NamedTuple):
+    proc: subprocess.Popen[bytes]
+    fd: int
+
+
+def _start_watcher(pgid: int) -> _Watcher | None:
+    """A ``/bin/sh`` in its own session that kills group ``pgid`` if we die first.
+
+    Why not a parent-death signal (``prctl(PR_SET_PDEATHSIG)``) in the command:
+    it would need ``preexec_fn``, which runs Python code between ``fork`` and
+    ``exec`` (unsafe when other threads run, as in ``run_task`` from threads,
+    and it loses ``vfork``), it fires when the spawning *thread* ends, not the
+    process, and it reaches only the direct child, never the tools it started.
+    The watcher ends the whole group and runs beside the command (~1 ms to
+    spawn while the command starts up). Its own session keeps it out of
+    signals sent to our process group (Ctrl-C in a terminal). Best effort:
+    without ``/bin/sh`` the attempt runs unwatched.
+    """
+    read_end, write_end = os.pipe()
+    try:
+        proc = subprocess.Popen(["/bin/sh", "-c", _WATCH, "tacroute-watch", str(pgid)], stdin=read_end,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+    except OSError:
+        os.close(write_end)
+        return None
+    finally:
+        os.close(read_end)
+    return _Watcher(proc, write_end)
+
+
+def _stop_watcher(watcher: _Watcher | None) -> None:
+    """The group is ended: release the watcher without letting it kill anything."""
+    if watcher is None:
+        return
+    with contextlib.suppress(OSError):
+        os.write(watcher.fd, b"done\n")
+    os.close(watcher.fd)
+    watcher.proc.wait()

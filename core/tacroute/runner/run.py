@@ -57,7 +57,10 @@ def run_task(
     ``timeout`` (seconds) overrides every provider's timeout. ``env`` replaces
     ``os.environ`` as the base environment of the commands (the provider's
     ``env`` table is added on top). Setting ``cancel`` stops the current
-    attempt's process group and ends the run. ``status`` shows a live status
+    attempt's process group (SIGTERM, SIGKILL after ``runner.kill_grace``)
+    and ends the run: the attempt is recorded with error class ``cancelled``
+    (tokens and cost seen so far kept), no other candidate starts, and the
+    observers hear the attempt and the run as usual. ``status`` shows a live status
     line on stderr (None: only when stderr is a terminal).
 
     Every text the result carries (``error``, ``result``, each attempt's
@@ -108,8 +111,8 @@ def run_task(
     records: list[AttemptRecord] = []
     last: Outcome | None = None
     while (step := plan.next()) is not None:
-        if step.wait_s > 0 and ctx.cancel.wait(step.wait_s):
-            break
+        if ctx.cancel.is_set() or (step.wait_s > 0 and ctx.cancel.wait(step.wait_s)):
+            break  # stopped: nothing new starts, and a cancelled attempt never fails over
         number = len(records) + 1
         out = attempt_output_file(output_file, number, step.candidate.provider, folder)
         registry.notify("observe_attempt_start", run_id=run_id, attempt=number, task=task,
@@ -182,7 +185,9 @@ def _result(run_id: str, task: Task, decision: Decision, records: list[AttemptRe
     success = bool(final and final.success)
     error = None
     if not success:
-        if final is None:
+        if final is None and ctx.cancel.is_set():
+            error = "cancelled before the first attempt started"
+        elif final is None:
             error = "no attempt was made" + (f" ({stop_reason})" if stop_reason else "")
         else:
             error = (f"{final.provider}/{final.model}: {final.error_class or 'failed'}: "
