@@ -70,23 +70,21 @@ def open_gate(config: Config) -> HistoryGate | None:
     None when ``[history] enabled = false``, or when no history file exists yet
     and no provider has a limit (then nothing was recorded: nothing to skip,
     and no file is created just to route), or when the file cannot be opened
-    (a warning on stderr: routing goes on without the gate). Also makes ``config`` the one the
-    tracking plugin records for (see :func:`tacroute.history.plugin.activate`).
+    (a warning on stderr: routing goes on without the gate). The gate owns its
+    store; the tracking plugin records through one of its own per run, into the
+    database the run's config names.
     """
-    from tacroute.history import plugin
-
     settings = load_settings(config)
-    plugin.activate(config)
     if not settings.enabled:
         return None
     has_limits = any(p.max_concurrent is not None or p.rpm is not None for p in config.providers.values())
     if not settings.path.exists() and not has_limits:
         return None
     from tacroute.history.gate import HistoryGate
-    from tacroute.history.store import HistoryError
+    from tacroute.history.store import HistoryError, HistoryStore
 
     try:
-        store = plugin.store_for(settings)  # the recording hooks then reuse its connection
+        store = HistoryStore(settings.path, policy=settings.cooldown)
     except HistoryError as exc:
         # A broken history file must not stop routing: no cooldowns, said once on stderr.
         import sys

@@ -1,0 +1,41 @@
+"""``RunContext``: what every observer hook of one run receives.
+
+Built once per run by :func:`tacroute.run_task`, after routing and before the
+first hook, and passed as ``ctx`` to ``observe_decision``,
+``observe_attempt_start``, ``observe_attempt`` and ``observe_run``. A tracking
+plugin gets everything it needs from it (no global state, no ``activate``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tacroute.config.model import Config
+    from tacroute.types import Decision, Task
+
+__all__ = ["RunContext"]
+
+
+@dataclass(frozen=True, eq=False)
+class RunContext:
+    """One run, as its observers see it.
+
+    ``config`` is the loaded config the run routes with (its tables, such as
+    ``[history]``, say where a tracking plugin records); ``run_id`` is the id
+    in every :class:`~tacroute.types.AttemptRecord` and the
+    :class:`~tacroute.types.RunResult`; ``task`` the task's attributes;
+    ``decision`` the router's answer. ``state`` is a mapping for plugins to
+    keep what they need between the hooks of this run (an open connection,
+    a start time); key it by your distribution's name to stay clear of others.
+    It is dropped with the run.
+
+    .. versionadded:: 0.2
+    """
+
+    config: Config
+    run_id: str
+    task: Task
+    decision: Decision
+    state: dict[str, Any] = field(default_factory=dict)
