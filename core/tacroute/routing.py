@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from random import Random
 
-    from tacroute.config.model import Config, RuleConfig
+    from tacroute.config.model import Config
     from tacroute.errors import ConfigError
     from tacroute.outcomes import CandidateGate, StatsSource
     from tacroute.strategies import MultiRouter
@@ -257,9 +257,6 @@ class ModelRouter:
             return False
         self._mtime = mtime
         return self.reload(on_error=on_error)
-
-    def rules(self) -> list[RuleConfig]:
-        return list(self.config.rules_by_priority())
 
 
 def _mtime(path: Path | None) -> float | None:
