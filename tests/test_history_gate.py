@@ -304,3 +304,18 @@ def test_open_gate_reads_what_the_recording_hooks_write_for_the_same_config(
                            error_class=ErrorClass.RATE_LIMIT, started_at=time.time(), retry_after_s=600)
     notify_run(Registry.from_plugins([plugin]), [limited], config=config)  # into the config's h.db
     assert "rate" in (gate.skip_reason("main", "m-main") or "")
+
+
+def test_a_run_opens_its_history_database_once(tmp_path: Path, builtin_registry: Registry) -> None:
+    from tacroute.context import RunContext
+    from tacroute.history import plugin
+    from tacroute.types import Decision
+
+    HistoryStore(tmp_path / "h.db").close()
+    config = load_config(_config(tmp_path))
+    state: dict[str, object] = {}
+    gate = open_gate(config, state)
+    assert isinstance(gate, HistoryGate)
+    # The recording hooks of the same run find the gate's store in the run's state.
+    run = RunContext(config, "r", {}, Decision("main", "m-main", None, "default"), state)
+    assert plugin.run_store(run) is gate.store

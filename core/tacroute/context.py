@@ -8,7 +8,6 @@ plugin gets everything it needs from it (no global state, no ``activate``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,7 +17,6 @@ if TYPE_CHECKING:
 __all__ = ["RunContext"]
 
 
-@dataclass(frozen=True, eq=False)
 class RunContext:
     """One run, as its observers see it.
 
@@ -34,8 +32,17 @@ class RunContext:
     .. versionadded:: 0.2
     """
 
-    config: Config
-    run_id: str
-    task: Task
-    decision: Decision
-    state: dict[str, Any] = field(default_factory=dict)
+
+    __slots__ = ("config", "decision", "run_id", "state", "task")
+
+    # A plain slotted class: cheap to define and build on the run path.
+    def __init__(self, config: Config, run_id: str, task: Task, decision: Decision,
+                 state: dict[str, Any] | None = None) -> None:
+        self.config = config
+        self.run_id = run_id
+        self.task = task
+        self.decision = decision
+        self.state: dict[str, Any] = {} if state is None else state
+
+    def __repr__(self) -> str:
+        return f"RunContext(run_id={self.run_id!r}, config={self.config.path!r})"

@@ -64,15 +64,15 @@ __all__ = [
 ]
 
 
-def open_gate(config: Config) -> HistoryGate | None:
+def open_gate(config: Config, state: dict[str, Any] | None = None) -> HistoryGate | None:
     """The gate for routing with ``config``, or None when nothing can be skipped.
 
     None when ``[history] enabled = false``, or when no history file exists yet
     and no provider has a limit (then nothing was recorded: nothing to skip,
     and no file is created just to route), or when the file cannot be opened
-    (a warning on stderr: routing goes on without the gate). The gate owns its
-    store; the tracking plugin records through one of its own per run, into the
-    database the run's config names.
+    (a warning on stderr: routing goes on without the gate). ``state``: the
+    run's :attr:`tacroute.RunContext.state`, where the store is left for the
+    tracking plugin, so a run opens its history database once.
     """
     settings = load_settings(config)
     if not settings.enabled:
@@ -85,6 +85,10 @@ def open_gate(config: Config) -> HistoryGate | None:
 
     try:
         store = HistoryStore(settings.path, policy=settings.cooldown)
+        if state is not None:
+            from tacroute.history.plugin import STATE_KEY
+
+            state[STATE_KEY] = store  # the recording hooks of the run reuse its connection
     except HistoryError as exc:
         # A broken history file must not stop routing: no cooldowns, said once on stderr.
         import sys

@@ -85,9 +85,10 @@ def run_task(
     task = dict(task or {})
     base_env = os.environ if env is None else env
     providers = ProviderManager(config, registry, env=base_env)
-    decision = router_with_history(config, providers=providers, registry=registry).route(task)
+    state: dict[str, Any] = {}
+    decision = router_with_history(config, providers=providers, registry=registry, state=state).route(task)
     run_id = os.urandom(6).hex()
-    run = RunContext(config=config, run_id=run_id, task=task, decision=decision)
+    run = RunContext(config, run_id, task, decision, state)
     registry.hooks.observe_decision(run)
     if not decision.available:
         raise NoAvailableProviderError(_unavailable_message(decision))
