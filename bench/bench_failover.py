@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tacroute import ParserSignal, hookimpl, run_task  # noqa: E402
+from tacroute import OutputParserType, ParserSignal, hookimpl, run_task  # noqa: E402
 from tacroute.config import parse_config  # noqa: E402
 from tacroute.plugins import Registry  # noqa: E402
 from tacroute_claude_cli.stream_json import ClaudeStreamJsonParser  # noqa: E402
@@ -45,10 +45,17 @@ class TimedParser(ClaudeStreamJsonParser):
         return super().feed(line)
 
 
+class TimedParserType(OutputParserType):
+    name = "timed-stream-json"
+
+    def create(self) -> TimedParser:
+        return TimedParser()
+
+
 class TimingPlugin:
     @hookimpl
     def register_output_parsers(self, register: Any) -> None:
-        register("timed-stream-json", TimedParser)
+        register(TimedParserType())
 
 
 _popen_init = subprocess.Popen.__init__

@@ -4,7 +4,8 @@ Target (issue 5): 4,000 attempt rows, none lost, no errors; report the rate.
 Each process goes through the tracking plugin's hooks, as the runner does:
 ``observe_attempt_start`` then ``observe_attempt`` per attempt (two write
 transactions: the in-flight slot, then the attempt row with its cooldown check)
-and ``observe_run`` per attempt. The processes wait on a barrier so they really
+and ``observe_run`` per attempt, each attempt a run of its own (its own
+``RunContext``: the store opens at its first event and closes after ``observe_run``). The processes wait on a barrier so they really
 write at the same time.
 
 Run: .venv/bin/python bench/bench_history_writers.py [PROCESSES] [ATTEMPTS]
@@ -23,12 +24,15 @@ from typing import Any
 
 def worker(path: str, index: int, count: int, barrier: Any, out: Any) -> None:
     os.environ["TACROUTE_HISTORY"] = path
+    from tacroute.config import parse_config
+    from tacroute.context import RunContext
     from tacroute.history import plugin
     from tacroute.plugins import Registry
     from tacroute.types import AttemptRecord, Decision, ErrorClass, RunResult, Usage
 
     reg = Registry.from_plugins([plugin], env={"TACROUTE_STRICT_PLUGINS": "1"})
-    plugin.activate(None)
+    config = parse_config("[providers.claude-cli]\ncommand_template = ['claude']\n[routing]\n"
+                          "default_provider = 'claude-cli'\ndefault_model = 'm'\n", registry=reg)
     errors: list[str] = []
     barrier.wait()
     t0 = time.perf_counter()
@@ -36,17 +40,17 @@ def worker(path: str, index: int, count: int, barrier: Any, out: Any) -> None:
         run_id = f"w{index}-{i}"
         task = {"priority": "high", "labels": ["bug"], "worker": index}
         model = ("claude-sonnet-4-5", "claude-haiku-4")[i % 2]
+        decision = Decision("claude-cli", model, "bench", "b")
+        ctx = RunContext(config, run_id, task, decision)  # one run: its store opens and closes
         try:
-            reg.notify("observe_attempt_start", run_id=run_id, attempt=1, task=task, provider="claude-cli",
-                       model=model)
+            reg.hooks.observe_attempt_start(ctx, 1, "claude-cli", model)
             ok = i % 10 != 0
             rec = AttemptRecord(run_id, 1, task, "claude-cli", "claude-cli", model, "bench", ok,
                                 None if ok else ErrorClass.OVERLOADED, None if ok else "overloaded", 0,
                                 time.time(), 1000 + i, Usage(1000 + i, 100, 50, 5), 0.01, None)
-            reg.notify("observe_attempt", record=rec)
-            reg.notify("observe_run", result=RunResult(run_id, task, Decision("claude-cli", model, "bench", "b"),
-                                                       (rec,), ok, "claude-cli", model, None, rec.usage,
-                                                       rec.cost_usd, rec.duration_ms))
+            reg.hooks.observe_attempt(ctx, rec)
+            reg.hooks.observe_run(ctx, RunResult(run_id, task, decision, (rec,), ok, "claude-cli", model,
+                                                 None, rec.usage, rec.cost_usd, rec.duration_ms))
         except Exception as exc:  # noqa: BLE001 - counted and reported by the parent
             errors.append(f"{type(exc).__name__}: {exc}")
     out.put((index, time.perf_counter() - t0, errors))

@@ -8,26 +8,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tacroute.types import AttemptRecord, Decision, ErrorClass, RunResult, Usage
 
+if TYPE_CHECKING:
+    from tacroute.config.model import Config
+    from tacroute.plugins import Registry
+
+#: A config with no ``[history]`` table: records into ``$TACROUTE_HISTORY``.
+PLAIN_CONFIG = ("[providers.p]\ncommand_template = ['x']\n[routing]\ndefault_provider = 'p'\n"
+                "default_model = 'm'\n")
+
 
 @pytest.fixture(autouse=True)
 def _isolated_history(tmp_path_factory: pytest.TempPathFactory,
                       monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Point the default history at a fresh temporary file; forget the plugin's state."""
-    from tacroute.history import plugin
-
+    """Point the default history at a fresh temporary file."""
     folder = tmp_path_factory.mktemp("history")
     path = folder / "history.db"
     monkeypatch.setenv("TACROUTE_HISTORY", str(path))
     monkeypatch.setenv("XDG_DATA_HOME", str(folder / "data"))
-    plugin.reset()
     yield path
-    plugin.reset()
 
 
 @pytest.fixture
@@ -67,3 +71,27 @@ def make_run(attempts: list[AttemptRecord], *, run_id: str | None = None, rule: 
                      usage=total, cost_usd=None,
                      duration_ms=(duration_ms if duration_ms is not None
                                   else sum(a.duration_ms for a in attempts)))
+
+
+def plain_config(text: str = PLAIN_CONFIG, path: Path | None = None) -> Config:
+    """A parsed config (no plugins needed): ``text`` at ``path``."""
+    from tacroute.config import parse_config
+    from tacroute.plugins import Registry
+
+    return parse_config(text, path, registry=Registry.from_plugins([]))
+
+
+def notify_run(reg: Registry, attempts: list[AttemptRecord], config: Config | None = None,
+               **kw: Any) -> RunResult:
+    """Send one run's events through ``reg``'s hooks, as the runner does."""
+    from tacroute.context import RunContext
+
+    result = make_run(attempts, **kw)
+    ctx = RunContext(config=config or plain_config(), run_id=result.run_id, task=result.task,
+                     decision=result.decision)
+    reg.hooks.observe_decision(ctx)
+    for a in attempts:
+        reg.hooks.observe_attempt_start(ctx, a.attempt, a.provider, a.model)
+        reg.hooks.observe_attempt(ctx, a)
+    reg.hooks.observe_run(ctx, result)
+    return result

@@ -17,7 +17,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from tacroute import ErrorClass, Outcome, ParserSignal, ProviderType, Usage, hookimpl
+from tacroute import ErrorClass, Outcome, OutputParserType, ParserSignal, ProviderType, Usage, hookimpl
 
 __all__ = ["AGENT", "LinesParser", "ScriptPlugin", "ScriptType", "process_alive", "script_config"]
 
@@ -83,6 +83,14 @@ class LinesParser:
                        usage=usage)
 
 
+class LinesParserType(OutputParserType):
+    name = "test-lines"
+    description = "test parser: DONE, FATAL and LIMIT lines"
+
+    def create(self) -> LinesParser:
+        return LinesParser()
+
+
 class ScriptPlugin:
     """Registers the script provider and parser, and records observer calls."""
 
@@ -95,7 +103,7 @@ class ScriptPlugin:
 
     @hookimpl
     def register_output_parsers(self, register: Any) -> None:
-        register("test-lines", LinesParser)
+        register(LinesParserType())
 
     @hookimpl
     def observe_decision(self, decision: Any, task: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from tacroute.history import CooldownPolicy, HistoryGate, HistoryStore, open_gat
 from tacroute.plugins import Registry
 from tacroute.routing import ModelRouter
 from tacroute.types import CandidateGate, ErrorClass
-from testkit.history import make_attempt
+from testkit.history import make_attempt, notify_run
 
 P, M = "claude-cli", "claude-opus-4"
 
@@ -290,15 +291,31 @@ def test_open_gate_without_history_file_creates_nothing(tmp_path: Path, builtin_
     assert not (tmp_path / "h.db").exists()
 
 
-def test_open_gate_shares_its_store_with_the_recording_hooks(tmp_path: Path,
-                                                             builtin_registry: Registry) -> None:
+def test_open_gate_reads_what_the_recording_hooks_write_for_the_same_config(
+        tmp_path: Path, builtin_registry: Registry) -> None:
     from tacroute.history import plugin
 
     cfg = _config(tmp_path)
     HistoryStore(tmp_path / "h.db").close()  # a history file exists: the gate reads it
-    gate = open_gate(load_config(cfg))
+    config = load_config(cfg)
+    gate = open_gate(config)
     assert isinstance(gate, HistoryGate)
-    # One connection per run: recording goes through the store routing read from.
-    assert plugin.current_store() is gate.store
-    plugin.reset()  # closes it; the gate's store reopens on its next read
-    assert gate.skip_reason("main", "m-main") is None
+    limited = make_attempt("rl", 1, provider="main", model="m-main", success=False,
+                           error_class=ErrorClass.RATE_LIMIT, started_at=time.time(), retry_after_s=600)
+    notify_run(Registry.from_plugins([plugin]), [limited], config=config)  # into the config's h.db
+    assert "rate" in (gate.skip_reason("main", "m-main") or "")
+
+
+def test_a_run_opens_its_history_database_once(tmp_path: Path, builtin_registry: Registry) -> None:
+    from tacroute.context import RunContext
+    from tacroute.history import plugin
+    from tacroute.types import Decision
+
+    HistoryStore(tmp_path / "h.db").close()
+    config = load_config(_config(tmp_path))
+    state: dict[str, object] = {}
+    gate = open_gate(config, state)
+    assert isinstance(gate, HistoryGate)
+    # The recording hooks of the same run find the gate's store in the run's state.
+    run = RunContext(config, "r", {}, Decision("main", "m-main", None, "default"), state)
+    assert plugin.run_store(run) is gate.store

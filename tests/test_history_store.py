@@ -12,17 +12,11 @@ import pytest
 from tacroute.history import HistoryError, HistoryStore, plugin
 from tacroute.plugins import Registry
 from tacroute.types import AttemptRecord, Decision, ErrorClass, Usage
-from testkit.history import make_attempt, make_run
+from testkit.history import make_attempt, make_run, notify_run, plain_config
 
 
 def _notify_run(reg: Registry, attempts: list[AttemptRecord], **kw: Any) -> None:
-    result = make_run(attempts, **kw)
-    reg.notify("observe_decision", decision=result.decision, task=result.task)
-    for a in attempts:
-        reg.notify("observe_attempt_start", run_id=a.run_id, attempt=a.attempt, task=a.task,
-                   provider=a.provider, model=a.model)
-        reg.notify("observe_attempt", record=a)
-    reg.notify("observe_run", result=result)
+    notify_run(reg, attempts, **kw)
 
 
 def test_hooks_record_decision_attempts_and_run(history_db: Path) -> None:
@@ -96,28 +90,23 @@ def test_secrets_from_the_environment_never_reach_the_file(history_db: Path,
 
 
 def test_config_switches_recording_off(tmp_path: Path, history_db: Path) -> None:
-    from tacroute.config import parse_config
     cfg_path = tmp_path / "c.toml"
     text = ("[providers.p]\ncommand_template = ['x']\n[routing]\ndefault_provider = 'p'\n"
             "default_model = 'm'\n[history]\nenabled = false\n")
     cfg_path.write_text(text)
-    config = parse_config(text, cfg_path, registry=Registry.from_plugins([]))
-    plugin.activate(config)
+    config = plain_config(text, cfg_path)
     reg = Registry.from_plugins([plugin])
-    _notify_run(reg, [make_attempt("off", 1)])
+    _notify_run(reg, [make_attempt("off", 1)], config=config)
     assert not history_db.exists()
 
 
 def test_config_path_relative_to_config_folder(tmp_path: Path) -> None:
-    from tacroute.config import parse_config
-
     cfg_path = tmp_path / "proj" / "c.toml"
     cfg_path.parent.mkdir()
     text = ("[providers.p]\ncommand_template = ['x']\n[routing]\ndefault_provider = 'p'\n"
             "default_model = 'm'\n[history]\npath = 'state/h.db'\n")
-    config = parse_config(text, cfg_path, registry=Registry.from_plugins([]))
-    plugin.activate(config)
-    _notify_run(Registry.from_plugins([plugin]), [make_attempt("rel", 1)])
+    config = plain_config(text, cfg_path)
+    _notify_run(Registry.from_plugins([plugin]), [make_attempt("rel", 1)], config=config)
     with HistoryStore(tmp_path / "proj" / "state" / "h.db") as store:
         assert [r.run_id for r in store.runs()] == ["rel"]
 

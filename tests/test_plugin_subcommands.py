@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from tacroute import ProviderType, hookimpl
 from tacroute.cli import cli
-from tacroute.cli._groups import add_subcommand
+from tacroute.cli._groups import LOG, add_subcommand
 from tacroute.config import parse_config
 from tacroute.errors import PluginError
 from tacroute.plugins import Registry, set_registry
@@ -138,7 +138,7 @@ def test_plugins_lists_subcommands_and_a_failing_plugin_takes_its_back(
     reg = Registry.from_plugins([_Plugin(), _Broken()])
     set_registry(reg)
     try:
-        reg.add_commands(cli)
+        reg.add_commands(cli, LOG)
         assert "pricing hello-prices" in reg.plugins["test-plugin"].commands
         assert "half-done" not in pricing.commands
         assert "boom" in (reg.plugins["broken-plugin"].error or "")

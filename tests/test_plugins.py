@@ -10,8 +10,10 @@ from click.testing import CliRunner
 
 from tacroute import CompileContext, ConditionType, PluginError, hookimpl
 from tacroute.cli import cli
+from tacroute.context import RunContext
 from tacroute.plugins import Registry, set_registry
-from tacroute.types import Predicate
+from tacroute.types import Decision, Predicate
+from testkit.history import plain_config
 
 
 class Always(ConditionType):
@@ -178,8 +180,9 @@ class BadObserver:
 def test_notify_reports_failing_observers_and_goes_on(capsys: pytest.CaptureFixture[str]) -> None:
     good = ObserverPlugin()
     reg = Registry.from_plugins([BadObserver(), good])
-    reg.notify("observe_decision", decision="d", task={"priority": "low"})
-    assert good.seen == [("d", {"priority": "low"})]
+    decision = Decision("p", "m", None, "default")
+    reg.hooks.observe_decision(RunContext(plain_config(), "r1", {"priority": "low"}, decision))
+    assert good.seen == [(decision, {"priority": "low"})]
     assert "observer bug" in capsys.readouterr().err
 
 

@@ -22,6 +22,7 @@ from tacroute.errors import (
 
 if TYPE_CHECKING:
     from tacroute.config import Config, load_config
+    from tacroute.context import RunContext
     from tacroute.hookspecs import hookimpl
     from tacroute.outcomes import (
         AttemptRecord,
@@ -35,7 +36,17 @@ if TYPE_CHECKING:
     from tacroute.providers import ProviderManager
     from tacroute.routing import ModelRouter
     from tacroute.runner import RunnerSettings, run_task
-    from tacroute.types import Candidate, CompileContext, ConditionType, Decision, ProviderType
+    from tacroute.types import (
+        Candidate,
+        CompileContext,
+        ConditionType,
+        Decision,
+        OutputParserType,
+        ProviderType,
+        RegisterCondition,
+        RegisterOutputParser,
+        RegisterProvider,
+    )
 
 __version__ = "0.1.0"
 
@@ -53,11 +64,16 @@ __all__ = [
     "NoAvailableProviderError",
     "Outcome",
     "OutputParser",
+    "OutputParserType",
     "ParserSignal",
     "PluginError",
     "ProviderError",
     "ProviderManager",
     "ProviderType",
+    "RegisterCondition",
+    "RegisterOutputParser",
+    "RegisterProvider",
+    "RunContext",
     "RunResult",
     "RunnerSettings",
     "TacrouteError",
@@ -84,6 +100,11 @@ _LAZY = {
     "ConditionType": "tacroute.types",
     "Decision": "tacroute.types",
     "ProviderType": "tacroute.types",
+    "OutputParserType": "tacroute.types",
+    "RegisterProvider": "tacroute.types",
+    "RegisterCondition": "tacroute.types",
+    "RegisterOutputParser": "tacroute.types",
+    "RunContext": "tacroute.context",
     "Config": "tacroute.config",
     "load_config": "tacroute.config",
     "ModelRouter": "tacroute.routing",

@@ -125,7 +125,7 @@ class OutputParser(Protocol):
         ...
 
 
-#: What ``register_output_parsers`` registers: a no-argument factory.
+#: A no-argument function returning a new parser (what :meth:`OutputParserType.create` is).
 OutputParserFactory = Callable[[], OutputParser]
 
 

@@ -79,10 +79,6 @@ class ProviderManager:
         st = self.status(name)
         return st.available, st.reason
 
-    def refresh(self) -> None:
-        """Forget cached availability (after PATH or environment changes)."""
-        self._status.clear()
-
     def _check(self, pc: ProviderConfig) -> ProviderStatus:
         def result(ok: bool, reason: str | None, command: str | None = None) -> ProviderStatus:
             return ProviderStatus(pc.name, pc.type, ok, reason, command)

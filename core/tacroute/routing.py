@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from random import Random
 
-    from tacroute.config.model import Config, RuleConfig
+    from tacroute.config.model import Config
     from tacroute.errors import ConfigError
     from tacroute.outcomes import CandidateGate, StatsSource
     from tacroute.strategies import MultiRouter
@@ -258,9 +258,6 @@ class ModelRouter:
         self._mtime = mtime
         return self.reload(on_error=on_error)
 
-    def rules(self) -> list[RuleConfig]:
-        return list(self.config.rules_by_priority())
-
 
 def _mtime(path: Path | None) -> float | None:
     if path is None:
@@ -272,10 +269,11 @@ def _mtime(path: Path | None) -> float | None:
 
 
 def router_with_history(config: Config, *, providers: ProviderManager | None = None,
-                        registry: Any = None) -> ModelRouter:
+                        registry: Any = None, state: dict[str, Any] | None = None) -> ModelRouter:
     """The router ``tacroute route`` and ``run_task`` use: what the history records
     feeds it, the cooldowns and provider limits (as its gate) and, when a rule
-    uses ``cheapest``, the recorded success rates and durations (read once)."""
+    uses ``cheapest``, the recorded success rates and durations (read once).
+    ``state``: the run's ``RunContext.state`` (see :func:`tacroute.history.open_gate`)."""
     from tacroute.history import open_gate
 
     stats = None
@@ -283,4 +281,5 @@ def router_with_history(config: Config, *, providers: ProviderManager | None = N
         from tacroute.strategies import history_stats
 
         stats = history_stats(config)
-    return ModelRouter(config, providers=providers, registry=registry, gate=open_gate(config), stats=stats)
+    return ModelRouter(config, providers=providers, registry=registry, gate=open_gate(config, state),
+                       stats=stats)

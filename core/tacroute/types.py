@@ -3,8 +3,10 @@
 The value types here are NamedTuples (immutable, cheap to create at import;
 routing is start-up-bound), the plugin base classes plain classes.
 
-Plugin authors subclass :class:`ConditionType` and :class:`ProviderType`, and
-implement :class:`OutputParser`; tracking plugins receive :class:`Decision`,
+Plugin authors subclass :class:`ConditionType`, :class:`ProviderType` and
+:class:`OutputParserType`, and implement :class:`OutputParser`; their register
+hooks receive a :data:`RegisterCondition`, :data:`RegisterProvider` or
+:data:`RegisterOutputParser`; tracking plugins receive :class:`Decision`,
 :class:`AttemptRecord` and :class:`RunResult` through the observer hooks.
 """
 
@@ -44,9 +46,13 @@ __all__ = [
     "Outcome",
     "OutputParser",
     "OutputParserFactory",
+    "OutputParserType",
     "ParserSignal",
     "Predicate",
     "ProviderType",
+    "RegisterCondition",
+    "RegisterOutputParser",
+    "RegisterProvider",
     "RunResult",
     "StatsSource",
     "Task",
@@ -165,6 +171,34 @@ class ProviderType:
         key is read from.
         """
         return None
+
+
+# ------------------------------------------------------------------ output parsers
+class OutputParserType:
+    """A kind of output parser, such as ``claude-stream-json``.
+
+    Subclass it, set ``name`` and implement :meth:`create`, then register an
+    instance from a ``register_output_parsers`` hook. A provider type names
+    the parser its command's stdout needs in ``ProviderType.output_parser``.
+    """
+
+    #: The name provider types and ``output_parser`` config keys refer to.
+    name: ClassVar[str] = ""
+    #: One line for ``tacroute plugins``: what output it reads.
+    description: ClassVar[str] = ""
+
+    def create(self) -> OutputParser:
+        """A new parser for one attempt (it may keep state). Import heavy
+        modules here, not at module level: routing never creates a parser."""
+        raise NotImplementedError
+
+
+#: The ``register`` callable a ``register_providers`` hook receives.
+RegisterProvider = Callable[[ProviderType], None]
+#: The ``register`` callable a ``register_conditions`` hook receives.
+RegisterCondition = Callable[[ConditionType], None]
+#: The ``register`` callable a ``register_output_parsers`` hook receives.
+RegisterOutputParser = Callable[[OutputParserType], None]
 
 
 # --------------------------------------------------------------------- decisions

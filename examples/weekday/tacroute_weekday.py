@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tacroute import CompileContext, ConditionType, ConditionValueError, hookimpl
+from tacroute import CompileContext, ConditionType, ConditionValueError, RegisterCondition, hookimpl
 from tacroute.types import Predicate, Task
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -49,5 +49,5 @@ class WeekdayCondition(ConditionType):
 
 
 @hookimpl
-def register_conditions(register: Any) -> None:
+def register_conditions(register: RegisterCondition) -> None:
     register(WeekdayCondition())

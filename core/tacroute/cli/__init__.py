@@ -65,9 +65,9 @@ class TacrouteGroup(click.Group):
         return self.commands.get(cmd_name)
 
     def _add_plugin_commands(self) -> None:
-        from tacroute.plugins import get_registry
+        from tacroute.cli._groups import add_plugin_commands
 
-        get_registry().add_commands(self)
+        add_plugin_commands(self)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -16,7 +16,7 @@ import click
 
 from tacroute.errors import PluginError
 
-__all__ = ["PluginGroup", "add_subcommand", "added_since", "mark", "remove_added"]
+__all__ = ["LOG", "PluginGroup", "SubcommandLog", "add_plugin_commands", "add_subcommand"]
 
 #: Sub-commands :func:`add_subcommand` added, in order: (group, command name).
 _ADDED: list[tuple[click.Group, str]] = []
@@ -26,6 +26,14 @@ def _load_plugin_commands() -> None:
     from tacroute.cli import cli
 
     cli._add_plugin_commands()
+
+
+def add_plugin_commands(cli: click.Group) -> None:
+    """Ask the plugins for their commands (once per registry); the registry
+    credits each plugin with what it added, built-in groups' sub-commands included."""
+    from tacroute.plugins import get_registry
+
+    get_registry().add_commands(cli, LOG)
 
 
 class PluginGroup(click.Group):
@@ -59,18 +67,23 @@ def add_subcommand(cli: click.Group, group_name: str, command: click.Command) ->
     _ADDED.append((group, command.name or ""))
 
 
-def added_since(mark: int) -> list[str]:
-    """``"group sub"`` names added after ``mark`` (a past ``len`` of the record)."""
-    return [f"{group.name} {name}" for group, name in _ADDED[mark:]]
+class SubcommandLog:
+    """The record of :func:`add_subcommand`, as the registry reads it
+    (:class:`tacroute.plugins.registry.CommandLog`)."""
+
+    def mark(self) -> int:
+        """The current length of the record."""
+        return len(_ADDED)
+
+    def added_since(self, mark: int) -> list[str]:
+        """``"group sub"`` names added after ``mark``."""
+        return [f"{group.name} {name}" for group, name in _ADDED[mark:]]
+
+    def remove_added(self, mark: int) -> None:
+        """Take back the sub-commands added after ``mark`` (their plugin failed)."""
+        for group, name in _ADDED[mark:]:
+            group.commands.pop(name, None)
+        del _ADDED[mark:]
 
 
-def remove_added(mark: int) -> None:
-    """Take back the sub-commands added after ``mark`` (their plugin failed)."""
-    for group, name in _ADDED[mark:]:
-        group.commands.pop(name, None)
-    del _ADDED[mark:]
-
-
-def mark() -> int:
-    """The current length of the record, for :func:`added_since` and :func:`remove_added`."""
-    return len(_ADDED)
+LOG = SubcommandLog()

@@ -64,29 +64,31 @@ __all__ = [
 ]
 
 
-def open_gate(config: Config) -> HistoryGate | None:
+def open_gate(config: Config, state: dict[str, Any] | None = None) -> HistoryGate | None:
     """The gate for routing with ``config``, or None when nothing can be skipped.
 
     None when ``[history] enabled = false``, or when no history file exists yet
     and no provider has a limit (then nothing was recorded: nothing to skip,
     and no file is created just to route), or when the file cannot be opened
-    (a warning on stderr: routing goes on without the gate). Also makes ``config`` the one the
-    tracking plugin records for (see :func:`tacroute.history.plugin.activate`).
+    (a warning on stderr: routing goes on without the gate). ``state``: the
+    run's :attr:`tacroute.RunContext.state`, where the store is left for the
+    tracking plugin, so a run opens its history database once.
     """
-    from tacroute.history import plugin
-
     settings = load_settings(config)
-    plugin.activate(config)
     if not settings.enabled:
         return None
     has_limits = any(p.max_concurrent is not None or p.rpm is not None for p in config.providers.values())
     if not settings.path.exists() and not has_limits:
         return None
     from tacroute.history.gate import HistoryGate
-    from tacroute.history.store import HistoryError
+    from tacroute.history.store import HistoryError, HistoryStore
 
     try:
-        store = plugin.store_for(settings)  # the recording hooks then reuse its connection
+        store = HistoryStore(settings.path, policy=settings.cooldown)
+        if state is not None:
+            from tacroute.history.plugin import STATE_KEY
+
+            state[STATE_KEY] = store  # the recording hooks of the run reuse its connection
     except HistoryError as exc:
         # A broken history file must not stop routing: no cooldowns, said once on stderr.
         import sys

@@ -14,8 +14,9 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -64,6 +65,12 @@ class LimitsSnapshot(NamedTuple):
     started_last_minute: dict[str, int]
 
 
+def _close_quietly(conn: sqlite3.Connection, pid: int) -> None:
+    if os.getpid() == pid:  # a forked child leaves its parent's connection alone
+        with suppress(sqlite3.Error):
+            conn.close()
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True, separators=(",", ":"))
 
@@ -84,6 +91,7 @@ class HistoryStore:
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
+        self._closer: weakref.finalize[..., Any] | None = None
         self._connection()
 
     # ----------------------------------------------------------- connection
@@ -118,11 +126,18 @@ class HistoryStore:
             conn.close()
             raise HistoryError(f"history database {self.path} is not usable: {exc}") from exc
         self._conn, self._pid = conn, os.getpid()
+        # Closed when the store is dropped or at exit (also before the console
+        # script's os._exit): a connection left open leaves its write-ahead log
+        # for the next process to recover, which costs it milliseconds.
+        self._closer = weakref.finalize(self, _close_quietly, conn, self._pid)
         return conn
 
     def close(self) -> None:
         """Close the connection (the store reopens it if used again)."""
         with self._lock:
+            if self._closer is not None:
+                self._closer.detach()
+                self._closer = None
             if self._conn is not None and self._pid == os.getpid():
                 self._conn.close()
             self._conn = None

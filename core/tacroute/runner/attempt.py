@@ -127,11 +127,11 @@ def _warm_up() -> None:
 def _parser(ctx: AttemptContext, name: str | None) -> OutputParser:
     if name is None:
         return PlainOutputParser()
-    factory = ctx.registry.output_parsers.get(name)
-    if factory is None:
+    parser_type = ctx.registry.output_parsers.get(name)
+    if parser_type is None:
         raise ProviderError(f"output parser {name!r} is not installed (installed: "
                             f"{', '.join(sorted(ctx.registry.output_parsers)) or 'none'})")
-    parser: OutputParser = factory()
+    parser: OutputParser = parser_type.create()
     return parser
 
 

@@ -4,8 +4,9 @@ Every call builds its own router, provider manager, attempt plan and output
 files, so several tasks can run at once from threads; the plugin registry is
 only read. Observers hear ``observe_decision`` before the first attempt,
 ``observe_attempt_start`` and ``observe_attempt`` around each one and
-``observe_run`` at the end. The router skips candidates the history layer
-has on cooldown or at a provider limit (:func:`tacroute.history.open_gate`).
+``observe_run`` at the end, each with the run's :class:`RunContext`. The
+router skips candidates the history layer has on cooldown or at a provider
+limit (:func:`tacroute.history.open_gate`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tacroute.config.model import Config
+from tacroute.context import RunContext
 from tacroute.errors import NoAvailableProviderError, UsageError
 from tacroute.providers import ProviderManager
 from tacroute.redact import MESSAGE_LIMIT, Redactor
@@ -91,14 +93,16 @@ def run_task(
     task = dict(task or {})
     base_env = os.environ if env is None else env
     providers = ProviderManager(config, registry, env=base_env)
-    decision = router_with_history(config, providers=providers, registry=registry).route(task)
-    registry.notify("observe_decision", decision=decision, task=task)
+    state: dict[str, Any] = {}
+    decision = router_with_history(config, providers=providers, registry=registry, state=state).route(task)
+    run_id = os.urandom(6).hex()
+    run = RunContext(config, run_id, task, decision, state)
+    registry.hooks.observe_decision(run)
     if not decision.available:
         raise NoAvailableProviderError(_unavailable_message(decision))
     for cand in decision.candidates:
         providers.api_key(cand.provider)  # a key no request can carry: a usage error, not a failure
 
-    run_id = os.urandom(6).hex()
     ctx = AttemptContext(
         run_id=run_id, task=task, prompt_file=prompt.resolve(), providers=providers, registry=registry,
         settings=settings, redact=_redactor(config, base_env), timeout=timeout,
@@ -115,18 +119,17 @@ def run_task(
             break  # stopped: nothing new starts, and a cancelled attempt never fails over
         number = len(records) + 1
         out = attempt_output_file(output_file, number, step.candidate.provider, folder)
-        registry.notify("observe_attempt_start", run_id=run_id, attempt=number, task=task,
-                        provider=step.candidate.provider, model=step.candidate.model)
+        registry.hooks.observe_attempt_start(run, number, step.candidate.provider, step.candidate.model)
         record, last = run_attempt(ctx, number, step.candidate, out)
         records.append(record)
         ctx.status.done(_status_summary(record))
-        registry.notify("observe_attempt", record=record)
+        registry.hooks.observe_attempt(run, record)
         if ctx.cancel.is_set():
             break
         plan.record(step.candidate, last)
     result = _result(run_id, task, decision, records, last, ctx, int((time.monotonic() - t0) * 1000),
                      plan.stop_reason)
-    registry.notify("observe_run", result=result)
+    registry.hooks.observe_run(run, result)
     return result
 
 

@@ -10,9 +10,9 @@ as the prompt. The ``claude-stream-json`` output parser (see
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from tacroute import ProviderType, hookimpl
+from tacroute import OutputParserType, ProviderType, RegisterOutputParser, RegisterProvider, hookimpl
 
 if TYPE_CHECKING:
     from tacroute.config.model import ProviderConfig
@@ -55,18 +55,21 @@ def _is_root() -> bool:
 
 
 @hookimpl
-def register_providers(register: Any) -> None:
+def register_providers(register: RegisterProvider) -> None:
     register(ClaudeCLIProvider())
 
 
 @hookimpl
-def register_output_parsers(register: Any) -> None:
-    register("claude-stream-json", claude_stream_json)
+def register_output_parsers(register: RegisterOutputParser) -> None:
+    register(ClaudeStreamJson())
 
 
-def claude_stream_json() -> OutputParser:
-    """A new ``claude-stream-json`` parser; the module loads only when a task runs,
-    so routing does not pay for it."""
-    from tacroute_claude_cli.stream_json import ClaudeStreamJsonParser
+class ClaudeStreamJson(OutputParserType):
+    name = "claude-stream-json"
+    description = "the CLI's --output-format stream-json events: result, usage, cost, errors"
 
-    return ClaudeStreamJsonParser()
+    def create(self) -> OutputParser:
+        """A new parser; its module loads only when a task runs, so routing does not pay for it."""
+        from tacroute_claude_cli.stream_json import ClaudeStreamJsonParser
+
+        return ClaudeStreamJsonParser()

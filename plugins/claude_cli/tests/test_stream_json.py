@@ -208,7 +208,7 @@ def test_registered_by_the_plugin_and_named_by_the_provider_type() -> None:
     from tacroute.plugins import Registry
 
     reg = Registry.from_plugins([tacroute_claude_cli])
-    assert isinstance(reg.output_parsers["claude-stream-json"](), ClaudeStreamJsonParser)
+    assert isinstance(reg.output_parsers["claude-stream-json"].create(), ClaudeStreamJsonParser)
     assert reg.providers["claude-cli"].output_parser == "claude-stream-json"
 
 

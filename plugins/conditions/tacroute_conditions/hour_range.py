@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tacroute import CompileContext, ConditionType, ConditionValueError, hookimpl
+from tacroute import CompileContext, ConditionType, ConditionValueError, RegisterCondition, hookimpl
 from tacroute.types import Predicate, Task
 
 
@@ -59,5 +59,5 @@ class HourRangeCondition(ConditionType):
 
 
 @hookimpl
-def register_conditions(register: Any) -> None:
+def register_conditions(register: RegisterCondition) -> None:
     register(HourRangeCondition())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tacroute import CompileContext, ConditionType, hookimpl
+from tacroute import CompileContext, ConditionType, RegisterCondition, hookimpl
 from tacroute.types import Predicate, Task
 from tacroute_conditions._text import string_set
 
@@ -40,5 +40,5 @@ class LabelsCondition(ConditionType):
 
 
 @hookimpl
-def register_conditions(register: Any) -> None:
+def register_conditions(register: RegisterCondition) -> None:
     register(LabelsCondition())

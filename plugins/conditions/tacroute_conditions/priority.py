@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tacroute import CompileContext, ConditionType, hookimpl
+from tacroute import CompileContext, ConditionType, RegisterCondition, hookimpl
 from tacroute.types import Predicate, Task
 from tacroute_conditions._text import string_set
 
@@ -36,5 +36,5 @@ class PriorityCondition(ConditionType):
 
 
 @hookimpl
-def register_conditions(register: Any) -> None:
+def register_conditions(register: RegisterCondition) -> None:
     register(PriorityCondition())

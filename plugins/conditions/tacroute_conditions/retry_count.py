@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tacroute import CompileContext, ConditionType, ConditionValueError, hookimpl
+from tacroute import CompileContext, ConditionType, ConditionValueError, RegisterCondition, hookimpl
 from tacroute.types import Predicate, Task
 
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte")
@@ -96,5 +96,5 @@ class RetryCountCondition(ConditionType):
 
 
 @hookimpl
-def register_conditions(register: Any) -> None:
+def register_conditions(register: RegisterCondition) -> None:
     register(RetryCountCondition())

@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tacroute import ProviderType, hookimpl
+from tacroute import OutputParserType, ProviderType, RegisterOutputParser, RegisterProvider, hookimpl
 from tacroute_openrouter.options import (
     DEFAULT_BASE_URL,
     DEFAULT_KEY_ENV,
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from tacroute.config.model import ProviderConfig
     from tacroute.outcomes import OutputParser
 
-__all__ = ["OpenRouterProvider", "register_commands", "register_output_parsers", "register_providers"]
+__all__ = ["OpenRouterProvider", "OpenRouterStreamJson", "register_commands", "register_output_parsers",
+           "register_providers"]
 
 
 def base_url_for(config: ProviderConfig | None, env: Mapping[str, str]) -> str:
@@ -97,21 +98,25 @@ class OpenRouterProvider(ProviderType):
 
 
 @hookimpl
-def register_providers(register: Any) -> None:
+def register_providers(register: RegisterProvider) -> None:
     register(OpenRouterProvider())
 
 
 @hookimpl
-def register_output_parsers(register: Any) -> None:
-    register("openrouter-stream-json", openrouter_stream_json)
+def register_output_parsers(register: RegisterOutputParser) -> None:
+    register(OpenRouterStreamJson())
 
 
-def openrouter_stream_json() -> OutputParser:
-    """A new parser; its module (and the Claude parser it extends) loads only
-    when a task runs, so routing does not pay for it."""
-    from tacroute_openrouter.parser import OpenRouterStreamJsonParser
+class OpenRouterStreamJson(OutputParserType):
+    name = "openrouter-stream-json"
+    description = "the tacroute-openrouter wrapper's stream-json output and exit codes"
 
-    return OpenRouterStreamJsonParser()
+    def create(self) -> OutputParser:
+        """A new parser; its module (and the Claude parser it extends) loads only
+        when a task runs, so routing does not pay for it."""
+        from tacroute_openrouter.parser import OpenRouterStreamJsonParser
+
+        return OpenRouterStreamJsonParser()
 
 
 @hookimpl

@@ -1,0 +1,76 @@
+"""The typed front of pluggy: one method per hook, called through ``pm.hook``.
+
+The core never calls a hook implementation itself: every call goes through
+pluggy's caller, so ``tryfirst``/``trylast`` order and ``wrapper=True``
+implementations behave as pluggy documents. Each plugin is isolated by the
+proxy it is registered through (:mod:`tacroute.plugins.isolation`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+from tacroute import hookspecs
+
+if TYPE_CHECKING:
+    import click
+
+    from tacroute.context import RunContext
+    from tacroute.types import (
+        AttemptRecord,
+        RegisterCondition,
+        RegisterOutputParser,
+        RegisterProvider,
+        RunResult,
+    )
+
+__all__ = ["Hooks", "make_plugin_manager"]
+
+
+def make_plugin_manager() -> pluggy.PluginManager:
+    """The one factory for a tacroute plugin manager (with no plugins yet)."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+class Hooks:
+    """Calls the hooks of the plugins registered in ``pm``, in pluggy's order.
+
+    An observer that raises is reported on stderr and the others still run
+    (``TACROUTE_STRICT_PLUGINS=1`` re-raises). The observer hooks pass the
+    run's :class:`~tacroute.context.RunContext` and, for implementations
+    written before it existed, the values it holds under their old names.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self._hook = pm.hook
+
+    # ------------------------------------------------------------ registration
+    def register_providers(self, register: RegisterProvider) -> None:
+        self._hook.register_providers(register=register)
+
+    def register_conditions(self, register: RegisterCondition) -> None:
+        self._hook.register_conditions(register=register)
+
+    def register_output_parsers(self, register: RegisterOutputParser) -> None:
+        self._hook.register_output_parsers(register=register)
+
+    def register_commands(self, cli: click.Group) -> None:
+        self._hook.register_commands(cli=cli)
+
+    # -------------------------------------------------------------- observers
+    def observe_decision(self, ctx: RunContext) -> None:
+        self._hook.observe_decision(ctx=ctx, decision=ctx.decision, task=ctx.task)
+
+    def observe_attempt_start(self, ctx: RunContext, attempt: int, provider: str, model: str) -> None:
+        self._hook.observe_attempt_start(ctx=ctx, attempt=attempt, provider=provider, model=model,
+                                         run_id=ctx.run_id, task=ctx.task)
+
+    def observe_attempt(self, ctx: RunContext, record: AttemptRecord) -> None:
+        self._hook.observe_attempt(ctx=ctx, record=record)
+
+    def observe_run(self, ctx: RunContext, result: RunResult) -> None:
+        self._hook.observe_run(ctx=ctx, result=result)
