@@ -81,6 +81,23 @@ class TacrouteGroup(click.Group):
         except TacrouteError as exc:
             click.echo(f"tacroute: {exc}", err=True)
             ctx.exit(1)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort,
+                BrokenPipeError):
+            raise  # click reports these itself (a closed stdout pipe quietly)
+        except Exception as exc:
+            import os
+
+            if os.environ.get("TACROUTE_DEBUG", "") not in ("", "0"):
+                raise
+            click.echo(f"tacroute: internal error: {_one_line(exc)} "
+                       "(set TACROUTE_DEBUG=1 for the traceback)", err=True)
+            ctx.exit(1)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0][:300] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _add_builtin(name: str, target: str) -> None:
