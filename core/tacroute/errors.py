@@ -91,4 +91,11 @@ class UsageError(TacrouteError):
     """Bad command-line or API usage (exit code 2)."""
 
 
-__all__.append("UsageError")
+class InvalidTaskError(UsageError, ValueError):
+    """A task whose well-known attributes (priority, labels, retry_count, hour) are not valid.
+
+    A :class:`UsageError` (exit code 2 from the CLI) and, for Python callers, a ValueError.
+    """
+
+
+__all__ += ["InvalidTaskError", "UsageError"]

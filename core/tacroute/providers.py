@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from tacroute.config.model import Config, ProviderConfig
     from tacroute.types import ProviderType
 
-__all__ = ["ProviderManager", "ProviderStatus"]
+__all__ = ["ProviderManager", "ProviderStatus", "read_prompt"]
 
 
 class ProviderStatus(NamedTuple):
@@ -205,6 +205,21 @@ def _which(program: str, path: str) -> str | None:
     return None
 
 
+def read_prompt(path: str | Path) -> str:
+    """The prompt file's text, for ``{prompt}``.
+
+    Raises :class:`UsageError` when it is not UTF-8 text (a binary file) and
+    :class:`ProviderError` when it cannot be read.
+    """
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"prompt file {str(path)!r} is not UTF-8 text (byte {exc.start} cannot be "
+                         "decoded): a command template using {prompt} needs its text") from None
+    except OSError as exc:
+        raise ProviderError(f"cannot read prompt file {str(path)!r}: {exc.strerror or exc}") from exc
+
+
 class _Values(dict[str, str]):
     """Placeholder values; ``{prompt}`` reads the prompt file only if used."""
 
@@ -215,6 +230,6 @@ class _Values(dict[str, str]):
     def __missing__(self, key: str) -> str:
         if key == "prompt":
             if self._prompt is None:
-                self._prompt = Path(self["prompt_file"]).read_text(encoding="utf-8")
+                self._prompt = read_prompt(self["prompt_file"])
             return self._prompt
         raise ProviderError(f"unknown placeholder {{{key}}}")

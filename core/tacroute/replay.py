@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import orjson
 
 from tacroute.config.model import Config
+from tacroute.errors import InvalidTaskError
 from tacroute.pricing import PricingTable
 from tacroute.simulate import config_models, parse_baseline, require_prices, target_of, what_if_router
 from tacroute.types import Usage
@@ -75,7 +76,10 @@ def replay(runs: Iterable[RunLike], config: Config, *, source: str = "history",
         key = orjson.dumps(task, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
         b = memo.get(key)
         if b is None:
-            b = target_of(router.route(task))
+            try:
+                b = target_of(router.route(task))
+            except InvalidTaskError as exc:
+                raise InvalidTaskError(f"recorded run {run.run_id}: {exc}") from None
             if b[2] not in weighted:
                 memo[key] = b
         g: Group = tally.group((run.provider, run.model, run.rule), b)

@@ -13,7 +13,9 @@ import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from tacroute.errors import InvalidTaskError
 from tacroute.providers import ProviderManager
+from tacroute.taskattrs import task_problem
 from tacroute.types import Candidate, Decision, Predicate, Task
 
 if TYPE_CHECKING:
@@ -173,7 +175,12 @@ class ModelRouter:
         Which rules match is all that varies between tasks, so decisions are
         kept per set of matching rules (a bit mask): immutable, and shared.
         A gate (cooldowns, limits) changes over time, so with one nothing is kept.
+        Raises :class:`~tacroute.errors.InvalidTaskError` (a ValueError) when a
+        well-known attribute is not valid (:mod:`tacroute.taskattrs`).
         """
+        problem = task_problem(task)
+        if problem is not None:
+            raise InvalidTaskError(problem)
         if not self._enabled:
             return self._disabled
         if self._multi is not None:
@@ -207,6 +214,9 @@ class ModelRouter:
     # ---------------------------------------------------------------- explain
     def explain(self, task: Task) -> list[RuleTrace]:
         """Every rule in priority order, each condition's pass or fail."""
+        problem = task_problem(task)
+        if problem is not None:
+            raise InvalidTaskError(problem)
         out: list[RuleTrace] = []
         for rule in self.config.rules_by_priority():
             traces = tuple(

@@ -30,7 +30,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from tacroute.errors import UsageError
 from tacroute.pricing import PricingTable, estimate_usage
 from tacroute.providers import ProviderManager
 from tacroute.routing import ModelRouter
+from tacroute.taskattrs import task_problem as check_task
 from tacroute.types import Decision, Task, Usage
 from tacroute.whatif import (
     Group,
@@ -87,24 +88,6 @@ class AssumeAvailable(ProviderManager):
 def what_if_router(config: Config, seed: int | None = None) -> ModelRouter:
     """A router for what-if questions: no cooldowns or limits, all enabled providers available."""
     return ModelRouter(config, AssumeAvailable(config), rng=random.Random(seed))
-
-
-def check_task(task: Mapping[str, Any]) -> str | None:
-    """What is wrong with a task's well-known attributes, or None."""
-    p = task.get("priority")
-    if p is not None and not isinstance(p, str):
-        return f"priority must be a string, e.g. \"high\", not {p!r}"
-    labels = task.get("labels")
-    if labels is not None and not isinstance(labels, str) and not (
-            isinstance(labels, list) and all(isinstance(x, str) for x in labels)):
-        return f"labels must be a list of strings, e.g. [\"docs\"], not {labels!r}"
-    rc = task.get("retry_count")
-    if rc is not None and (type(rc) is not int or rc < 0):
-        return f"retry_count must be a whole number >= 0, not {rc!r}"
-    h = task.get("hour")
-    if h is not None and (type(h) is not int or not 0 <= h <= 23):
-        return f"hour must be a whole number from 0 to 23, not {h!r}"
-    return None
 
 
 def target_of(d: Decision) -> Target:

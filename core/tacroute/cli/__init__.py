@@ -81,6 +81,25 @@ class TacrouteGroup(click.Group):
         except TacrouteError as exc:
             click.echo(f"tacroute: {_masked(exc)}", err=True)
             ctx.exit(1)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort,
+                BrokenPipeError):
+            raise  # click reports these itself (a closed stdout pipe quietly)
+        except Exception as exc:
+            import os
+
+            if os.environ.get("TACROUTE_DEBUG", "") not in ("", "0"):
+                raise
+            click.echo(f"tacroute: internal error: {_one_line(exc)} "
+                       "(set TACROUTE_DEBUG=1 for the traceback)", err=True)
+            ctx.exit(1)
+
+
+def _one_line(exc: Exception) -> str:
+    """The error's first line, secrets masked before it is cut."""
+    from tacroute.redact import Redactor
+
+    text = Redactor.from_env().cut(str(exc).strip().splitlines()[0] if str(exc).strip() else "", 300)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _masked(exc: Exception) -> str:

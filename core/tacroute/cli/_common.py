@@ -12,6 +12,7 @@ import click
 
 from tacroute.config import Config, load_config
 from tacroute.errors import UsageError
+from tacroute.taskattrs import check_task
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,9 +43,14 @@ def parse_attr(text: str) -> tuple[str, Any]:
     if not sep or not key:
         raise UsageError(f"--attr needs key=value, got {text!r}")
     try:
-        value: Any = tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw
+        doc = tomllib.loads(f"v = {raw}")
+    except (ValueError, RecursionError):  # not TOML (a huge integer, deep nesting): the text itself
+        return key, raw
+    if len(doc) != 1:
+        return key, raw
+    value = doc["v"]
+    if key == "priority" and isinstance(value, int | float) and not isinstance(value, bool):
+        return key, raw.strip()  # `--priority 5` is the text "5"; `--attr priority=5` is too
     return key, value
 
 
@@ -66,6 +72,8 @@ def task_options(func: F) -> F:
 
 def task_from_options(priority: str | None, labels: tuple[str, ...], retry_count: int | None,
                       hour: int | None, attrs: tuple[str, ...]) -> dict[str, Any]:
+    """The task of ``route``/``run``; raises InvalidTaskError (exit 2) for a bad well-known
+    attribute, whether ``--attr`` or its own option gave it (``--attr hour=99`` as ``--hour 99``)."""
     task: dict[str, Any] = {}
     for item in attrs:
         key, value = parse_attr(item)
@@ -78,4 +86,5 @@ def task_from_options(priority: str | None, labels: tuple[str, ...], retry_count
         task["retry_count"] = retry_count
     if hour is not None:
         task["hour"] = hour
+    check_task(task)
     return task

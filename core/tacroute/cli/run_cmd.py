@@ -16,12 +16,21 @@ from tacroute.types import AttemptRecord, RunResult
 __all__ = ["run", "result_dict"]
 
 
+def _check_timeout(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    from tacroute.config.bounds import seconds_problem
+
+    problem = None if value is None else seconds_problem(value, zero_ok=False)
+    if problem:
+        raise click.BadParameter(problem)
+    return value
+
+
 @click.command()
 @click.argument("prompt_file", type=click.Path(dir_okay=False, path_type=Path))
 @task_options
 @click.option("--output-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where the raw output goes (later attempts: NAME.attempt-N.SUFFIX beside it).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--timeout", type=float, default=None, callback=_check_timeout,
               help="Seconds each attempt may take (overrides the providers' timeout).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the outcome.")
 @config_option

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tacroute.clock import HourClock
+from tacroute.config.bounds import count_too_large, seconds_problem
 from tacroute.config.model import Config, ProviderConfig, RuleConfig
 from tacroute.config.tables import check_estimate, check_pricing
 from tacroute.config.targets import check_cheapest_prices, load_targets
@@ -167,6 +168,10 @@ def parse_config(text: str, path: Path | None = None, *, registry: Any = None) -
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", path) from exc
+    except RecursionError:
+        raise ConfigError("not usable TOML: arrays or inline tables nested too deep to read", path) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise ConfigError(f"not usable TOML: {str(exc).split(';')[0]}", path) from None
 
     chk = _Checker()
     providers = _load_providers(doc, chk, registry)
@@ -285,11 +290,14 @@ def _load_providers(doc: Mapping[str, Any], chk: _Checker, registry: Any) -> dic
             if not isinstance(value, str):
                 chk.add([*path, "env", key], f"must be a string, not {_value_name(value)}")
         timeout = good.get("timeout")
-        if timeout is not None and timeout <= 0:
-            chk.add([*path, "timeout"], f"must be a positive number of seconds, not {timeout!r}")
+        if timeout is not None and (problem := seconds_problem(timeout, zero_ok=False)):
+            chk.add([*path, "timeout"], problem)
+            timeout = None
         for limit_key in ("max_concurrent", "rpm"):
             if limit_key in good and good[limit_key] < 1:
                 chk.add([*path, limit_key], f"must be a positive integer, not {good[limit_key]!r}")
+            elif limit_key in good and (problem := count_too_large(limit_key, good[limit_key])):
+                chk.add([*path, limit_key], problem)
         parser = good.get("output_parser", ptype.output_parser if ptype else None)
         if "output_parser" in good and parser not in registry.output_parsers:
             chk.add([*path, "output_parser"], f"unknown output parser {parser!r}; installed: "

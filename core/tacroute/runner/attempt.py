@@ -11,8 +11,9 @@ from typing import IO, Any
 from tacroute.errors import ProviderError
 from tacroute.providers import ProviderManager
 from tacroute.redact import MESSAGE_LIMIT, Redactor
+from tacroute.runner.guard import GuardedParser
 from tacroute.runner.plain import PlainOutputParser
-from tacroute.runner.process import SpawnError, stream_process
+from tacroute.runner.process import OutputWriteError, SpawnError, stream_process
 from tacroute.runner.settings import RunnerSettings
 from tacroute.runner.status import StatusLine
 from tacroute.types import (
@@ -81,10 +82,17 @@ def run_attempt(ctx: AttemptContext, number: int, cand: Candidate, output_file: 
         return False
 
     ctx.status.start(number, cand.provider, cand.model)
-    output_file.parent.mkdir(parents=True, exist_ok=True)
     tee: IO[str] | None = None
-    if not writes_own_file:
-        tee = open(output_file, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+    try:
+        output_file.parent.mkdir(parents=True, exist_ok=True)
+        if not writes_own_file:
+            tee = open(output_file, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        # Not the provider's fault, and the next attempt's file is beside this one:
+        # a crash, which does not fail over unless runner.failover says so.
+        outcome = Outcome(False, ErrorClass.CRASH, f"cannot write the output file "
+                          f"{str(output_file)!r}: {exc.strerror or exc}; the command was not started")
+        return _record(ctx, number, cand, pc.type, outcome, None, started, t0, output_file), outcome
     try:
         proc = stream_process(argv, on_line=on_line, stdin_path=stdin_path, env=env, cwd=ctx.cwd,
                               timeout=timeout, tee=tee, cancel=ctx.cancel,
@@ -93,9 +101,17 @@ def run_attempt(ctx: AttemptContext, number: int, cand: Candidate, output_file: 
     except SpawnError as exc:
         outcome = Outcome(False, ErrorClass.SPAWN_FAILED, str(exc))
         return _record(ctx, number, cand, pc.type, outcome, None, started, t0, output_file), outcome
+    except OutputWriteError as exc:
+        outcome = parser.finish(None, "")
+        outcome = Outcome(False, ErrorClass.CRASH, f"cannot write the output file "
+                          f"{str(output_file)!r}: {exc}; the process group was stopped",
+                          usage=outcome.usage, cost_usd=outcome.cost_usd, models=outcome.models,
+                          diagnostics=outcome.diagnostics)
+        return _record(ctx, number, cand, pc.type, outcome, None, started, t0, output_file), outcome
     finally:
         if tee is not None:
-            tee.close()
+            with contextlib.suppress(OSError):  # a full disk fails the flush on close too
+                tee.close()
     if writes_own_file and proc.stdout_lines == 0 and proc.stopped is None:
         _feed_file(output_file, on_line)
     # Masked before the parser cuts it to a tail: a cut must never split a secret.
@@ -124,15 +140,19 @@ def _warm_up() -> None:
     import tacroute.history.records  # noqa: F401
 
 
-def _parser(ctx: AttemptContext, name: str | None) -> OutputParser:
+def _parser(ctx: AttemptContext, name: str | None) -> GuardedParser:
     if name is None:
-        return PlainOutputParser()
+        return GuardedParser(PlainOutputParser(), "plain")
     parser_type = ctx.registry.output_parsers.get(name)
     if parser_type is None:
         raise ProviderError(f"output parser {name!r} is not installed (installed: "
                             f"{', '.join(sorted(ctx.registry.output_parsers)) or 'none'})")
-    parser: OutputParser = parser_type.create()
-    return parser
+    try:
+        parser: OutputParser = parser_type.create()
+    except Exception as exc:
+        raise ProviderError(f"output parser {name!r} could not be created: "
+                            f"{type(exc).__name__}: {exc}") from exc
+    return GuardedParser(parser, name)
 
 
 def _feed_file(path: Path, on_line: Any) -> None:

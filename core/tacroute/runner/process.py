@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, NamedTuple
 
-__all__ = ["ProcessResult", "SpawnError", "kill_group", "stream_process"]
+__all__ = ["OutputWriteError", "ProcessResult", "SpawnError", "kill_group", "stream_process"]
 
 _STDERR_TAIL = 8192
 _READ = 65536
@@ -35,6 +35,13 @@ _LINGER_S = 2.0
 
 class SpawnError(Exception):
     """The command could not be started (missing binary, not executable, ...)."""
+
+
+class OutputWriteError(Exception):
+    """The output file (``tee``) could not be written (disk full, read-only, ...).
+
+    Raised by :func:`stream_process` after the process group was stopped.
+    """
 
 
 class ProcessResult(NamedTuple):
@@ -72,21 +79,23 @@ def stream_process(
     ``tick_s`` seconds (for a live status line). ``on_spawn`` is called once,
     right after the process started and before its output is read: work done
     there overlaps with the command's own start-up. Raises
-    :class:`SpawnError` when the command cannot be started.
+    :class:`SpawnError` when the command cannot be started, and
+    :class:`OutputWriteError` (the group stopped first) when ``tee`` cannot be written.
     """
     started_at = time.time()
     t0 = time.monotonic()
     try:
         stdin: IO[bytes] | int = open(stdin_path, "rb") if stdin_path is not None else subprocess.DEVNULL  # noqa: SIM115
-    except OSError as exc:
-        raise SpawnError(f"cannot open the standard input file {str(stdin_path)!r}: "
-                         f"{exc.strerror or exc}") from exc
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise SpawnError(f"cannot open the standard input file {str(stdin_path)!r}: {why}") from exc
     try:
         proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env=dict(env) if env is not None else None, cwd=cwd,
                                 start_new_session=True)
-    except OSError as exc:
-        raise SpawnError(f"cannot start {argv[0]!r}: {exc.strerror or exc}") from exc
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in an argument or the environment
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise SpawnError(f"cannot start {argv[0]!r}: {why}") from exc
     finally:
         if not isinstance(stdin, int):
             stdin.close()
@@ -183,8 +192,11 @@ class _Reader:
         text = raw.decode("utf-8", errors="replace").rstrip("\r")
         self.lines += 1
         if self.tee is not None:
-            self.tee.write(text + "\n")
-            self.tee.flush()
+            try:
+                self.tee.write(text + "\n")
+                self.tee.flush()
+            except OSError as exc:  # the caller stops the group (stream_process's except)
+                raise OutputWriteError(exc.strerror or str(exc)) from exc
         return self.on_line(text)
 
     def stderr_tail(self) -> str:

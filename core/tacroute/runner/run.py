@@ -18,16 +18,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tacroute.config.bounds import seconds_problem
 from tacroute.config.model import Config
 from tacroute.context import RunContext
-from tacroute.errors import NoAvailableProviderError, UsageError
+from tacroute.errors import NoAvailableProviderError, TacrouteError, UsageError
 from tacroute.providers import ProviderManager
 from tacroute.redact import MESSAGE_LIMIT, Redactor
 from tacroute.routing import router_with_history
 from tacroute.runner.attempt import AttemptContext, run_attempt
 from tacroute.runner.policy import AttemptPlan
+from tacroute.runner.preflight import check_output_files, check_prompt_text
 from tacroute.runner.settings import RunnerSettings, load_runner_settings
 from tacroute.runner.status import StatusLine
+from tacroute.taskattrs import check_task
 from tacroute.types import AttemptRecord, Decision, Outcome, RunResult, Task, Usage
 
 __all__ = ["attempt_output_file", "run_task"]
@@ -70,7 +73,10 @@ def run_task(
     base environment and of every provider's ``env`` table.
 
     Raises :class:`UsageError` for a missing prompt file, an API key with a
-    control character in it,
+    control character in it, a bad well-known task
+    attribute (:class:`~tacroute.errors.InvalidTaskError`, also a ValueError),
+    an output file that is the prompt or cannot be a file, a prompt that is not
+    UTF-8 text when a command needs it (:mod:`tacroute.runner.preflight`),
     :class:`~tacroute.errors.ConfigError` for a bad config and
     :class:`NoAvailableProviderError` when no candidate can run. A failed run
     is not an exception: check ``RunResult.success``.
@@ -88,13 +94,20 @@ def run_task(
     prompt = Path(prompt_file)
     if not prompt.is_file():
         raise UsageError(f"prompt file {str(prompt)!r} does not exist or is not a file")
-    if timeout is not None and timeout <= 0:
-        raise UsageError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    if timeout is not None and (problem := seconds_problem(timeout, zero_ok=False)):
+        raise UsageError(f"timeout {problem}")
+    check_task(task or {})
     task = dict(task or {})
     base_env = os.environ if env is None else env
     providers = ProviderManager(config, registry, env=base_env)
     state: dict[str, Any] = {}
     decision = router_with_history(config, providers=providers, registry=registry, state=state).route(task)
+    if output_file is not None:
+        most = min(settings.max_attempts, 2 * len(decision.candidates))  # a candidate runs at most twice
+        check_output_files(prompt, (attempt_output_file(output_file, n, "", None)
+                                    for n in range(1, most + 1)))
+    if decision.available:
+        check_prompt_text(prompt, providers, (c.provider for c in decision.candidates))
     run_id = os.urandom(6).hex()
     run = RunContext(config, run_id, task, decision, state)
     registry.hooks.observe_decision(run)
@@ -154,7 +167,11 @@ def _run_folder(settings: RunnerSettings, run_id: str) -> Path:
 
         base = Path(tempfile.gettempdir()) / "tacroute-runs"
     folder = base / run_id
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TacrouteError(f"cannot create the run folder {str(folder)!r} (runner.output_dir, or "
+                            f"the temporary directory): {exc.strerror or exc}") from exc
     return folder
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from tacroute.config.bounds import count_too_large, seconds_problem
 from tacroute.config.loader import _Checker, format_key
 from tacroute.config.model import Config
 from tacroute.errors import ConfigError, ConfigIssue
@@ -64,18 +65,19 @@ def load_runner_settings(config: Config) -> RunnerSettings:
     if "max_attempts" in good:
         if good["max_attempts"] < 1:
             chk.add(["runner", "max_attempts"], f"must be at least 1, not {good['max_attempts']}")
+        elif problem := count_too_large("max_attempts", good["max_attempts"]):
+            chk.add(["runner", "max_attempts"], problem)
         else:
             values["max_attempts"] = good["max_attempts"]
     if "failover" in good:
         values["failover"] = _failover(good["failover"], chk)
     for key in ("max_retry_after", "timeout", "kill_grace"):
         if key in good:
-            number = float(good[key])
-            if number < 0 or (key == "timeout" and number == 0):
-                chk.add(["runner", key], f"must be a {'positive' if key == 'timeout' else 'non-negative'} "
-                        f"number of seconds, not {good[key]!r}")
+            problem = seconds_problem(good[key], zero_ok=key != "timeout")
+            if problem:
+                chk.add(["runner", key], problem)
             else:
-                values[key] = number
+                values[key] = float(good[key])
     if "output_dir" in good:
         path = Path(good["output_dir"]).expanduser()
         values["output_dir"] = path if path.is_absolute() else config.base_dir / path

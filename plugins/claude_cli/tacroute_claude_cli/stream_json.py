@@ -13,14 +13,16 @@ prints, one line at a time, as it arrives. It only relies on the ``system``,
 - ``system/api_retry`` with a non-retryable status (401, 403) stops the run at
   once; transient statuses (429, 529, 5xx, network) are left to the program's
   own retries for :attr:`ClaudeStreamJsonParser.transient_retries` lines.
-- Unknown line types and fields are skipped; lines that are not JSON are kept
-  as diagnostics; a process that ends without a ``result`` line is a crash
+- Unknown line types and fields are skipped; lines that are not JSON (or
+  nested too deep to parse) are kept as diagnostics; numbers that are not
+  finite (or too big for a float) count as absent; a process that ends without a ``result`` line is a crash
   (or ``permission`` for the root/``--dangerously-skip-permissions`` refusal).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from tacroute import ErrorClass, Outcome, ParserSignal, Usage
@@ -69,6 +71,23 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def _number(value: Any) -> float | None:
+    """A finite float from a JSON number (None for anything else: a bool, inf, a huge integer)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _delay_s(value: Any) -> float | None:
+    """``retry_delay_ms`` in seconds, when it is a positive finite number."""
+    ms = _number(value)
+    return ms / 1000 if ms is not None and ms > 0 else None
+
+
 class ClaudeStreamJsonParser:
     """One attempt's stream-json reader (a fresh instance per attempt)."""
 
@@ -94,7 +113,7 @@ class ClaudeStreamJsonParser:
         self._lines += 1
         try:
             msg = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
             self._diagnose(text)
             return None
         if not isinstance(msg, dict):
@@ -136,8 +155,7 @@ class ClaudeStreamJsonParser:
         status = msg.get("error_status")
         status = status if isinstance(status, int) and not isinstance(status, bool) else None
         error = msg.get("error") if isinstance(msg.get("error"), str) else None
-        delay = msg.get("retry_delay_ms")
-        retry_after = delay / 1000 if isinstance(delay, (int, float)) and delay > 0 else None
+        retry_after = _delay_s(msg.get("retry_delay_ms"))
         cls = classify_status(status, error)
         what = f"API error {status}" if status is not None else "API request failed"
         detail = f" ({error})" if error else ""
@@ -170,8 +188,7 @@ class ClaudeStreamJsonParser:
         usage, models = _model_usage(res.get("modelUsage"))
         if not models:
             usage = _plain_usage(res.get("usage"))
-        cost = res.get("total_cost_usd")
-        cost_usd = float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
+        cost_usd = _number(res.get("total_cost_usd"))
         text = res.get("result") if isinstance(res.get("result"), str) else self._last_text
         subtype = res.get("subtype")
         is_error = res.get("is_error")
@@ -194,8 +211,7 @@ class ClaudeStreamJsonParser:
             cls = ErrorClass.CRASH
         retry_after = None
         if cls is ErrorClass.RATE_LIMIT and self._last_retry is not None:
-            delay = self._last_retry.get("retry_delay_ms")
-            retry_after = delay / 1000 if isinstance(delay, (int, float)) and delay > 0 else None
+            retry_after = _delay_s(self._last_retry.get("retry_delay_ms"))
         return Outcome(False, cls, message, text, usage, cost_usd, retry_after, status, models,
                        diagnostics)
 
