@@ -70,7 +70,8 @@ def open_gate(config: Config) -> HistoryGate | None:
     None when ``[history] enabled = false``, or when no history file exists yet
     and no provider has a limit (then nothing was recorded: nothing to skip,
     and no file is created just to route), or when the file cannot be opened
-    (a warning on stderr: routing goes on without the gate). Also makes ``config`` the one the
+    (a warning on stderr: routing goes on without the gate, and the
+    recording hooks leave the file alone). Also makes ``config`` the one the
     tracking plugin records for (see :func:`tacroute.history.plugin.activate`).
     """
     from tacroute.history import plugin
@@ -82,15 +83,16 @@ def open_gate(config: Config) -> HistoryGate | None:
     has_limits = any(p.max_concurrent is not None or p.rpm is not None for p in config.providers.values())
     if not settings.path.exists() and not has_limits:
         return None
+    from tacroute.history.damage import give_up, is_broken
     from tacroute.history.gate import HistoryGate
     from tacroute.history.store import HistoryError
 
+    if is_broken(settings.path):
+        return None
     try:
         store = plugin.store_for(settings)  # the recording hooks then reuse its connection
     except HistoryError as exc:
         # A broken history file must not stop routing: no cooldowns, said once on stderr.
-        import sys
-
-        print(f"tacroute: warning: {exc}; routing without cooldowns and limits", file=sys.stderr)
+        give_up(settings.path, exc)
         return None
     return HistoryGate(store, config)

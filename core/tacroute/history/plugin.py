@@ -16,6 +16,7 @@ Importing this module is cheap: SQLite is opened on the first event.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,9 @@ def reset() -> None:
     """Forget the activated config and close the open stores (tests, long-running hosts)."""
     global _discovered_settings
     _active.set((False, None))
+    from tacroute.history import damage
+
+    damage.reset()
     with _lock:
         for store in _stores.values():
             store.close()
@@ -70,6 +74,15 @@ def _discovered() -> Config | None:
 
 def current_store() -> HistoryStore | None:
     """The store events go to, or None when recording is switched off."""
+    settings = _current_settings()
+    if settings is None:
+        return None
+    with _lock:
+        return _store_locked(settings)
+
+
+def _current_settings() -> HistorySettings | None:
+    """The ``[history]`` settings events go by, or None when recording is switched off."""
     global _discovered_settings
     from tacroute.history.settings import load_settings
 
@@ -81,10 +94,7 @@ def current_store() -> HistoryStore | None:
             if _discovered_settings is None:
                 _discovered_settings = load_settings(_discovered())
             settings = _discovered_settings
-    if not settings.enabled:
-        return None
-    with _lock:
-        return _store_locked(settings)
+    return settings if settings.enabled else None
 
 
 def store_for(settings: HistorySettings) -> HistoryStore:
@@ -122,33 +132,42 @@ def _close_all() -> None:
             store.close()
 
 
+def _record(write: Callable[[HistoryStore], None]) -> None:
+    """Run ``write`` on the current store; a history file that cannot be used is given up
+    (one warning on stderr for the whole process), and the run goes on without history."""
+    from tacroute.history.damage import give_up, is_broken
+    from tacroute.history.store import HistoryError
+
+    settings = _current_settings()
+    if settings is None or is_broken(settings.path):
+        return
+    try:
+        with _lock:
+            store = _store_locked(settings)
+        write(store)
+    except HistoryError as exc:
+        give_up(settings.path, exc)
+
+
 @hookimpl
 def observe_decision(decision: Decision, task: Task) -> None:
     """Store the decision the runner is about to act on."""
-    store = current_store()
-    if store is not None:
-        store.record_decision(decision, task)
+    _record(lambda store: store.record_decision(decision, task))
 
 
 @hookimpl
 def observe_attempt_start(run_id: str, attempt: int, task: Task, provider: str, model: str) -> None:
     """Mark the attempt as running, for ``max_concurrent`` and ``rpm``."""
-    store = current_store()
-    if store is not None:
-        store.attempt_started(run_id, attempt, provider, model)
+    _record(lambda store: store.attempt_started(run_id, attempt, provider, model))
 
 
 @hookimpl
 def observe_attempt(record: AttemptRecord) -> None:
     """Store the attempt; repeated failures or a rate limit start a cooldown."""
-    store = current_store()
-    if store is not None:
-        store.record_attempt(record)
+    _record(lambda store: store.record_attempt(record))
 
 
 @hookimpl
 def observe_run(result: RunResult) -> None:
     """Store the run with its totals."""
-    store = current_store()
-    if store is not None:
-        store.record_run(result)
+    _record(lambda store: store.record_run(result))
