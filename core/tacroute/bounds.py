@@ -25,6 +25,7 @@ MAX_TOKENS = 2**53
 #: (``[history.cooldown] max_cooldown_s``) and the runner waits at most
 #: ``[runner] max_retry_after``.
 MAX_RETRY_AFTER_S = 86_400.0
+_MAX_FLOAT = 1.7976931348623157e308
 
 
 def _show(value: Any) -> str:
@@ -46,15 +47,17 @@ def bound_count(value: Any, name: str, notes: list[str]) -> int:
 
 def bound_usage(usage: Usage, notes: list[str]) -> Usage:
     """``usage`` with every field a count in ``[0, MAX_TOKENS]``."""
-    if all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_TOKENS for v in usage):
-        return usage
+    a, b, c, d = usage
+    if (type(a) is int and type(b) is int and type(c) is int and type(d) is int  # not bool
+            and min(a, b, c, d) >= 0 and max(a, b, c, d) <= MAX_TOKENS):
+        return usage  # the common case, kept cheap: history reads a million rows through here
     return Usage(*(bound_count(v, name, notes) for v, name in zip(usage, Usage._fields)))
 
 
 def bound_cost(value: Any, notes: list[str]) -> float | None:
     """A finite, non-negative cost in USD, or None (unknown) with a note."""
-    if value is None:
-        return None
+    if value is None or (type(value) is float and 0.0 <= value <= _MAX_FLOAT):  # NaN fails the test
+        return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             cost = float(value)

@@ -61,6 +61,8 @@ def reset() -> None:
 
 def timestamp(value: Any) -> float:
     """``value`` as epoch seconds a ``datetime`` can show; ``ValueError`` when it is not."""
+    if type(value) is float and MIN_TIMESTAMP <= value <= MAX_TIMESTAMP:
+        return value
     if isinstance(value, (int, float)) and not isinstance(value, bool) and \
             MIN_TIMESTAMP <= value <= MAX_TIMESTAMP:  # False for NaN
         return float(value)

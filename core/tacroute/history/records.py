@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
+
+import orjson
 
 from tacroute.bounds import bound_cost, bound_usage
 from tacroute.history.damage import timestamp
@@ -49,9 +50,9 @@ class RunRow(NamedTuple):
         (run_id, started_at, task, rule, provider, model, success, error, attempts,
          inp, out, cread, ccreate, cost, duration) = row
         try:
-            parsed = json.loads(task)
-        except (TypeError, ValueError):
-            parsed = {}
+            parsed = orjson.loads(task)
+        except (TypeError, ValueError):  # orjson's decode error is a ValueError
+            parsed = _lenient_json(task)
         notes: list[str] = []
         return cls(_text(run_id), timestamp(started_at), parsed if isinstance(parsed, dict) else {},
                    _opt_text(rule), _text(provider), _text(model), bool(success), _opt_text(error),
@@ -66,7 +67,19 @@ class RunRow(NamedTuple):
                 "duration_ms": self.duration_ms}
 
 
+def _lenient_json(text: Any) -> Any:
+    """What orjson refuses but the standard library wrote (NaN in a task), else ``{}``."""
+    import json
+
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return {}
+
+
 def _text(value: Any) -> str:
+    if type(value) is str:
+        return value
     if value is None:
         raise ValueError("NULL where a text belongs")
     return value if isinstance(value, str) else str(value)
