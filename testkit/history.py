@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tacroute.history import damage
 from tacroute.types import AttemptRecord, Decision, ErrorClass, RunResult, Usage
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ def _isolated_history(tmp_path_factory: pytest.TempPathFactory,
     path = folder / "history.db"
     monkeypatch.setenv("TACROUTE_HISTORY", str(path))
     monkeypatch.setenv("XDG_DATA_HOME", str(folder / "data"))
+    damage.reset()  # broken files and warnings given are remembered per process
     yield path
 
 

@@ -226,7 +226,8 @@ def history_stats(config: Config) -> StatsSource | None:
     """Recorded stats from the history store, when a ``cheapest`` rule needs them.
 
     One query (``all_model_stats``) when the router is built; None when no rule
-    uses ``cheapest``, ``[history] enabled = false`` or nothing was recorded yet.
+    uses ``cheapest``, ``[history] enabled = false``, nothing was recorded yet
+    or the history file cannot be used (a warning on stderr).
     """
     if not any(r.strategy == "cheapest" and r.enabled for r in config.rules):
         return None
@@ -235,7 +236,14 @@ def history_stats(config: Config) -> StatsSource | None:
     settings = load_settings(config)
     if not settings.enabled or not settings.path.exists():
         return None
-    from tacroute.history.store import HistoryStore
+    from tacroute.history.damage import give_up, is_broken
+    from tacroute.history.store import HistoryError, HistoryStore
 
-    with HistoryStore(settings.path) as store:
-        return DictStats(dict(store.all_model_stats()))
+    if is_broken(settings.path):
+        return None
+    try:
+        with HistoryStore(settings.path) as store:
+            return DictStats(dict(store.all_model_stats()))
+    except HistoryError as exc:  # routing goes on without recorded stats, said once on stderr
+        give_up(settings.path, exc)
+        return None

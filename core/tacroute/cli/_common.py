@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
+import sys
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,7 +18,8 @@ from tacroute.taskattrs import check_task
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["config_option", "echo_json", "get_config", "parse_attr", "task_options", "task_from_options"]
+__all__ = ["config_option", "echo_json", "echo_json_stream", "get_config", "json_text", "parse_attr",
+           "task_from_options", "task_options"]
 
 
 def config_option(func: F) -> F:
@@ -32,8 +35,63 @@ def get_config(config_path: Path | None) -> Config:
     return load_config(config_path)
 
 
+def json_text(data: Any) -> str:
+    """``data`` as strict JSON (indent 2): a float that is not finite becomes ``null``.
+
+    Python's ``json`` would print ``NaN`` or ``Infinity``, which no strict
+    parser reads; every ``--json`` output goes through here.
+    """
+    try:
+        return json.dumps(data, indent=2, default=str, allow_nan=False)
+    except ValueError:  # a NaN or an infinity somewhere: the slow path, only then
+        return json.dumps(_finite(data), indent=2, default=str, allow_nan=False)
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    return data
+
+
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str))
+    """Print ``data`` as strict JSON (see :func:`json_text`)."""
+    click.echo(json_text(data))
+
+
+def echo_json_stream(data: dict[str, Any], key: str, items: Iterable[Any], batch: int = 1000) -> None:
+    """``echo_json(data)`` with ``data[key]`` (ignored) replaced by ``items``, written as they come.
+
+    For lists too long to hold in memory (``history --limit 0 --json`` over a
+    million runs): the text is the same JSON (and layout) ``echo_json`` would
+    print, but each item is encoded by orjson and written in batches of ``batch``.
+    """
+    import orjson
+
+    head, sep, tail = json_text({k: ([] if k == key else v) for k, v in data.items()}).partition(
+        f"\n  {json.dumps(key)}: []")
+    if not sep:
+        raise ValueError(f"{key!r} is not a top-level key of the JSON object")
+    sys.stdout.flush()
+    out = sys.stdout.buffer
+    chunks: list[bytes] = [f"{head}\n  {json.dumps(key)}: [".encode()]
+    count = 0
+    for item in items:
+        try:
+            text = orjson.dumps(item, default=str, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+        except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: the standard library copes
+            text = json_text(item).encode()
+        chunks.append((b",\n    " if count else b"\n    ") + text.replace(b"\n", b"\n    "))
+        count += 1
+        if len(chunks) >= batch:
+            out.write(b"".join(chunks))
+            chunks.clear()
+    chunks.append(f"{chr(10) + '  ' if count else ''}]{tail}\n".encode())
+    out.write(b"".join(chunks))
+    out.flush()
 
 
 def parse_attr(text: str) -> tuple[str, Any]:

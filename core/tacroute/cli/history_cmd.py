@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tacroute.cli._common import config_option, echo_json
+from tacroute.cli._common import config_option, echo_json, echo_json_stream
 from tacroute.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -74,27 +74,31 @@ def history(since_text: str | None, limit: int, as_json: bool, config_path: Path
     now = time.time()
     since = _since(since_text, now)
     settings, store = _open(config_path)
-    runs = store.recent(limit or None, since) if store else []
     cooldowns = store.cooldowns(now) if store else []
+    # Streamed, newest first: memory stays flat over any number of runs (--limit 0).
+    runs = store.iter_recent(limit or None, since) if store else iter(())
     if as_json:
-        echo_json({"history": str(settings.path), "enabled": settings.enabled, "since": since,
-                   "runs": [r.as_dict() for r in runs],
-                   "cooldowns": [{"provider": c.provider, "model": c.model, "until": c.until,
-                                  "kind": c.kind, "reason": c.reason} for c in cooldowns]})
+        echo_json_stream({"history": str(settings.path), "enabled": settings.enabled, "since": since,
+                          "runs": None,
+                          "cooldowns": [{"provider": c.provider, "model": c.model, "until": c.until,
+                                         "kind": c.kind, "reason": c.reason} for c in cooldowns]},
+                         "runs", (r.as_dict() for r in runs))
         return
     click.echo(f"History: {settings.path}" + ("" if settings.enabled else "  (recording is off)"))
     if store is None:
         click.echo("No runs recorded yet.")
         return
-    if not runs:
-        click.echo("No runs in that period.")
+    shown = 0
     for r in runs:
+        shown += 1
         result = "ok" if r.success else f"FAILED ({r.error or 'unknown'})"
         u = r.usage
         click.echo(f"{_when(r.started_at)}  {r.provider}/{r.model}  [{r.rule or 'default'}]  {result}")
         click.echo(f"    {_secs(r.duration_ms / 1000)}, {r.attempts} attempt(s), tokens in {u.input_tokens} "
                    f"out {u.output_tokens} cache read {u.cache_read_tokens} cache write "
                    f"{u.cache_creation_tokens}, cost {_cost(r.cost_usd)}  run {r.run_id}")
+    if not shown:
+        click.echo("No runs in that period.")
     for c in cooldowns:
         click.echo(f"cooldown: {c.provider}/{c.model} until {_when(c.until)}: {c.reason}")
 

@@ -70,7 +70,8 @@ def open_gate(config: Config, state: dict[str, Any] | None = None) -> HistoryGat
     None when ``[history] enabled = false``, or when no history file exists yet
     and no provider has a limit (then nothing was recorded: nothing to skip,
     and no file is created just to route), or when the file cannot be opened
-    (a warning on stderr: routing goes on without the gate). ``state``: the
+    (a warning on stderr: routing goes on without the gate, and the
+    recording hooks leave the file alone). ``state``: the
     run's :attr:`tacroute.RunContext.state`, where the store is left for the
     tracking plugin, so a run opens its history database once.
     """
@@ -80,9 +81,12 @@ def open_gate(config: Config, state: dict[str, Any] | None = None) -> HistoryGat
     has_limits = any(p.max_concurrent is not None or p.rpm is not None for p in config.providers.values())
     if not settings.path.exists() and not has_limits:
         return None
+    from tacroute.history.damage import give_up, is_broken
     from tacroute.history.gate import HistoryGate
     from tacroute.history.store import HistoryError, HistoryStore
 
+    if is_broken(settings.path):
+        return None
     try:
         store = HistoryStore(settings.path, policy=settings.cooldown)
         if state is not None:
@@ -91,8 +95,6 @@ def open_gate(config: Config, state: dict[str, Any] | None = None) -> HistoryGat
             state[STATE_KEY] = store  # the recording hooks of the run reuse its connection
     except HistoryError as exc:
         # A broken history file must not stop routing: no cooldowns, said once on stderr.
-        import sys
-
-        print(f"tacroute: warning: {exc}; routing without cooldowns and limits", file=sys.stderr)
+        give_up(settings.path, exc)
         return None
     return HistoryGate(store, config)

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
-from tacroute.history.store import Cooldown, HistoryStore, LimitsSnapshot
+from tacroute.history.damage import give_up, is_broken
+from tacroute.history.store import Cooldown, HistoryError, HistoryStore, LimitsSnapshot
 
 if TYPE_CHECKING:
     from tacroute.config.model import Config
@@ -64,9 +65,19 @@ class HistoryGate:
         self._read_at = now
 
     def skip_reason(self, provider: str, model: str) -> str | None:
-        """Why ``provider``/``model`` must be skipped now, or None."""
+        """Why ``provider``/``model`` must be skipped now, or None.
+
+        None for everything once the history file proves unusable (said once
+        on stderr): routing goes on without cooldowns and limits.
+        """
+        if is_broken(self.store.path):
+            return None
         now = self.clock()
-        self._refresh(now)
+        try:
+            self._refresh(now)
+        except HistoryError as exc:
+            give_up(self.store.path, exc)
+            return None
         cool = self._cooldowns.get((provider, model))
         if cool is not None and cool.until > now:
             until = datetime.fromtimestamp(cool.until).strftime("%H:%M:%S")

@@ -15,6 +15,7 @@ is opened on the first event.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tacroute.hookspecs import hookimpl
@@ -36,48 +37,61 @@ def run_store(ctx: RunContext) -> HistoryStore | None:
     if STATE_KEY not in ctx.state:
         from tacroute.history.settings import load_settings
 
+        from tacroute.history.damage import give_up, is_broken
+
         settings = load_settings(ctx.config)
         store = None
-        if settings.enabled:
-            from tacroute.history.store import HistoryStore
+        if settings.enabled and not is_broken(settings.path):
+            from tacroute.history.store import HistoryError, HistoryStore
 
-            store = HistoryStore(settings.path, policy=settings.cooldown)
+            try:
+                store = HistoryStore(settings.path, policy=settings.cooldown)
+            except HistoryError as exc:  # a file that cannot be opened: the run goes on without it
+                give_up(settings.path, exc)
         ctx.state[STATE_KEY] = store
     store_: HistoryStore | None = ctx.state[STATE_KEY]
     return store_
 
 
+def _record(ctx: RunContext, write: Callable[[HistoryStore], None]) -> None:
+    """Run ``write`` on the run's store; a history file that cannot be used is given up
+    (one warning on stderr for the whole process), and the run goes on without history."""
+    from tacroute.history.damage import give_up, is_broken
+    from tacroute.history.store import HistoryError
+
+    store = run_store(ctx)
+    if store is None or is_broken(store.path):
+        return
+    try:
+        write(store)
+    except HistoryError as exc:
+        give_up(store.path, exc)
+
+
 @hookimpl
 def observe_decision(ctx: RunContext) -> None:
     """Store the decision the runner is about to act on."""
-    store = run_store(ctx)
-    if store is not None:
-        store.record_decision(ctx.decision, ctx.task)
+    _record(ctx, lambda store: store.record_decision(ctx.decision, ctx.task))
 
 
 @hookimpl
 def observe_attempt_start(ctx: RunContext, attempt: int, provider: str, model: str) -> None:
     """Mark the attempt as running, for ``max_concurrent`` and ``rpm``."""
-    store = run_store(ctx)
-    if store is not None:
-        store.attempt_started(ctx.run_id, attempt, provider, model)
+    _record(ctx, lambda store: store.attempt_started(ctx.run_id, attempt, provider, model))
 
 
 @hookimpl
 def observe_attempt(ctx: RunContext, record: AttemptRecord) -> None:
     """Store the attempt; repeated failures or a rate limit start a cooldown."""
-    store = run_store(ctx)
-    if store is not None:
-        store.record_attempt(record)
+    _record(ctx, lambda store: store.record_attempt(record))
 
 
 @hookimpl
 def observe_run(ctx: RunContext, result: RunResult) -> None:
     """Store the run with its totals, then close the run's store."""
-    store = run_store(ctx)
-    if store is not None:
-        try:
-            store.record_run(result)
-        finally:
-            ctx.state.pop(STATE_KEY, None)
+    try:
+        _record(ctx, lambda store: store.record_run(result))
+    finally:
+        store = ctx.state.pop(STATE_KEY, None)
+        if store is not None:
             store.close()

@@ -6,6 +6,10 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+import orjson
+
+from tacroute.bounds import bound_cost, bound_usage
+from tacroute.history.damage import timestamp
 from tacroute.types import RunResult, Task, Usage
 
 __all__ = ["RunFigures", "RunRow", "labels_of", "redact", "run_figures"]
@@ -37,15 +41,20 @@ class RunRow(NamedTuple):
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> RunRow:
+        """The run of one ``runs`` row; ``ValueError`` for a row that makes no sense
+        (a damaged file, a hand edit): no id, a time no calendar shows, a NULL count.
+        Token counts and cost out of range are clamped as when recording."""
         (run_id, started_at, task, rule, provider, model, success, error, attempts,
          inp, out, cread, ccreate, cost, duration) = row
         try:
-            parsed = json.loads(task)
-        except ValueError:
-            parsed = {}
-        return cls(run_id, float(started_at), parsed if isinstance(parsed, dict) else {}, rule, provider,
-                   model, bool(success), error, int(attempts), Usage(inp, out, cread, ccreate),
-                   cost, int(duration))
+            parsed = orjson.loads(task)
+        except (TypeError, ValueError):  # orjson's decode error is a ValueError
+            parsed = _lenient_json(task)
+        notes: list[str] = []
+        return cls(_text(run_id), timestamp(started_at), parsed if isinstance(parsed, dict) else {},
+                   _opt_text(rule), _text(provider), _text(model), bool(success), _opt_text(error),
+                   _whole(attempts), bound_usage(Usage(inp, out, cread, ccreate), notes),
+                   bound_cost(cost, notes), _whole(duration))
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "started_at": self.started_at, "task": self.task,
@@ -53,6 +62,35 @@ class RunRow(NamedTuple):
                 "success": self.success, "error": self.error, "attempts": self.attempts,
                 "usage": self.usage.as_dict(), "cost_usd": self.cost_usd,
                 "duration_ms": self.duration_ms}
+
+
+def _lenient_json(text: Any) -> Any:
+    """What orjson refuses but the standard library wrote (NaN in a task), else ``{}``."""
+
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return {}
+
+
+def _text(value: Any) -> str:
+    if type(value) is str:
+        return value
+    if value is None:
+        raise ValueError("NULL where a text belongs")
+    return value if isinstance(value, str) else str(value)
+
+
+def _opt_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _whole(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise ValueError(f"{repr(value)[:40]} is not a whole number")
 
 
 class RunFigures(NamedTuple):

@@ -11,6 +11,7 @@
     failures = 3                   # this many failed attempts of one provider/model ...
     window_s = 600                 # ... within this many seconds ...
     cooldown_s = 300               # ... skip it for this long
+    max_cooldown_s = 3600          # no cooldown lasts longer (a provider's Retry-After included)
     error_classes = ["auth", "rate_limit", "overloaded", "timeout", "spawn_failed", "crash",
                      "model_not_found", "permission"]
 
@@ -57,6 +58,7 @@ class CooldownPolicy(NamedTuple):
     window_s: float = 600.0
     cooldown_s: float = 300.0
     error_classes: frozenset[str] = DEFAULT_COOLDOWN_CLASSES
+    max_cooldown_s: float = 3600.0
 
 
 class HistorySettings(NamedTuple):
@@ -70,8 +72,11 @@ class HistorySettings(NamedTuple):
 _HISTORY_KEYS: dict[str, tuple[type, ...]] = {"enabled": (bool,), "path": (str,), "cooldown": (dict,)}
 _COOLDOWN_KEYS: dict[str, tuple[type, ...]] = {
     "enabled": (bool,), "failures": (int,), "window_s": (int, float), "cooldown_s": (int, float),
-    "error_classes": (list,),
+    "max_cooldown_s": (int, float), "error_classes": (list,),
 }
+#: Longest span any ``[history.cooldown]`` setting may name (a year), and most failures.
+MAX_SPAN_S = 365 * 86_400.0
+MAX_FAILURES = 1_000_000
 
 
 def default_path(env: Mapping[str, str] | None = None) -> Path:
@@ -139,14 +144,23 @@ def _policy(cool: Mapping[str, Any], issues: list[tuple[list[str | int], str]]) 
     if "failures" in cool:
         if cool["failures"] < 1:
             issues.append(([*base, "failures"], f"must be at least 1, not {cool['failures']!r}"))
+        elif cool["failures"] > MAX_FAILURES:
+            issues.append(([*base, "failures"], f"must be at most {MAX_FAILURES}, not {cool['failures']!r}"))
         else:
             values["failures"] = cool["failures"]
-    for key in ("window_s", "cooldown_s"):
+    for key in ("window_s", "cooldown_s", "max_cooldown_s"):
         if key in cool:
-            if cool[key] <= 0:
+            if not cool[key] > 0:  # also true for nan
                 issues.append(([*base, key], f"must be a positive number of seconds, not {cool[key]!r}"))
+            elif cool[key] > MAX_SPAN_S:
+                issues.append(([*base, key], f"must be at most {MAX_SPAN_S:.0f} seconds (a year), "
+                                             f"not {cool[key]!r}"))
             else:
                 values[key] = float(cool[key])
+    longest = values.get("max_cooldown_s", CooldownPolicy().max_cooldown_s)
+    if values.get("cooldown_s", 0.0) > longest:
+        issues.append(([*base, "cooldown_s"], f"must not exceed max_cooldown_s ({longest:g} s), not "
+                                              f"{values['cooldown_s']:g}; raise max_cooldown_s too"))
     if "error_classes" in cool:
         from tacroute.types import ErrorClass
 

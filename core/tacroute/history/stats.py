@@ -92,16 +92,22 @@ class _Acc:
         n, ok, inp, out, cread, ccreate, cost, costed = row
         self.runs += n
         self.successes += ok
-        self.inp += inp
-        self.out += out
-        self.cread += cread
-        self.ccreate += ccreate
+        self.inp += _whole(inp)
+        self.out += _whole(out)
+        self.cread += _whole(cread)
+        self.ccreate += _whole(ccreate)
         self.cost += cost or 0.0
         self.costed += costed
 
 
-_SUMS = ("count(*), sum(success), sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), "
-         "sum(cache_creation_tokens), sum(cost_usd), count(cost_usd)")
+def _whole(total: float) -> int:
+    return int(total) if math.isfinite(total) else 0
+
+
+# total(), not sum(), for the token counts: sum() fails with "integer overflow" past 2**63, which
+# a few thousand runs of huge (clamped, but still 2**53) counts reach; total() is a float.
+_SUMS = ("count(*), sum(success), total(input_tokens), total(output_tokens), total(cache_read_tokens), "
+         "total(cache_creation_tokens), sum(cost_usd), count(cost_usd)")
 
 
 def stats(conn: sqlite3.Connection, by: str, since: float) -> list[StatsRow]:

@@ -15,13 +15,15 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from tacroute.bounds import bound_cost, bound_retry_after, bound_usage
 from tacroute.errors import TacrouteError
 from tacroute.history import schema
+from tacroute.history.damage import timestamp, warn
 from tacroute.history.settings import CooldownPolicy
 
 if TYPE_CHECKING:
@@ -139,7 +141,8 @@ class HistoryStore:
                 self._closer.detach()
                 self._closer = None
             if self._conn is not None and self._pid == os.getpid():
-                self._conn.close()
+                with suppress(sqlite3.Error):  # a damaged file: nothing more to save
+                    self._conn.close()
             self._conn = None
 
     def __enter__(self) -> HistoryStore:
@@ -148,21 +151,39 @@ class HistoryStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _damaged(self, exc: sqlite3.Error) -> HistoryError:
+        return HistoryError(f"history database {self.path} is damaged or cannot be used: {exc}")
+
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; any SQLite failure in it becomes a :class:`HistoryError`."""
         with self._lock:
             conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise self._damaged(exc) from exc
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection for reads; any SQLite failure becomes a :class:`HistoryError`."""
+        with self._lock:
+            conn = self._connection()
             try:
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise self._damaged(exc) from exc
 
     def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
-        with self._lock:
-            return self._connection().execute(sql, args).fetchall()
+        with self._reading() as conn:
+            return conn.execute(sql, args).fetchall()
 
     # -------------------------------------------------------------- recording
     def record_decision(self, decision: Decision, task: Task, at: float | None = None) -> None:
@@ -191,7 +212,7 @@ class HistoryStore:
         """Store one attempt, close its slot, and start or end a cooldown."""
         from tacroute.history.records import redact
 
-        u = record.usage
+        u = bound_usage(record.usage, [])
         end = record.started_at + record.duration_ms / 1000
         error_class = str(record.error_class) if record.error_class is not None else None
         with self._write() as conn:
@@ -204,7 +225,8 @@ class HistoryStore:
                  record.provider, record.provider_type, record.model, record.rule, int(record.success),
                  error_class, redact(record.message), record.exit_code, record.duration_ms,
                  u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_creation_tokens,
-                 record.cost_usd, record.output_file, record.retry_after_s))
+                 bound_cost(record.cost_usd, []), record.output_file,
+                 bound_retry_after(record.retry_after_s, [])))
             if cur.rowcount == 0:
                 return  # already recorded (the hook fired twice): nothing more to do
             ended = conn.execute("UPDATE slots SET ended_at = ? WHERE run_id = ? AND attempt = ?",
@@ -227,9 +249,11 @@ class HistoryStore:
         if not policy.enabled or cls == "cancelled" or cls not in policy.error_classes:
             return
         if record.error_class == "rate_limit":
-            retry = record.retry_after_s
-            wait = retry if retry is not None and retry > 0 else policy.cooldown_s
-            how = f"retry-after {retry:g} s" if retry is not None and retry > 0 else "no retry-after given"
+            retry = bound_retry_after(record.retry_after_s, [])
+            wait = min(retry if retry else policy.cooldown_s, policy.max_cooldown_s)
+            how = f"retry-after {retry:g} s" if retry else "no retry-after given"
+            if retry and retry > wait:
+                how += f", cut to max_cooldown_s {wait:g} s"
             self._set_cooldown(conn, key, end + wait, "rate_limit", f"rate limited ({how})", end)
             return
         rows = conn.execute("SELECT started_at, success, error_class FROM attempts WHERE provider = ? "
@@ -243,7 +267,7 @@ class HistoryStore:
             elif cls in classes:
                 count += 1
         if count >= policy.failures:
-            self._set_cooldown(conn, key, end + policy.cooldown_s, "failures",
+            self._set_cooldown(conn, key, end + min(policy.cooldown_s, policy.max_cooldown_s), "failures",
                                f"{count} failures within {policy.window_s:g} s (last: {record.error_class})",
                                end)
 
@@ -261,7 +285,8 @@ class HistoryStore:
         from tacroute.history.records import labels_of, redact, run_figures
 
         fig = run_figures(result, self.clock)
-        u = fig.usage
+        u = bound_usage(fig.usage, [])
+        cost = bound_cost(fig.cost_usd, [])
         with self._write() as conn:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO runs (run_id, started_at, task, rule, provider, model, success, error,"
@@ -270,7 +295,7 @@ class HistoryStore:
                 (result.run_id, fig.started_at, _json(dict(result.task)), result.decision.rule,
                  fig.provider, fig.model, int(result.success), redact(fig.error), len(result.attempts),
                  u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_creation_tokens,
-                 fig.cost_usd, result.duration_ms))
+                 cost, result.duration_ms))
             if cur.rowcount == 0:
                 return
             row_id = cur.lastrowid
@@ -279,13 +304,12 @@ class HistoryStore:
                 " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(row_id, label, fig.started_at, int(result.success), result.duration_ms, u.input_tokens,
-                  u.output_tokens, u.cache_read_tokens, u.cache_creation_tokens, fig.cost_usd)
+                  u.output_tokens, u.cache_read_tokens, u.cache_creation_tokens, cost)
                  for label in labels_of(result.task)])
 
     # ---------------------------------------------------------------- reading
     def runs(self, since: float | None = None) -> Iterator[RunRow]:
         """Recorded runs, oldest first (``since``: epoch seconds)."""
-        from tacroute.history.records import RunRow
 
         sql = ("SELECT id, run_id, started_at, task, rule, provider, model, success, error, attempts,"
                " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd,"
@@ -297,19 +321,39 @@ class HistoryStore:
             if not rows:
                 return
             last = rows[-1][0]
-            for row in rows:
-                yield RunRow.from_row(row[1:])
+            yield from self._run_rows(row[1:] for row in rows)
 
     def recent(self, limit: int | None = 50, since: float | None = None) -> list[RunRow]:
         """The newest runs first (``limit`` None: all of them)."""
+        return list(self.iter_recent(limit, since))
+
+    def iter_recent(self, limit: int | None = 50, since: float | None = None) -> Iterator[RunRow]:
+        """:meth:`recent`, one row at a time: memory stays flat however many runs there are.
+
+        Holds the store's lock until the iterator is exhausted or closed.
+        """
+        with self._reading() as conn:
+            cursor = conn.execute(
+                "SELECT run_id, started_at, task, rule, provider, model, success, error, attempts,"
+                " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd,"
+                " duration_ms FROM runs WHERE started_at >= ? ORDER BY started_at DESC, id DESC LIMIT ?",
+                (_low(since), -1 if limit is None else limit))
+            try:
+                while rows := cursor.fetchmany(1000):
+                    yield from self._run_rows(rows)
+            finally:
+                cursor.close()
+
+    def _run_rows(self, rows: Iterable[Sequence[Any]]) -> Iterator[RunRow]:
+        """Runs of ``runs`` rows; a row that makes no sense is skipped with a warning."""
         from tacroute.history.records import RunRow
 
-        rows = self._read(
-            "SELECT run_id, started_at, task, rule, provider, model, success, error, attempts,"
-            " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd,"
-            " duration_ms FROM runs WHERE started_at >= ? ORDER BY started_at DESC, id DESC LIMIT ?",
-            (_low(since), -1 if limit is None else limit))
-        return [RunRow.from_row(row) for row in rows]
+        for row in rows:
+            try:
+                yield RunRow.from_row(row)
+            except (TypeError, ValueError) as exc:
+                warn(f"history database {self.path}: skipping damaged run rows (first: {exc})",
+                     once_per=f"{self.path} runs")
 
     def count(self, table: str) -> int:
         """Rows in one of the store's tables (for tests, benchmarks and ``history --json``)."""
@@ -318,11 +362,24 @@ class HistoryStore:
         return int(self._read(f"SELECT count(*) FROM {table}")[0][0])
 
     def cooldowns(self, now: float | None = None) -> list[Cooldown]:
-        """Cooldowns still running at ``now``."""
+        """Cooldowns still running at ``now``, none longer than ``policy.max_cooldown_s``.
+
+        A row that makes no sense (no time a calendar shows, a start in the
+        future) is skipped with a warning; one ending too late is cut short.
+        """
         at = self.clock() if now is None else now
-        return [Cooldown(*row) for row in self._read(
-            "SELECT provider, model, until, kind, reason, set_at FROM cooldowns WHERE until > ? "
-            "ORDER BY provider, model", (at,))]
+        out: list[Cooldown] = []
+        for row in self._read("SELECT provider, model, until, kind, reason, set_at FROM cooldowns "
+                              "WHERE until > ? ORDER BY provider, model", (at,)):
+            try:
+                cool = _cooldown(row, at, self.policy.max_cooldown_s)
+            except (TypeError, ValueError) as exc:
+                warn(f"history database {self.path}: skipping damaged cooldown rows (first: {exc})",
+                     once_per=f"{self.path} cooldowns")
+                continue
+            if cool.until > at:
+                out.append(cool)
+        return out
 
     def limits(self, now: float | None = None) -> LimitsSnapshot:
         """Attempts running (their process still alive) and started in the last 60 s, per provider."""
@@ -343,22 +400,34 @@ class HistoryStore:
         """Attempts, success rate and p95 duration (of successful attempts) of one provider/model."""
         from tacroute.history.stats import model_stats
 
-        with self._lock:
-            return model_stats(self._connection(), provider, model, _low(since))
+        with self._reading() as conn:
+            return model_stats(conn, provider, model, _low(since))
 
     def all_model_stats(self, since: float | None = None) -> dict[tuple[str, str], ModelStats]:
         """:meth:`model_stats` for every recorded provider/model, in one pass."""
         from tacroute.history.stats import all_model_stats
 
-        with self._lock:
-            return all_model_stats(self._connection(), _low(since))
+        with self._reading() as conn:
+            return all_model_stats(conn, _low(since))
 
     def stats(self, by: str = "provider", since: float | None = None) -> list[StatsRow]:
         """Per-key run figures (see :class:`tacroute.history.stats.StatsRow`)."""
         from tacroute.history.stats import stats
 
-        with self._lock:
-            return stats(self._connection(), by, _low(since))
+        with self._reading() as conn:
+            return stats(conn, by, _low(since))
+
+
+def _cooldown(row: Sequence[Any], now: float, longest: float) -> Cooldown:
+    provider, model, until, kind, reason, set_at = row
+    if not isinstance(provider, str) or not isinstance(model, str):
+        raise ValueError(f"provider/model {provider!r}/{model!r} are not names")
+    start = timestamp(set_at)
+    if not isinstance(until, (int, float)) or isinstance(until, bool) or until != until:  # NaN
+        raise ValueError(f"cooldown of {provider}/{model} ends at {until!r:.40}, no time")
+    if start > now + longest:
+        raise ValueError(f"cooldown of {provider}/{model} set in the future ({start:.0f})")
+    return Cooldown(provider, model, min(until, start + longest), str(kind), str(reason), start)
 
 
 def _low(since: float | None) -> float:

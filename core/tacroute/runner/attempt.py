@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 from pathlib import Path
 from typing import IO, Any
 
+from tacroute.bounds import bound_outcome
 from tacroute.errors import ProviderError
 from tacroute.providers import ProviderManager
 from tacroute.redact import MESSAGE_LIMIT, Redactor
@@ -127,7 +129,16 @@ def run_attempt(ctx: AttemptContext, number: int, cand: Candidate, output_file: 
         # Usage and cost the parser saw before the stop are kept: they were spent.
         outcome = outcome._replace(success=False, error_class=ErrorClass.CANCELLED,
                           message="stopped on request: the process group was ended")
+    outcome = _bounded(outcome, cand)
     return _record(ctx, number, cand, pc.type, outcome, proc.exit_code, started, t0, output_file), outcome
+
+
+def _bounded(outcome: Outcome, cand: Candidate) -> Outcome:
+    """The worker's figures within bounds (see :mod:`tacroute.bounds`); a warning per change."""
+    outcome, notes = bound_outcome(outcome)
+    for note in notes:
+        print(f"tacroute: warning: {cand.provider}/{cand.model} reported {note}", file=sys.stderr)
+    return outcome
 
 
 def _warm_up() -> None:

@@ -34,12 +34,14 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ERROR_TYPE_STATUS", "EXIT_ERROR", "EXIT_OK", "EXIT_TIMEOUT", "RETRY_STATUSES",
-           "ERROR_TEXT_LIMIT", "error_message", "midstream_status", "retry_after_seconds"]
+__all__ = ["ERROR_TYPE_STATUS", "EXIT_ERROR", "EXIT_OK", "EXIT_TIMEOUT", "MAX_RETRY_AFTER_S",
+           "RETRY_STATUSES", "ERROR_TEXT_LIMIT", "error_message", "midstream_status",
+           "retry_after_seconds"]
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -98,17 +100,29 @@ def midstream_status(error: Mapping[str, Any]) -> int:
     return 502
 
 
+#: Longest ``Retry-After`` taken from a server (a day). The runner bounds every
+#: outcome again (``tacroute.bounds``; not imported here: the wrapper starts light).
+MAX_RETRY_AFTER_S = 86_400.0
+
+
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """``Retry-After`` as seconds: a number, or an HTTP date. None when absent or unreadable."""
+    """``Retry-After`` as seconds in ``[0, MAX_RETRY_AFTER_S]``: a number, or an HTTP date.
+
+    None when absent or unreadable (``nan`` included); a negative value is 0, a
+    huge one or ``inf`` is :data:`MAX_RETRY_AFTER_S`, so a hostile header can
+    neither crash the wrapper nor park a model for years.
+    """
     if not value:
         return None
     value = value.strip()
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+            seconds = when.timestamp() - (time.time() if now is None else now)
+        except (TypeError, ValueError, OverflowError):
+            return None
+    if math.isnan(seconds):
         return None
-    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)

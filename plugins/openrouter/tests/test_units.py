@@ -7,7 +7,12 @@ import json
 import pytest
 
 from tacroute import ErrorClass
-from tacroute_openrouter.errors import error_message, midstream_status, retry_after_seconds
+from tacroute_openrouter.errors import (
+    MAX_RETRY_AFTER_S,
+    error_message,
+    midstream_status,
+    retry_after_seconds,
+)
 from tacroute_openrouter.parser import OpenRouterStreamJsonParser
 from tacroute_openrouter.settings import Settings, check_options
 from tacroute_openrouter.streamjson import ChatUsage
@@ -20,6 +25,14 @@ def test_retry_after_forms() -> None:
     assert retry_after_seconds(None) is None
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == pytest.approx(10.0)
+
+
+def test_retry_after_hostile_values_are_bounded() -> None:
+    assert retry_after_seconds("inf") == MAX_RETRY_AFTER_S
+    assert retry_after_seconds("1e12") == MAX_RETRY_AFTER_S
+    assert retry_after_seconds("-inf") == 0.0
+    assert retry_after_seconds("nan") is None
+    assert retry_after_seconds("Fri, 31 Dec 9999 23:59:59 GMT", now=0.0) == MAX_RETRY_AFTER_S
 
 
 def test_error_message_shapes() -> None:

@@ -76,6 +76,19 @@ def test_retry_after_past_the_budget_is_not_waited(openrouter_server: FakeOpenRo
     assert len(openrouter_server.chat_requests()) == 1
 
 
+@pytest.mark.parametrize("header", ["inf", "1e12", "Infinity", "1" * 400])
+def test_hostile_retry_after_is_bounded_not_a_crash(openrouter_server: FakeOpenRouter, run_wrapper,
+                                                    header: str) -> None:
+    # Retry-After: inf crashed the wrapper (int(inf * 1000)); 1e12 parked the model until 33715.
+    openrouter_server.script(error_reply(429, "Rate limit exceeded", retry_after=header))
+    run = run_wrapper("--retry-budget", "5")
+    assert run.code == 1, run.stderr
+    assert run.result["api_error_status"] == 429
+    assert run.result["retry_after_ms"] == 86_400_000  # a day, the wrapper's bound
+    assert "retry budget" in run.result["result"]
+    assert len(openrouter_server.chat_requests()) == 1
+
+
 @pytest.mark.parametrize("status", [400, 401, 402, 403, 404, 500])
 def test_non_retryable_statuses_are_reported_at_once(openrouter_server: FakeOpenRouter, run_wrapper,
                                                      status: int) -> None:
