@@ -35,9 +35,8 @@ STATE_KEY = "tacroute.history.store"
 def run_store(ctx: RunContext) -> HistoryStore | None:
     """The store this run records into, opened on first use; None when recording is off."""
     if STATE_KEY not in ctx.state:
-        from tacroute.history.settings import load_settings
-
         from tacroute.history.damage import give_up, is_broken
+        from tacroute.history.settings import load_settings
 
         settings = load_settings(ctx.config)
         store = None
