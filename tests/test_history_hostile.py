@@ -66,12 +66,23 @@ def test_bad_cooldown_numbers_are_config_errors_naming_file_line_key(
     assert "Traceback" not in err
 
 
-def test_cooldown_longer_than_max_cooldown_is_a_config_error(here: Path) -> None:
+def test_cooldown_longer_than_an_explicit_max_cooldown_is_a_config_error(here: Path) -> None:
     config = script_config(here, ["ok"])
-    config.write_text(config.read_text() + "[history.cooldown]\ncooldown_s = 7200\n")
+    config.write_text(config.read_text() + "[history.cooldown]\ncooldown_s = 7200\nmax_cooldown_s = 3600\n")
     code, _, err = invoke("route", "--config", str(config))
     assert code == 2
     assert "history.cooldown.cooldown_s: must not exceed max_cooldown_s (3600 s)" in err
+
+
+def test_a_long_cooldown_written_before_max_cooldown_s_existed_still_loads(here: Path) -> None:
+    from tacroute.config import load_config
+    from tacroute.history.settings import load_settings
+
+    config = script_config(here, ["ok"])
+    config.write_text(config.read_text() + "[history.cooldown]\ncooldown_s = 7200\n")
+    code, _, err = invoke("route", "--config", str(config))
+    assert code == 0, err
+    assert load_settings(load_config(config)).cooldown.max_cooldown_s == 7200
 
 
 # ------------------------------------------------------------------- cooldowns

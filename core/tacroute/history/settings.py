@@ -157,6 +157,10 @@ def _policy(cool: Mapping[str, Any], issues: list[tuple[list[str | int], str]]) 
                                              f"not {cool[key]!r}"))
             else:
                 values[key] = float(cool[key])
+    if "max_cooldown_s" not in values and values.get("cooldown_s", 0.0) > CooldownPolicy().max_cooldown_s:
+        # A config written before max_cooldown_s existed keeps loading: its own
+        # cooldown_s is then the longest cooldown.
+        values["max_cooldown_s"] = values["cooldown_s"]
     longest = values.get("max_cooldown_s", CooldownPolicy().max_cooldown_s)
     if values.get("cooldown_s", 0.0) > longest:
         issues.append(([*base, "cooldown_s"], f"must not exceed max_cooldown_s ({longest:g} s), not "
