@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         StatsSource,
         Usage,
     )
+    from tacroute.providers.execute import Attempt
 
 __all__ = [
     "AttemptRecord",
@@ -118,6 +119,11 @@ class ProviderType:
     ``env``, ``timeout``, ``output_parser``); ``options`` declares the extra keys
     this type accepts and their TOML types, which the core checks before the
     plugin sees them.
+
+    Two kinds, one seam: a *command* type runs ``command_template`` (or its
+    ``default_command``) and reads the output with ``output_parser``; an
+    *in-process* type implements :meth:`execute` (an HTTP API, say) and needs
+    no command. A table that sets ``command_template`` always runs that command.
     """
 
     name: ClassVar[str] = ""
@@ -154,6 +160,19 @@ class ProviderType:
         over them. Never put a secret here: only the *name* of the key's variable.
         """
         return {}
+
+    def execute(self, attempt: Attempt) -> Outcome:
+        """Run one attempt in-process and say how it went (in-process types only).
+
+        Called by the runner, in a worker thread of its own, for a table with
+        no ``command_template``. ``attempt`` carries the table, model, prompt,
+        environment, timeout, cancel event, progress sink and output file (see
+        :class:`tacroute.providers.Attempt`). Return an :class:`Outcome`; a
+        provider failure is ``Outcome(False, ErrorClass.X, message)``, never an
+        exception. Stop soon after ``attempt.cancel`` is set: the runner reports
+        the attempt cancelled or timed out itself. Command types leave this alone.
+        """
+        raise NotImplementedError(f"provider type {self.name!r} runs a command, not execute()")
 
     def check(self, config: ProviderConfig, env: Mapping[str, str]) -> dict[str, Any] | None:
         """A live check of the provider (``tacroute providers --check``), or None.
