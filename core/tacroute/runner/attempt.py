@@ -75,7 +75,7 @@ def run_attempt(ctx: AttemptContext, number: int, cand: Candidate, output_file: 
     ctx.status.start(number, cand.provider, cand.model)
     output_file.parent.mkdir(parents=True, exist_ok=True)
     attempt = Attempt(pc, cand.model, ctx.prompt_file, output_file, env=_attempt_env(ctx, pc.env),
-                      timeout=timeout, progress=ctx.status.stream, redact=ctx.redact, run_id=ctx.run_id,
+                      timeout=timeout, progress=ctx.status.progress, redact=ctx.redact, run_id=ctx.run_id,
                       number=number)
     ptype = ctx.providers.provider_type(cand.provider)
     provider: Provider

@@ -1,5 +1,5 @@
 """A live status line on a terminal: provider/model, elapsed time, tokens so far
-and, for a provider that streams text to it (:meth:`StatusLine.stream`), the latest words."""
+and, for a provider that streams text to it (:meth:`StatusLine.progress`), the latest words."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class StatusLine:
         self._drawn = 0.0
         self.update(Usage())
 
-    def stream(self, text: str, usage: Usage | None = None) -> None:
+    def progress(self, text: str, usage: Usage | None = None) -> None:
         """A piece of streamed text and/or the tokens so far (an in-process provider's
         progress); redrawn at most every :data:`_REDRAW_S` seconds."""
         if not self.enabled:

@@ -60,6 +60,10 @@ class ChatState:
         return bool(self.text)
 
 
+class _Stopped(Exception):
+    """The caller's ``stop`` callback asked to end the request now."""
+
+
 class _Failure(Exception):
     """An attempt that failed; ``retryable`` says whether another may help."""
 
@@ -104,7 +108,7 @@ def _handle_chunk(chunk: dict[str, Any], state: ChatState, out: StreamJsonWriter
 
 
 def _attempt(client: httpx.Client, settings: Settings, body: dict[str, Any], headers: dict[str, str],
-             state: ChatState, out: StreamJsonWriter) -> None:
+             state: ChatState, out: StreamJsonWriter, stop: Callable[[], bool] | None) -> None:
     """One HTTP request; raises :class:`_Failure` unless the stream completed (or errored mid-stream)."""
     import httpx
     from httpx_sse import EventSource
@@ -139,6 +143,8 @@ def _attempt(client: httpx.Client, settings: Settings, body: dict[str, Any], hea
                     _handle_chunk(chunk, state, out)
                     if state.error is not None:
                         return
+                if stop is not None and stop():
+                    raise _Stopped
             if not done and state.finish_reason is None:
                 where = "mid-stream" if state.started else "before any text"
                 raise _Failure(f"connection lost {where}: the stream ended without [DONE]",
@@ -161,8 +167,13 @@ def _backoff(attempt: int) -> float:
 
 def run_chat(settings: Settings, prompt: str, api_key: str | None, out: StreamJsonWriter, *,
              transport: httpx.BaseTransport | None = None,
-             sleep: Callable[[float], None] = time.sleep) -> int:
-    """Make the request, write every line, and return the exit code."""
+             sleep: Callable[[float], object] = time.sleep,
+             stop: Callable[[], bool] | None = None) -> int | None:
+    """Make the request, write every line, and return the exit code.
+
+    ``stop`` (checked after every chunk and around retry waits) ends the
+    request early: then nothing more is written and None is returned.
+    """
     import httpx
 
     start = time.monotonic()
@@ -180,10 +191,12 @@ def run_chat(settings: Settings, prompt: str, api_key: str | None, out: StreamJs
             state = ChatState()
             t0 = time.monotonic()
             try:
-                _attempt(client, settings, body, headers, state, out)
+                _attempt(client, settings, body, headers, state, out, stop)
                 failure = None
             except _Failure as exc:
                 failure = exc
+            except _Stopped:
+                return None
             api_ms += int((time.monotonic() - t0) * 1000)
             if failure is None or not failure.retryable or attempt >= settings.max_retries:
                 break
@@ -195,7 +208,11 @@ def run_chat(settings: Settings, prompt: str, api_key: str | None, out: StreamJs
                 break
             out.api_retry(attempt, settings.max_retries, wait, failure.status,
                           redact(failure.message, api_key))
+            if stop is not None and stop():
+                return None
             sleep(wait)
+            if stop is not None and stop():
+                return None
     return _finish(settings, state, failure, api_key, out, start, api_ms)
 
 

@@ -12,7 +12,7 @@ from tacroute.cli import cli
 from tacroute.config import parse_config
 from tacroute.errors import ConfigError
 from tacroute.plugins import Registry
-from tacroute.providers import ProviderManager
+from tacroute.providers import ProviderManager, executes_in_process
 from tacroute.providers.command import build_command, build_env
 from tacroute_openrouter.plugin import OpenRouterProvider
 from tacroute_openrouter.settings import ENV_KEY_NAME, ENV_OPTIONS
@@ -46,7 +46,8 @@ def test_plugin_registers_type_and_commands(builtin_registry: Registry) -> None:
     assert isinstance(ptype, OpenRouterProvider)
     assert ptype.output_parser == "openrouter-stream-json"
     assert "openrouter-stream-json" in builtin_registry.output_parsers
-    assert "tacroute-openrouter" in ptype.default_command
+    # In-process by default: no command to run, nothing to find on PATH.
+    assert executes_in_process(ptype) and ptype.default_command == ()
 
 
 def test_options_are_type_checked_by_the_core(builtin_registry: Registry) -> None:
@@ -68,8 +69,13 @@ def test_unknown_provider_preference_makes_it_unavailable(builtin_registry: Regi
     assert any("fastest" in w for w in OpenRouterProvider().lint(config.providers["openrouter"]))
 
 
+WRAPPER_TABLE = ('[providers.openrouter]\ncommand_template = ["tacroute-openrouter", "-p", "{{prompt_file}}", '
+                 '"--model", "{{model}}", "--output-file", "{{output_file}}", "--output-format", '
+                 '"stream-json"]')
+
+
 def test_options_reach_the_wrapper_through_env_never_argv(builtin_registry: Registry) -> None:
-    config = _config(builtin_registry)
+    config = _config(builtin_registry, text=CONFIG.replace("[providers.openrouter]", WRAPPER_TABLE))
     env = {"OR_KEY_FOR_TESTS": TEST_KEY, "PATH": "/usr/bin"}
     manager = ProviderManager(config, builtin_registry, env=env)
     argv = build_command(manager, "openrouter", "/tmp/p.txt", "anthropic/claude-3.5-haiku", "/tmp/o.jsonl")
