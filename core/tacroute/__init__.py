@@ -18,30 +18,37 @@ from tacroute.errors import (
     PluginError,
     ProviderError,
     TacrouteError,
+    UsageError,
 )
 from tacroute.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from tacroute.config import Config, load_config
+    from tacroute.config.model import ProviderConfig
+    from tacroute.history.store import HistoryStore
     from tacroute.outcomes import (
         AttemptRecord,
         ErrorClass,
         Outcome,
         OutputParser,
+        OutputParserFactory,
         ParserSignal,
         RunResult,
         Usage,
     )
-    from tacroute.providers import ProviderManager
+    from tacroute.providers import Attempt, Provider, ProviderManager
     from tacroute.routing import ModelRouter
     from tacroute.runner import RunnerSettings, run_task
-    from tacroute.types import Candidate, CompileContext, ConditionType, Decision, ProviderType
+    from tacroute.runner.attempt import CommandProvider
+    from tacroute.types import Candidate, CompileContext, ConditionType, Decision, ProviderType, Task
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Attempt",
     "AttemptRecord",
     "Candidate",
+    "CommandProvider",
     "CompileContext",
     "ConditionType",
     "ConditionValueError",
@@ -49,19 +56,25 @@ __all__ = [
     "ConfigError",
     "Decision",
     "ErrorClass",
+    "HistoryStore",
     "ModelRouter",
     "NoAvailableProviderError",
     "Outcome",
     "OutputParser",
+    "OutputParserFactory",
     "ParserSignal",
     "PluginError",
+    "Provider",
+    "ProviderConfig",
     "ProviderError",
     "ProviderManager",
     "ProviderType",
     "RunResult",
     "RunnerSettings",
     "TacrouteError",
+    "Task",
     "Usage",
+    "UsageError",
     "__version__",
     "hookimpl",
     "load_config",
@@ -73,6 +86,7 @@ _LAZY = {
     "ErrorClass": "tacroute.outcomes",
     "Outcome": "tacroute.outcomes",
     "OutputParser": "tacroute.outcomes",
+    "OutputParserFactory": "tacroute.outcomes",
     "ParserSignal": "tacroute.outcomes",
     "RunResult": "tacroute.outcomes",
     "Usage": "tacroute.outcomes",
@@ -81,6 +95,12 @@ _LAZY = {
     "ConditionType": "tacroute.types",
     "Decision": "tacroute.types",
     "ProviderType": "tacroute.types",
+    "Task": "tacroute.types",
+    "ProviderConfig": "tacroute.config.model",
+    "HistoryStore": "tacroute.history.store",
+    "Attempt": "tacroute.providers",
+    "Provider": "tacroute.providers",
+    "CommandProvider": "tacroute.runner.attempt",
     "Config": "tacroute.config",
     "load_config": "tacroute.config",
     "ModelRouter": "tacroute.routing",

@@ -30,12 +30,14 @@ class StatusLine:
         self._t0 = time.monotonic()
         self._usage = Usage()
         self._tail = ""
+        self._shown = False
         self._drawn = 0.0
 
     def start(self, attempt: int, provider: str, model: str) -> None:
         self._label = f"[{attempt}] {provider}/{model}"
         self._t0 = time.monotonic()
         self._tail = ""
+        self._shown = False
         self._drawn = 0.0
         self.update(Usage())
 
@@ -48,7 +50,7 @@ class StatusLine:
             clean = "".join(ch if ch.isprintable() else " " for ch in text)  # no \r or \n: one line
             self._tail = (self._tail + clean)[-_TAIL:]
         now = time.monotonic()
-        if usage is not None or now - self._drawn >= _REDRAW_S:
+        if usage is not None or not self._shown or now - self._drawn >= _REDRAW_S:
             self.update(usage if usage is not None else self._usage)
 
     def update(self, usage: Usage) -> None:
@@ -61,6 +63,7 @@ class StatusLine:
                 f"out {usage.output_tokens}")
         if self._tail:
             text += f"  | {self._tail}"
+            self._shown = True
         pad = " " * max(0, self._width - len(text))
         self._width = len(text)
         self.stream.write(f"\r{text}{pad}")
