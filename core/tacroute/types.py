@@ -155,7 +155,7 @@ class ProviderType:
         """Extra environment variables for the provider's process.
 
         How a type hands its ``options`` to the program it runs without putting
-        them in argv. :meth:`tacroute.providers.ProviderManager.build_env`
+        them in argv. :func:`tacroute.providers.command.build_env`
         merges them over the parent environment; the table's own ``env`` wins
         over them. Never put a secret here: only the *name* of the key's variable.
         """
