@@ -4,7 +4,8 @@ The plugin is the README's own example (the code block under "An HTTP (in-proces
 provider", executed as written), talking to a tiny loopback HTTP server started here:
 its text streams to the live status line, a cancel mid-stream ends the attempt as
 ``cancelled``, a stall past the table's timeout as ``timeout``, and a refused key
-fails over to the next candidate.
+fails over to the next candidate. The README's command provider example, run the same
+way with a small program in its place, streams, stops on its parser's signal and fails over.
 """
 
 from __future__ import annotations
@@ -187,3 +188,42 @@ def test_a_refused_key_fails_over_to_the_next_candidate(registry: Registry, serv
                                                                       ("backup", None)]
     assert result.success and result.result == "alpha from the line api\nbeta"
     assert "not-the-key" not in json.dumps([a.message for a in result.attempts])
+
+
+AGENT = """\
+#!{python}
+import os, sys, time
+prompt = sys.stdin.read()
+if sys.argv[2] == "refused":
+    print("ERROR 401", flush=True)
+    time.sleep(600)
+print("answer to: " + prompt.strip())
+print("effort " + os.environ.get("ECHO_AGENT_EFFORT", "?"))
+print("TOKENS 3 2")
+"""
+
+
+def test_the_readme_command_provider_runs_and_fails_over(prompt: Path, tmp_path: Path) -> None:
+    import sys
+    import types
+
+    module = types.ModuleType("readme_echo_agent")
+    exec(compile(readme_block("### A command (CLI) provider"), "README.md", "exec"), module.__dict__)
+    set_registry(Registry.from_plugins([module]))
+    try:
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        agent = bin_dir / "echo-agent"
+        agent.write_text(AGENT.format(python=sys.executable), encoding="utf-8")
+        agent.chmod(0o755)
+        cfg = tmp_path / "agent.toml"
+        cfg.write_text('[providers.agent]\ntype = "echo-agent"\neffort = "high"\n\n'
+                       '[routing]\nenabled = true\ndefault_provider = "agent"\ndefault_model = "ok"\n\n'
+                       '[[routing.rules]]\nname = "first"\npriority = 50\nconditions = {}\n'
+                       'model = "refused"\n', encoding="utf-8")
+        result = run_task(prompt, {}, config=cfg, env={"PATH": str(bin_dir)})
+    finally:
+        set_registry(None)
+    assert [(a.model, a.error_class) for a in result.attempts] == [("refused", ErrorClass.AUTH), ("ok", None)]
+    assert result.result == "answer to: write a haiku\neffort high"
+    assert (result.usage.input_tokens, result.usage.output_tokens) == (3, 2)
