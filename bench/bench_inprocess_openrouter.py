@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,31 +28,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_openrouter import BASELINE as PLAIN  # noqa: E402 - the same plain-httpx script
+from bench_openrouter import _time as _time_process  # noqa: E402
 
 from testkit.openrouter_server import FakeOpenRouter, stream_reply  # noqa: E402
 
 BIN = Path(sys.executable).parent
 KEY = "sk-bench-key"
 MODEL = "openai/gpt-4o-mini"
-
-PLAIN = r'''
-import json, sys
-import httpx
-url, key, model, prompt_file = sys.argv[1:5]
-body = {"model": model, "stream": True,
-        "messages": [{"role": "user", "content": open(prompt_file, encoding="utf-8").read()}]}
-text = []
-with httpx.Client(timeout=120) as client:
-    with client.stream("POST", url + "/chat/completions", json=body,
-                       headers={"Authorization": "Bearer " + key}) as response:
-        for line in response.iter_lines():
-            if line.startswith("data: ") and line != "data: [DONE]":
-                chunk = json.loads(line[6:])
-                if chunk.get("choices"):
-                    text.append(chunk["choices"][0]["delta"].get("content") or "")
-print("".join(text))
-'''
-
 
 def _config(tmp: Path, server: FakeOpenRouter, wrapper: bool) -> Path:
     command = json.dumps([str(BIN / "tacroute-openrouter"), "-p", "{prompt_file}", "--model", "{model}",
@@ -65,15 +49,6 @@ def _config(tmp: Path, server: FakeOpenRouter, wrapper: bool) -> Path:
     path = tmp / ("wrapper.toml" if wrapper else "inprocess.toml")
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def _time_process(argv: list[str], env: dict[str, str]) -> float:
-    t0 = time.perf_counter()
-    proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
-    elapsed = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"command failed ({proc.returncode}): {argv[:3]}\n{proc.stderr.decode()}")
-    return elapsed
 
 
 def _report(title: str, times: dict[str, list[float]], base: str) -> None:
