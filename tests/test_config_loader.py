@@ -68,8 +68,8 @@ default_model = "anthropic/claude-3.5-haiku"
     cfg = parse_config(text, None, registry=builtin_registry)
     assert {p.type for p in cfg.providers.values()} == {"openrouter"}
     assert cfg.providers["or-team-b"].api_key_env == "TEAM_B_KEY"
-    # The type's default command applies when the table has none.
-    assert cfg.providers["or-team-b"].command_template[0] == "tacroute-openrouter"
+    # The openrouter type runs in-process: a table without a command gets none.
+    assert cfg.providers["or-team-b"].command_template == ()
 
 
 def test_errors_name_file_line_key_and_what_is_valid(builtin_registry: Registry) -> None:

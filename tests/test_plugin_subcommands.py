@@ -19,6 +19,7 @@ from tacroute.config import parse_config
 from tacroute.errors import PluginError
 from tacroute.plugins import Registry, set_registry
 from tacroute.providers import ProviderManager
+from tacroute.providers.command import build_env
 
 
 @click.command("hello-prices")
@@ -91,7 +92,7 @@ def test_add_subcommand_to_a_missing_group_is_a_plugin_error() -> None:
 
 def test_command_env_is_merged_under_the_table_env(registry: Registry) -> None:
     config = parse_config(CONFIG, Path("/tmp/x.toml"), registry=registry)
-    env = ProviderManager(config, registry, env={"PATH": "/usr/bin"}).build_env("p")
+    env = build_env(ProviderManager(config, registry, env={"PATH": "/usr/bin"}), "p")
     assert env["CHECKED_OPTION"] == "mint"
     assert env["SHARED"] == "from-table"
     assert env["PATH"] == "/usr/bin"

@@ -8,6 +8,7 @@ from tacroute.config import load_config, parse_config
 from tacroute.errors import ProviderError
 from tacroute.plugins import Registry
 from tacroute.providers import ProviderManager
+from tacroute.providers.command import build_command, build_env, build_stdin
 from testkit.seed import seed_text
 
 
@@ -42,11 +43,11 @@ def test_build_command_substitutes_without_a_shell(seed_file: Path, builtin_regi
                                                   fake_bin: Path) -> None:
     m = manager(seed_file, builtin_registry)
     model = "m; rm -rf / $(whoami) `id` 'x' \"y\" {model}"
-    argv = m.build_command("openrouter", "/tmp/p.txt", model, "/tmp/out.jsonl")
+    argv = build_command(m, "openrouter", "/tmp/p.txt", model, "/tmp/out.jsonl")
     assert argv[0].endswith("tools/openrouter-cli.py")
     assert argv[1:] == ["-p", "/tmp/p.txt", "--model", model, "--output-file", "/tmp/out.jsonl",
                         "--output-format", "stream-json"]
-    argv = m.build_command("claude-cli", "/tmp/p.txt", "claude-opus-4")
+    argv = build_command(m, "claude-cli", "/tmp/p.txt", "claude-opus-4")
     assert argv[0] == str(fake_bin / "claude")
 
 
@@ -64,12 +65,12 @@ default_provider = "claude-cli"
 default_model = "claude-sonnet-4-5"
 """
     m = manager(tmp_path / "c.toml", builtin_registry, text)
-    assert m.build_command("echo", prompt, "x")[1:] == [
+    assert build_command(m, "echo", prompt, "x")[1:] == [
         "--append-system-prompt", "Fix the bug {not a placeholder}", "--model=x"]
     # The claude-cli type's default template sends the prompt file on stdin.
-    assert m.build_command("claude-cli", prompt, "x")[1:] == [
+    assert build_command(m, "claude-cli", prompt, "x")[1:] == [
         "-p", "--model", "x", "--output-format", "stream-json", "--verbose"]
-    assert m.build_stdin("claude-cli", prompt, "x") == str(prompt)
-    assert m.build_env("claude-cli")["IS_SANDBOX"] == "1"
+    assert build_stdin(m, "claude-cli", prompt, "x") == str(prompt)
+    assert build_env(m, "claude-cli")["IS_SANDBOX"] == "1"
     with pytest.raises(ProviderError, match="unknown provider"):
-        m.build_command("nope", prompt, "x")
+        build_command(m, "nope", prompt, "x")

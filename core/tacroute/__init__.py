@@ -18,11 +18,14 @@ from tacroute.errors import (
     PluginError,
     ProviderError,
     TacrouteError,
+    UsageError,
 )
 
 if TYPE_CHECKING:
     from tacroute.config import Config, load_config
+    from tacroute.config.model import ProviderConfig
     from tacroute.context import RunContext
+    from tacroute.history.store import HistoryStore
     from tacroute.hookspecs import hookimpl
     from tacroute.outcomes import (
         AttemptRecord,
@@ -33,9 +36,10 @@ if TYPE_CHECKING:
         RunResult,
         Usage,
     )
-    from tacroute.providers import ProviderManager
+    from tacroute.providers import Attempt, Provider, ProviderManager
     from tacroute.routing import ModelRouter
     from tacroute.runner import RunnerSettings, run_task
+    from tacroute.runner.attempt import CommandProvider
     from tacroute.types import (
         Candidate,
         CompileContext,
@@ -46,13 +50,16 @@ if TYPE_CHECKING:
         RegisterCondition,
         RegisterOutputParser,
         RegisterProvider,
+        Task,
     )
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Attempt",
     "AttemptRecord",
     "Candidate",
+    "CommandProvider",
     "CompileContext",
     "ConditionType",
     "ConditionValueError",
@@ -60,6 +67,7 @@ __all__ = [
     "ConfigError",
     "Decision",
     "ErrorClass",
+    "HistoryStore",
     "ModelRouter",
     "NoAvailableProviderError",
     "Outcome",
@@ -67,6 +75,8 @@ __all__ = [
     "OutputParserType",
     "ParserSignal",
     "PluginError",
+    "Provider",
+    "ProviderConfig",
     "ProviderError",
     "ProviderManager",
     "ProviderType",
@@ -77,7 +87,9 @@ __all__ = [
     "RunResult",
     "RunnerSettings",
     "TacrouteError",
+    "Task",
     "Usage",
+    "UsageError",
     "__version__",
     "hookimpl",
     "load_config",
@@ -105,6 +117,12 @@ _LAZY = {
     "RegisterCondition": "tacroute.types",
     "RegisterOutputParser": "tacroute.types",
     "RunContext": "tacroute.context",
+    "Task": "tacroute.types",
+    "ProviderConfig": "tacroute.config.model",
+    "HistoryStore": "tacroute.history.store",
+    "Attempt": "tacroute.providers",
+    "Provider": "tacroute.providers",
+    "CommandProvider": "tacroute.runner.attempt",
     "Config": "tacroute.config",
     "load_config": "tacroute.config",
     "ModelRouter": "tacroute.routing",

@@ -12,7 +12,6 @@ before it can spawn anything. Derive a changed copy with ``._replace(...)``.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
@@ -25,7 +24,6 @@ __all__ = [
     "ModelStats",
     "Outcome",
     "OutputParser",
-    "OutputParserFactory",
     "ParserSignal",
     "RunResult",
     "StatsSource",
@@ -126,7 +124,6 @@ class OutputParser(Protocol):
 
 
 #: A no-argument function returning a new parser (what :meth:`OutputParserType.create` is).
-OutputParserFactory = Callable[[], OutputParser]
 
 
 # ----------------------------------------------------------------------- records

@@ -27,12 +27,12 @@ if TYPE_CHECKING:
         ModelStats,
         Outcome,
         OutputParser,
-        OutputParserFactory,
         ParserSignal,
         RunResult,
         StatsSource,
         Usage,
     )
+    from tacroute.providers.execute import Attempt
 
 __all__ = [
     "AttemptRecord",
@@ -45,7 +45,6 @@ __all__ = [
     "ModelStats",
     "Outcome",
     "OutputParser",
-    "OutputParserFactory",
     "OutputParserType",
     "ParserSignal",
     "Predicate",
@@ -124,6 +123,11 @@ class ProviderType:
     ``env``, ``timeout``, ``output_parser``); ``options`` declares the extra keys
     this type accepts and their TOML types, which the core checks before the
     plugin sees them.
+
+    Two kinds, one seam: a *command* type runs ``command_template`` (or its
+    ``default_command``) and reads the output with ``output_parser``; an
+    *in-process* type implements :meth:`execute` (an HTTP API, say) and needs
+    no command. A table that sets ``command_template`` always runs that command.
     """
 
     name: ClassVar[str] = ""
@@ -155,11 +159,24 @@ class ProviderType:
         """Extra environment variables for the provider's process.
 
         How a type hands its ``options`` to the program it runs without putting
-        them in argv. :meth:`tacroute.providers.ProviderManager.build_env`
+        them in argv. :func:`tacroute.providers.command.build_env`
         merges them over the parent environment; the table's own ``env`` wins
         over them. Never put a secret here: only the *name* of the key's variable.
         """
         return {}
+
+    def execute(self, attempt: Attempt) -> Outcome:
+        """Run one attempt in-process and say how it went (in-process types only).
+
+        Called by the runner, in a worker thread of its own, for a table with
+        no ``command_template``. ``attempt`` carries the table, model, prompt,
+        environment, timeout, cancel event, progress sink and output file (see
+        :class:`tacroute.providers.Attempt`). Return an :class:`Outcome`; a
+        provider failure is ``Outcome(False, ErrorClass.X, message)``, never an
+        exception. Stop soon after ``attempt.cancel`` is set: the runner reports
+        the attempt cancelled or timed out itself. Command types leave this alone.
+        """
+        raise NotImplementedError(f"provider type {self.name!r} runs a command, not execute()")
 
     def check(self, config: ProviderConfig, env: Mapping[str, str]) -> dict[str, Any] | None:
         """A live check of the provider (``tacroute providers --check``), or None.
@@ -267,7 +284,6 @@ _OUTCOMES = frozenset((
     "ModelStats",
     "Outcome",
     "OutputParser",
-    "OutputParserFactory",
     "ParserSignal",
     "RunResult",
     "StatsSource",

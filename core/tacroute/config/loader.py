@@ -19,6 +19,7 @@ from tacroute.config.model import Config, ProviderConfig, RuleConfig
 from tacroute.config.tables import check_estimate, check_pricing
 from tacroute.config.targets import check_cheapest_prices, load_targets
 from tacroute.errors import ConditionValueError, ConfigError, ConfigIssue
+from tacroute.providers.execute import executes_in_process
 from tacroute.types import CompileContext, Predicate
 
 if TYPE_CHECKING:
@@ -282,7 +283,7 @@ def _load_providers(doc: Mapping[str, Any], chk: _Checker, registry: Any) -> dic
             _check_template(item, [*path, "command_template", i], chk)
         if stdin is not None:
             _check_template(stdin, [*path, "stdin"], chk)
-        if ptype is not None and not template:
+        if ptype is not None and not template and not executes_in_process(ptype):
             chk.add([*path, "command_template"], "is empty and the provider type has no default "
                     "command: give the argv list, e.g. [\"my-tool\", \"--model\", \"{model}\"]")
         env = good.get("env", {})

@@ -1,4 +1,10 @@
-"""One attempt: one candidate's command, spawned, streamed, parsed and classified."""
+"""One attempt: one candidate run through its provider, then recorded.
+
+A table with a command runs through :class:`CommandProvider` (spawned,
+streamed, parsed and classified); an in-process type's ``execute`` runs
+through :class:`~tacroute.runner.inprocess.InProcessProvider`. Both return an
+:class:`Outcome`; the record is made the same way for either.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,18 @@ import contextlib
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
 from tacroute.bounds import bound_outcome
 from tacroute.errors import ProviderError
 from tacroute.providers import ProviderManager
+from tacroute.providers.command import build_command, build_env, build_stdin
+from tacroute.providers.execute import Attempt, Provider, executes_in_process, stopped_by
 from tacroute.redact import MESSAGE_LIMIT, Redactor
 from tacroute.runner.guard import GuardedParser
+from tacroute.runner.inprocess import InProcessProvider
 from tacroute.runner.plain import PlainOutputParser
 from tacroute.runner.process import OutputWriteError, SpawnError, stream_process
 from tacroute.runner.settings import RunnerSettings
@@ -28,7 +38,7 @@ from tacroute.types import (
     Task,
 )
 
-__all__ = ["AttemptContext", "run_attempt"]
+__all__ = ["AttemptContext", "CommandProvider", "run_attempt"]
 
 
 class AttemptContext:
@@ -60,77 +70,117 @@ class AttemptContext:
 
 def run_attempt(ctx: AttemptContext, number: int, cand: Candidate, output_file: Path
                 ) -> tuple[AttemptRecord, Outcome]:
-    """Run ``cand`` once; never raises for a failure of the command itself."""
+    """Run ``cand`` once through its provider; never raises for a failure of the provider."""
     started = time.time()
     t0 = time.monotonic()
     pc = ctx.providers.get_provider(cand.provider)
-    try:
-        parser = _parser(ctx, pc.output_parser)
-        argv = ctx.providers.build_command(cand.provider, ctx.prompt_file, cand.model, output_file)
-        stdin_path = ctx.providers.build_stdin(cand.provider, ctx.prompt_file, cand.model, output_file)
-        env = ctx.providers.build_env(cand.provider)
-    except (ProviderError, OSError) as exc:
-        outcome = Outcome(False, ErrorClass.SPAWN_FAILED, f"cannot build the command: {exc}")
-        return _record(ctx, number, cand, pc.type, outcome, None, started, t0, None), outcome
-    writes_own_file = any("{output_file}" in item for item in pc.command_template)
     timeout = ctx.timeout or pc.timeout or ctx.settings.timeout
-    signal_box: list[ParserSignal] = []
-
-    def on_line(line: str) -> bool:
-        sig = parser.feed(line)
-        if sig is not None:
-            signal_box.append(sig)
-            return True
-        return False
-
     ctx.status.start(number, cand.provider, cand.model)
-    tee: IO[str] | None = None
     try:
         output_file.parent.mkdir(parents=True, exist_ok=True)
-        if not writes_own_file:
-            tee = open(output_file, "w", encoding="utf-8")  # noqa: SIM115 - closed below
     except OSError as exc:
-        # Not the provider's fault, and the next attempt's file is beside this one:
-        # a crash, which does not fail over unless runner.failover says so.
-        outcome = Outcome(False, ErrorClass.CRASH, f"cannot write the output file "
-                          f"{str(output_file)!r}: {exc.strerror or exc}; the command was not started")
+        outcome = _unwritable(output_file, exc)
         return _record(ctx, number, cand, pc.type, outcome, None, started, t0, output_file), outcome
-    try:
-        proc = stream_process(argv, on_line=on_line, stdin_path=stdin_path, env=env, cwd=ctx.cwd,
-                              timeout=timeout, tee=tee, cancel=ctx.cancel,
-                              on_tick=lambda: ctx.status.update(parser.progress()),
-                              kill_grace=ctx.settings.kill_grace, on_spawn=_warm_up)
-    except SpawnError as exc:
-        outcome = Outcome(False, ErrorClass.SPAWN_FAILED, str(exc))
-        return _record(ctx, number, cand, pc.type, outcome, None, started, t0, output_file), outcome
-    except OutputWriteError as exc:
-        outcome = parser.finish(None, "")
-        outcome = Outcome(False, ErrorClass.CRASH, f"cannot write the output file "
-                          f"{str(output_file)!r}: {exc}; the process group was stopped",
-                          usage=outcome.usage, cost_usd=outcome.cost_usd, models=outcome.models,
-                          diagnostics=outcome.diagnostics)
-        return _record(ctx, number, cand, pc.type, outcome, None, started, t0, output_file), outcome
-    finally:
-        if tee is not None:
-            with contextlib.suppress(OSError):  # a full disk fails the flush on close too
-                tee.close()
-    if writes_own_file and proc.stdout_lines == 0 and proc.stopped is None:
-        _feed_file(output_file, on_line)
-    # Masked before the parser cuts it to a tail: a cut must never split a secret.
-    outcome = parser.finish(proc.exit_code, ctx.redact(proc.stderr_tail))
-    if proc.stopped == "timeout":
-        outcome = outcome._replace(success=False, error_class=ErrorClass.TIMEOUT,
-                          message=f"no result within {timeout:g} s: the process group was killed")
-    elif proc.stopped == "signal" and signal_box:
-        sig = signal_box[0]
-        outcome = outcome._replace(success=False, error_class=sig.error_class, message=sig.message,
-                          retry_after_s=sig.retry_after_s, api_error_status=sig.api_error_status)
-    elif proc.stopped == "cancelled":
-        # Usage and cost the parser saw before the stop are kept: they were spent.
-        outcome = outcome._replace(success=False, error_class=ErrorClass.CANCELLED,
-                          message="stopped on request: the process group was ended")
-    outcome = _bounded(outcome, cand)
-    return _record(ctx, number, cand, pc.type, outcome, proc.exit_code, started, t0, output_file), outcome
+    attempt = Attempt(pc, cand.model, ctx.prompt_file, output_file, env=_attempt_env(ctx, pc.env),
+                      timeout=timeout, progress=ctx.status.progress, redact=ctx.redact, run_id=ctx.run_id,
+                      number=number)
+    ptype = ctx.providers.provider_type(cand.provider)
+    provider: Provider
+    if pc.command_template or ptype is None or not executes_in_process(ptype):
+        provider = command = CommandProvider(ctx, cand.provider)
+    else:
+        provider, command = InProcessProvider(ptype, ctx.cancel, ctx.settings.kill_grace), None
+    outcome = _bounded(provider.execute(attempt), cand)
+    wrote = command is None or command.wrote_output
+    return _record(ctx, number, cand, pc.type, outcome, attempt.exit_code, started, t0,
+                   output_file if wrote else None), outcome
+
+
+def _unwritable(output_file: Path, exc: OSError) -> Outcome:
+    # Not the provider's fault, and the next attempt's file is beside this one:
+    # a crash, which does not fail over unless runner.failover says so.
+    return Outcome(False, ErrorClass.CRASH, f"cannot write the output file "
+                   f"{str(output_file)!r}: {exc.strerror or exc}; the command was not started")
+
+
+def _attempt_env(ctx: AttemptContext, table_env: Mapping[str, str]) -> Mapping[str, str]:
+    if not table_env:
+        return ctx.providers.env
+    return {**ctx.providers.env, **table_env}
+
+
+class CommandProvider:
+    """The command kind of provider: spawn the argv, stream its output to the parser, classify.
+
+    One per attempt; ``wrote_output`` says whether the output file was written
+    (False when the command could not even be built).
+    """
+
+    def __init__(self, ctx: AttemptContext, name: str) -> None:
+        self.ctx = ctx
+        self.name = name
+        self.wrote_output = False
+
+    def execute(self, attempt: Attempt) -> Outcome:
+        ctx, name, output_file = self.ctx, self.name, attempt.output_file
+        pc = attempt.config
+        try:
+            parser = _parser(ctx, pc.output_parser)
+            argv = build_command(ctx.providers, name, attempt.prompt_file, attempt.model, output_file)
+            stdin_path = build_stdin(ctx.providers, name, attempt.prompt_file, attempt.model, output_file)
+            env = build_env(ctx.providers, name)
+        except (ProviderError, OSError) as exc:
+            return Outcome(False, ErrorClass.SPAWN_FAILED, f"cannot build the command: {exc}")
+        writes_own_file = any("{output_file}" in item for item in pc.command_template)
+        timeout = attempt.timeout
+        signal_box: list[ParserSignal] = []
+
+        def on_line(line: str) -> bool:
+            sig = parser.feed(line)
+            if sig is not None:
+                signal_box.append(sig)
+                return True
+            return False
+
+        tee: IO[str] | None = None
+        try:
+            if not writes_own_file:
+                tee = open(output_file, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            return _unwritable(output_file, exc)
+        self.wrote_output = True
+        try:
+            proc = stream_process(argv, on_line=on_line, stdin_path=stdin_path, env=env, cwd=ctx.cwd,
+                                  timeout=timeout, tee=tee, cancel=ctx.cancel,
+                                  on_tick=lambda: ctx.status.update(parser.progress()),
+                                  kill_grace=ctx.settings.kill_grace, on_spawn=_warm_up)
+        except SpawnError as exc:
+            return Outcome(False, ErrorClass.SPAWN_FAILED, str(exc))
+        except OutputWriteError as exc:
+            seen = parser.finish(None, "")
+            return Outcome(False, ErrorClass.CRASH, f"cannot write the output file "
+                           f"{str(output_file)!r}: {exc}; the process group was stopped",
+                           usage=seen.usage, cost_usd=seen.cost_usd, models=seen.models,
+                           diagnostics=seen.diagnostics)
+        finally:
+            if tee is not None:
+                with contextlib.suppress(OSError):  # a full disk fails the flush on close too
+                    tee.close()
+        attempt.exit_code = proc.exit_code
+        if writes_own_file and proc.stdout_lines == 0 and proc.stopped is None:
+            _feed_file(output_file, on_line)
+        # Masked before the parser cuts it to a tail: a cut must never split a secret.
+        outcome = parser.finish(proc.exit_code, ctx.redact(proc.stderr_tail))
+        if proc.stopped == "timeout":
+            outcome = outcome._replace(success=False, error_class=ErrorClass.TIMEOUT,
+                              message=f"no result within {timeout:g} s: the process group was killed")
+        elif proc.stopped == "signal" and signal_box:
+            outcome = stopped_by(signal_box[0], outcome)
+        elif proc.stopped == "cancelled":
+            # Usage and cost the parser saw before the stop are kept: they were spent.
+            outcome = outcome._replace(success=False, error_class=ErrorClass.CANCELLED,
+                              message="stopped on request: the process group was ended")
+        return outcome
 
 
 def _bounded(outcome: Outcome, cand: Candidate) -> Outcome:

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from tacroute.config.loader import template_fields
 from tacroute.errors import UsageError
-from tacroute.providers import ProviderManager, read_prompt
+from tacroute.providers import ProviderManager
+from tacroute.providers.command import read_prompt
 
 __all__ = ["check_output_files", "check_prompt_text"]
 

@@ -1,4 +1,5 @@
-"""A live status line on a terminal: provider/model, elapsed time, tokens so far."""
+"""A live status line on a terminal: provider/model, elapsed time, tokens so far
+and, for a provider that streams text to it (:meth:`StatusLine.progress`), the latest words."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from typing import TextIO
 from tacroute.types import Usage
 
 __all__ = ["StatusLine"]
+
+#: Streamed text shown: this many characters at most, and redrawn this often at most.
+_TAIL = 40
+_REDRAW_S = 0.1
 
 
 class StatusLine:
@@ -23,18 +28,42 @@ class StatusLine:
         self._width = 0
         self._label = ""
         self._t0 = time.monotonic()
+        self._usage = Usage()
+        self._tail = ""
+        self._shown = False
+        self._drawn = 0.0
 
     def start(self, attempt: int, provider: str, model: str) -> None:
         self._label = f"[{attempt}] {provider}/{model}"
         self._t0 = time.monotonic()
+        self._tail = ""
+        self._shown = False
+        self._drawn = 0.0
         self.update(Usage())
+
+    def progress(self, text: str, usage: Usage | None = None) -> None:
+        """A piece of streamed text and/or the tokens so far (an in-process provider's
+        progress); redrawn at most every :data:`_REDRAW_S` seconds."""
+        if not self.enabled:
+            return
+        if text:
+            clean = "".join(ch if ch.isprintable() else " " for ch in text)  # no \r or \n: one line
+            self._tail = (self._tail + clean)[-_TAIL:]
+        now = time.monotonic()
+        if usage is not None or not self._shown or now - self._drawn >= _REDRAW_S:
+            self.update(usage if usage is not None else self._usage)
 
     def update(self, usage: Usage) -> None:
         if not self.enabled:
             return
-        elapsed = time.monotonic() - self._t0
+        self._usage = usage
+        self._drawn = time.monotonic()
+        elapsed = self._drawn - self._t0
         text = (f"{self._label}  {elapsed:5.1f}s  tokens in {usage.input_tokens} "
                 f"out {usage.output_tokens}")
+        if self._tail:
+            text += f"  | {self._tail}"
+            self._shown = True
         pad = " " * max(0, self._width - len(text))
         self._width = len(text)
         self.stream.write(f"\r{text}{pad}")

@@ -65,6 +65,10 @@ class ChatState:
         return bool(self.text)
 
 
+class _Stopped(Exception):
+    """The caller's ``stop`` callback asked to end the request now."""
+
+
 class _Failure(Exception):
     """An attempt that failed; ``retryable`` says whether another may help."""
 
@@ -111,7 +115,8 @@ def _handle_chunk(chunk: dict[str, Any], state: ChatState, out: StreamJsonWriter
 
 
 def _attempt(client: httpx.Client, settings: Settings, body: dict[str, Any], headers: dict[str, str],
-             state: ChatState, out: StreamJsonWriter, redact: Redactor) -> None:
+             state: ChatState, out: StreamJsonWriter, redact: Redactor,
+             stop: Callable[[], bool] | None) -> None:
     """One HTTP request; raises :class:`_Failure` unless the stream completed (or errored mid-stream)."""
     import httpx
     from httpx_sse import EventSource
@@ -147,6 +152,8 @@ def _attempt(client: httpx.Client, settings: Settings, body: dict[str, Any], hea
                     _handle_chunk(chunk, state, out, redact)
                     if state.error is not None:
                         return
+                if stop is not None and stop():
+                    raise _Stopped
             if not done and state.finish_reason is None:
                 where = "mid-stream" if state.started else "before any text"
                 raise _Failure(f"connection lost {where}: the stream ended without [DONE]",
@@ -169,10 +176,13 @@ def _backoff(attempt: int) -> float:
 
 def run_chat(settings: Settings, prompt: str, api_key: str | None, out: StreamJsonWriter, *,
              transport: httpx.BaseTransport | None = None,
-             sleep: Callable[[float], None] = time.sleep, redact: Redactor | None = None) -> int:
+             sleep: Callable[[float], object] = time.sleep, redact: Redactor | None = None,
+             stop: Callable[[], bool] | None = None) -> int | None:
     """Make the request, write every line, and return the exit code.
 
-    ``redact`` masks what is written (default: ``api_key`` alone).
+    ``redact`` masks what is written (default: ``api_key`` alone). ``stop``
+    (checked after every chunk and around retry waits) ends the request
+    early: then nothing more is written and None is returned.
     """
     import httpx
 
@@ -192,10 +202,12 @@ def run_chat(settings: Settings, prompt: str, api_key: str | None, out: StreamJs
             state = ChatState()
             t0 = time.monotonic()
             try:
-                _attempt(client, settings, body, headers, state, out, redact)
+                _attempt(client, settings, body, headers, state, out, redact, stop)
                 failure = None
             except _Failure as exc:
                 failure = exc
+            except _Stopped:
+                return None
             api_ms += int((time.monotonic() - t0) * 1000)
             if failure is None or not failure.retryable or attempt >= settings.max_retries:
                 break
@@ -207,7 +219,11 @@ def run_chat(settings: Settings, prompt: str, api_key: str | None, out: StreamJs
                 break
             out.api_retry(attempt, settings.max_retries, wait, failure.status,
                           redact.cut(failure.message, MESSAGE_LIMIT))
+            if stop is not None and stop():
+                return None
             sleep(wait)
+            if stop is not None and stop():
+                return None
     return _finish(settings, state, failure, redact, out, start, api_ms)
 
 

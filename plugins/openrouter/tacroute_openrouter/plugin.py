@@ -1,10 +1,13 @@
 """The ``openrouter`` provider type and the plugin's hooks.
 
 Registered through the ``tacroute`` entry point ``openrouter``. The type runs
-the ``tacroute-openrouter`` wrapper (see :mod:`tacroute_openrouter.wrapper`)
-and reads its output with ``openrouter-stream-json``: the Claude plugin's
-``claude-stream-json`` parser plus the wrapper's exit codes. The table's
-options reach the wrapper through :meth:`OpenRouterProvider.command_env`.
+in-process (:meth:`OpenRouterProvider.execute`, see
+:mod:`tacroute_openrouter.inprocess`): no program is started per attempt. A
+table that sets ``command_template`` (the seed's ``tools/openrouter-cli.py``,
+or ``tacroute-openrouter`` itself) runs that command instead, and its output
+is read with ``openrouter-stream-json``: the Claude plugin's
+``claude-stream-json`` parser plus the wrapper's exit codes; the table's
+options then reach the wrapper through :meth:`OpenRouterProvider.command_env`.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ if TYPE_CHECKING:
     import click
 
     from tacroute.config.model import ProviderConfig
-    from tacroute.outcomes import OutputParser
+    from tacroute.outcomes import Outcome, OutputParser
+    from tacroute.providers import Attempt
 
 __all__ = ["OpenRouterProvider", "OpenRouterStreamJson", "register_commands", "register_output_parsers",
            "register_providers"]
@@ -47,11 +51,7 @@ class OpenRouterProvider(ProviderType):
     """OpenRouter, or any OpenAI-compatible chat API (``base_url``)."""
 
     name = "openrouter"
-    description = "OpenRouter (or any OpenAI-compatible API) through the tacroute-openrouter wrapper"
-    default_command: ClassVar[tuple[str, ...]] = (
-        "tacroute-openrouter", "-p", "{prompt_file}", "--model", "{model}",
-        "--output-file", "{output_file}", "--output-format", "stream-json",
-    )
+    description = "OpenRouter (or any OpenAI-compatible API), streamed in-process"
     default_api_key_env = DEFAULT_KEY_ENV
     #: ``claude-stream-json`` (from tacroute-claude-cli) plus the wrapper's exit codes.
     output_parser = "openrouter-stream-json"
@@ -63,6 +63,11 @@ class OpenRouterProvider(ProviderType):
     def availability(self, config: ProviderConfig) -> tuple[bool, str | None]:
         problems = check_options(config.options)
         return (False, problems[0]) if problems else (True, None)
+
+    def execute(self, attempt: Attempt) -> Outcome:
+        from tacroute_openrouter.inprocess import execute
+
+        return execute(attempt)
 
     def command_env(self, config: ProviderConfig) -> Mapping[str, str]:
         env = {ENV_KEY_NAME: config.api_key_env or DEFAULT_KEY_ENV}

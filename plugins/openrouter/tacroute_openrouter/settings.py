@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ __all__ = [
     "Settings",
     "check_options",
     "options_from_env",
+    "settings_for",
 ]
 
 
@@ -85,3 +87,33 @@ class Settings:
             headers["X-Title"] = self.x_title
             headers["X-OpenRouter-Title"] = self.x_title
         return headers
+
+
+def settings_for(model: str, options: Mapping[str, Any], env: Mapping[str, str], api_key_env: str,
+                 **flags: Any) -> Settings:
+    """One request's settings: ``flags`` (not None) win over ``options``, options over ``env``.
+
+    The one place both paths merge them: the in-process provider (options from
+    the config table) and the wrapper (options from its environment, flags
+    from its command line). Raises :class:`OptionsError` for unusable values.
+    """
+    def pick(key: str, option: str, default: Any) -> Any:
+        flag = flags.get(key)
+        return flag if flag is not None else options.get(option, default)
+
+    base_url = (flags.get("base_url") or options.get("base_url") or env.get("OPENROUTER_BASE_URL")
+                or DEFAULT_BASE_URL)
+    settings = Settings(
+        model=model, base_url=base_url, api_key_env=api_key_env,
+        system=pick("system", "system", None), max_tokens=pick("max_tokens", "max_tokens", None),
+        temperature=pick("temperature", "temperature", None),
+        timeout=float(pick("timeout", "request_timeout", 120.0)),
+        http_referer=options.get("http_referer"), x_title=options.get("x_title"),
+        provider=options.get("provider"), models=options.get("models"),
+        extra_body=options.get("extra_body", {}),
+        max_retries=int(pick("max_retries", "max_retries", 3)),
+        retry_budget=float(pick("retry_budget", "retry_budget", 60.0)),
+    )
+    if settings.timeout <= 0 or settings.retry_budget < 0 or settings.max_retries < 0:
+        raise OptionsError("--timeout must be positive; --retry-budget and --max-retries 0 or more")
+    return settings

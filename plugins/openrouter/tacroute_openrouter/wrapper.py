@@ -26,7 +26,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-from tacroute_openrouter.errors import EXIT_USAGE
+from tacroute_openrouter.errors import EXIT_ERROR, EXIT_USAGE
 from tacroute_openrouter.settings import (
     DEFAULT_BASE_URL,
     DEFAULT_KEY_ENV,
@@ -34,6 +34,7 @@ from tacroute_openrouter.settings import (
     OptionsError,
     Settings,
     options_from_env,
+    settings_for,
 )
 from tacroute_openrouter.streamjson import FORMATS, StreamJsonWriter
 
@@ -68,25 +69,10 @@ def build_parser(prog: str = "tacroute-openrouter") -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
-    opts: dict[str, Any] = options_from_env(env)
-
-    def pick(flag: Any, key: str, default: Any) -> Any:
-        return flag if flag is not None else opts.get(key, default)
-
-    base_url = args.base_url or opts.get("base_url") or env.get("OPENROUTER_BASE_URL") or DEFAULT_BASE_URL
-    settings = Settings(
-        model=args.model, base_url=base_url, api_key_env=env.get(ENV_KEY_NAME) or DEFAULT_KEY_ENV,
-        system=pick(args.system, "system", None), max_tokens=pick(args.max_tokens, "max_tokens", None),
-        temperature=pick(args.temperature, "temperature", None),
-        timeout=float(pick(args.timeout, "request_timeout", 120.0)),
-        http_referer=opts.get("http_referer"), x_title=opts.get("x_title"),
-        provider=opts.get("provider"), models=opts.get("models"), extra_body=opts.get("extra_body", {}),
-        max_retries=int(pick(args.max_retries, "max_retries", 3)),
-        retry_budget=float(pick(args.retry_budget, "retry_budget", 60.0)),
-    )
-    if settings.timeout <= 0 or settings.retry_budget < 0 or settings.max_retries < 0:
-        raise OptionsError("--timeout must be positive; --retry-budget and --max-retries 0 or more")
-    return settings
+    return settings_for(args.model, options_from_env(env), env, env.get(ENV_KEY_NAME) or DEFAULT_KEY_ENV,
+                        base_url=args.base_url, system=args.system, max_tokens=args.max_tokens,
+                        temperature=args.temperature, timeout=args.timeout,
+                        max_retries=args.max_retries, retry_budget=args.retry_budget)
 
 
 def _read_prompt(path: str) -> str:
@@ -133,9 +119,10 @@ def run(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = No
             print(f"{prog}: {exc}", file=stderr)
             return EXIT_USAGE
         redact = Redactor.from_env(env, [settings.api_key_env])
-        return run_chat(settings, prompt, api_key, out, transport=transport, redact=redact)
+        code = run_chat(settings, prompt, api_key, out, transport=transport, redact=redact)
     finally:
         out.close()
+    return EXIT_ERROR if code is None else code  # None only when a stop callback asked for it
 
 
 def main(argv: Sequence[str] | None = None) -> None:

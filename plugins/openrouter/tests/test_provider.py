@@ -12,7 +12,8 @@ from tacroute.cli import cli
 from tacroute.config import parse_config
 from tacroute.errors import ConfigError
 from tacroute.plugins import Registry
-from tacroute.providers import ProviderManager
+from tacroute.providers import ProviderManager, executes_in_process
+from tacroute.providers.command import build_command, build_env
 from tacroute_openrouter.plugin import OpenRouterProvider
 from tacroute_openrouter.settings import ENV_KEY_NAME, ENV_OPTIONS
 from testkit.openrouter_fixtures import TEST_KEY
@@ -45,7 +46,8 @@ def test_plugin_registers_type_and_commands(builtin_registry: Registry) -> None:
     assert isinstance(ptype, OpenRouterProvider)
     assert ptype.output_parser == "openrouter-stream-json"
     assert "openrouter-stream-json" in builtin_registry.output_parsers
-    assert "tacroute-openrouter" in ptype.default_command
+    # In-process by default: no command to run, nothing to find on PATH.
+    assert executes_in_process(ptype) and ptype.default_command == ()
 
 
 def test_options_are_type_checked_by_the_core(builtin_registry: Registry) -> None:
@@ -67,15 +69,20 @@ def test_unknown_provider_preference_makes_it_unavailable(builtin_registry: Regi
     assert any("fastest" in w for w in OpenRouterProvider().lint(config.providers["openrouter"]))
 
 
+WRAPPER_TABLE = ('[providers.openrouter]\ncommand_template = ["tacroute-openrouter", "-p", "{{prompt_file}}", '
+                 '"--model", "{{model}}", "--output-file", "{{output_file}}", "--output-format", '
+                 '"stream-json"]')
+
+
 def test_options_reach_the_wrapper_through_env_never_argv(builtin_registry: Registry) -> None:
-    config = _config(builtin_registry)
+    config = _config(builtin_registry, text=CONFIG.replace("[providers.openrouter]", WRAPPER_TABLE))
     env = {"OR_KEY_FOR_TESTS": TEST_KEY, "PATH": "/usr/bin"}
     manager = ProviderManager(config, builtin_registry, env=env)
-    argv = manager.build_command("openrouter", "/tmp/p.txt", "anthropic/claude-3.5-haiku", "/tmp/o.jsonl")
+    argv = build_command(manager, "openrouter", "/tmp/p.txt", "anthropic/claude-3.5-haiku", "/tmp/o.jsonl")
     assert argv[1:] == ["-p", "/tmp/p.txt", "--model", "anthropic/claude-3.5-haiku",
                         "--output-file", "/tmp/o.jsonl", "--output-format", "stream-json"]
     assert not any(TEST_KEY in a for a in argv)
-    child = manager.build_env("openrouter")
+    child = build_env(manager, "openrouter")
     assert child[ENV_KEY_NAME] == "OR_KEY_FOR_TESTS"
     options = json.loads(child[ENV_OPTIONS])
     assert options["provider"] == {"order": ["anthropic"], "allow_fallbacks": False, "sort": "price"}
@@ -86,7 +93,7 @@ def test_options_reach_the_wrapper_through_env_never_argv(builtin_registry: Regi
 def test_table_env_wins_over_type_env(builtin_registry: Registry) -> None:
     text = CONFIG + '\n[providers.openrouter.env]\nTACROUTE_OPENROUTER_KEY_ENV = "OTHER"\n'
     manager = ProviderManager(_config(builtin_registry, text=text), builtin_registry, env={})
-    assert manager.build_env("openrouter")[ENV_KEY_NAME] == "OTHER"
+    assert build_env(manager, "openrouter")[ENV_KEY_NAME] == "OTHER"
 
 
 def test_check_reports_credits_without_the_key(builtin_registry: Registry,

@@ -1,5 +1,9 @@
-"""``tacroute run --json`` end to end: a rule sends the task to OpenRouter (the real wrapper
-process against the loopback fake server), and failures fail over to a second candidate."""
+"""``tacroute run --json`` end to end: a rule sends the task to OpenRouter (against the loopback
+fake server), and failures fail over to a second candidate.
+
+Every test runs twice: in-process (the table names no command: the default) and through the
+real wrapper process (``command_template`` names it, as the seed's config does); both paths
+must give the same answers."""
 
 from __future__ import annotations
 
@@ -33,10 +37,10 @@ WRAPPER_ARGV = json.dumps([WRAPPER, "-p", "{prompt_file}", "--model", "{model}",
 CLAUDE_ARGS = ["-p", "--model", "{model}", "--output-format", "stream-json", "--verbose"]
 
 
-def openrouter_table(name: str, server: FakeOpenRouter, key_env: str, extra: str = "") -> str:
+def openrouter_table(name: str, server: FakeOpenRouter, key_env: str, command: str, extra: str = "") -> str:
     return (f'[providers.{name}]\ntype = "openrouter"\napi_key_env = "{key_env}"\n'
             f'base_url = "{server.base_url}"\nx_title = "tacroute e2e"\n'
-            f"command_template = {WRAPPER_ARGV}\n{extra}\n")
+            f"{command}{extra}\n")
 
 
 def config(tmp_path: Path, tables: list[str], first: str, first_model: str, second: str | None = None,
@@ -64,23 +68,25 @@ def tacroute_run(tmp_path: Path, cfg: Path) -> tuple[int, dict[str, Any], str]:
     return result.exit_code, data, result.output
 
 
-@pytest.fixture
-def keys(monkeypatch: pytest.MonkeyPatch, builtin_registry: Registry, pricing_cache: Path,
-         tmp_path: Path) -> None:
+@pytest.fixture(params=["in-process", "wrapper"])
+def keys(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, builtin_registry: Registry,
+         pricing_cache: Path, tmp_path: Path) -> str:
+    """The keys set; returns the tables' command line (empty: in-process)."""
     monkeypatch.setenv("OR_KEY_A", TEST_KEY)
     monkeypatch.setenv("OR_KEY_B", TEST_KEY)
     monkeypatch.chdir(tmp_path)
+    return "" if request.param == "in-process" else f"command_template = {WRAPPER_ARGV}\n"
 
 
-def test_rule_sends_the_task_to_openrouter(keys: None, tmp_path: Path,
+def test_rule_sends_the_task_to_openrouter(keys: str, tmp_path: Path,
                                            openrouter_server: FakeOpenRouter) -> None:
     openrouter_server.valid_key = TEST_KEY
     openrouter_server.script(stream_reply(["Patched ", "the test."], model=HAIKU, prompt_tokens=120,
                                           completion_tokens=30, cost=0.00021, cached=20))
-    cfg = config(tmp_path, [openrouter_table("openrouter", openrouter_server, "OR_KEY_A")],
+    cfg = config(tmp_path, [openrouter_table("openrouter", openrouter_server, "OR_KEY_A", keys)],
                  "openrouter", HAIKU)
     code, data, output = tacroute_run(tmp_path, cfg)
-    assert code == 0, data
+    assert code == 0, [(a["error_class"], a["message"]) for a in data["attempts"]]
     assert data["success"] is True
     assert (data["provider"], data["model"], data["rule"]) == ("openrouter", HAIKU, "high-to-openrouter")
     assert data["result"] == "Patched the test."
@@ -105,7 +111,7 @@ def test_rule_sends_the_task_to_openrouter(keys: None, tmp_path: Path,
     (drop_reply(["half an answer"]), "overloaded"),
     (stall_reply(60), "timeout"),
 ])
-def test_failover_from_openrouter_to_a_second_candidate(keys: None, tmp_path: Path,
+def test_failover_from_openrouter_to_a_second_candidate(keys: str, tmp_path: Path,
                                                         openrouter_server: FakeOpenRouter,
                                                         first_reply: Any, error_class: str) -> None:
     second = FakeOpenRouter().start()
@@ -114,14 +120,14 @@ def test_failover_from_openrouter_to_a_second_candidate(keys: None, tmp_path: Pa
         cfg = config(tmp_path, [
             # A short timeout only where the stall is the point: elsewhere a loaded machine
             # must not turn a slow answer into a timeout.
-            openrouter_table("openrouter", openrouter_server, "OR_KEY_A",
+            openrouter_table("openrouter", openrouter_server, "OR_KEY_A", keys,
                              "request_timeout = 1.0" if error_class == "timeout" else ""),
-            openrouter_table("backup", second, "OR_KEY_B")], "openrouter", HAIKU, second="backup")
+            openrouter_table("backup", second, "OR_KEY_B", keys)], "openrouter", HAIKU, second="backup")
         openrouter_server.script(first_reply)
         code, data, output = tacroute_run(tmp_path, cfg)
     finally:
         second.stop()
-    assert code == 0, data
+    assert code == 0, [(a["error_class"], a["message"]) for a in data["attempts"]]
     assert [(a["provider"], a["error_class"]) for a in data["attempts"]] == [
         ("openrouter", error_class), ("backup", None)]
     assert data["provider"] == "backup" and data["result"] == "from the second provider"
@@ -129,37 +135,38 @@ def test_failover_from_openrouter_to_a_second_candidate(keys: None, tmp_path: Pa
     assert TEST_KEY not in output
 
 
-def test_rate_limit_after_the_wrappers_retries_fails_over(keys: None, tmp_path: Path,
+def test_rate_limit_after_the_wrappers_retries_fails_over(keys: str, tmp_path: Path,
                                                           openrouter_server: FakeOpenRouter) -> None:
     second = FakeOpenRouter().start()
     try:
         second.script(stream_reply(["ok"]))
         openrouter_server.script(*[error_reply(429, "Rate limit exceeded", retry_after="0")] * 6)
-        cfg = config(tmp_path, [openrouter_table("openrouter", openrouter_server, "OR_KEY_A"),
-                                openrouter_table("backup", second, "OR_KEY_B")],
+        cfg = config(tmp_path, [openrouter_table("openrouter", openrouter_server, "OR_KEY_A", keys),
+                                openrouter_table("backup", second, "OR_KEY_B", keys)],
                      "openrouter", HAIKU, second="backup")
         code, data, _ = tacroute_run(tmp_path, cfg)
     finally:
         second.stop()
-    assert code == 0, data
+    assert code == 0, [(a["error_class"], a["message"]) for a in data["attempts"]]
     assert [(a["provider"], a["error_class"]) for a in data["attempts"]] == [
         ("openrouter", "rate_limit"), ("backup", None)]
     assert data["success"] is True
 
 
-def test_bad_request_does_not_fail_over(keys: None, tmp_path: Path,
+def test_bad_request_does_not_fail_over(keys: str, tmp_path: Path,
                                         openrouter_server: FakeOpenRouter) -> None:
     openrouter_server.script(error_reply(400, "Invalid request parameters"), stream_reply(["unused"]))
-    cfg = config(tmp_path, [openrouter_table("openrouter", openrouter_server, "OR_KEY_A")],
+    cfg = config(tmp_path, [openrouter_table("openrouter", openrouter_server, "OR_KEY_A", keys)],
                  "openrouter", HAIKU)
     code, data, _ = tacroute_run(tmp_path, cfg)
     assert code == 1
-    assert [(a["error_class"], a["exit_code"]) for a in data["attempts"]] == [("bad_request", 1)]
+    exit_code = 1 if keys else None  # in-process there is no process, so no exit code
+    assert [(a["error_class"], a["exit_code"]) for a in data["attempts"]] == [("bad_request", exit_code)]
     assert "Invalid request parameters" in data["attempts"][0]["message"]
 
 
 @pytest.mark.real_cli
-def test_failover_from_openrouter_to_the_real_claude_cli(keys: None, tmp_path: Path, claude_bin: Path,
+def test_failover_from_openrouter_to_the_real_claude_cli(keys: str, tmp_path: Path, claude_bin: Path,
                                                          claude_home: Path,
                                                          openrouter_server: FakeOpenRouter,
                                                          anthropic_server: FakeAnthropicServer) -> None:
@@ -168,10 +175,10 @@ def test_failover_from_openrouter_to_the_real_claude_cli(keys: None, tmp_path: P
               f"command_template = {json.dumps([str(claude_bin), *CLAUDE_ARGS])}\n"
               f'env = {{ ANTHROPIC_BASE_URL = "{anthropic_server.base_url}" }}\n')
     openrouter_server.script(error_reply(401, "Invalid credentials"))
-    cfg = config(tmp_path, [openrouter_table("openrouter", openrouter_server, "OR_KEY_A"), claude],
+    cfg = config(tmp_path, [openrouter_table("openrouter", openrouter_server, "OR_KEY_A", keys), claude],
                  "openrouter", HAIKU, second="claude", second_model="claude-sonnet-4-5")
     code, data, _ = tacroute_run(tmp_path, cfg)
-    assert code == 0, data
+    assert code == 0, [(a["error_class"], a["message"]) for a in data["attempts"]]
     assert [(a["provider"], a["error_class"]) for a in data["attempts"]] == [("openrouter", "auth"),
                                                                              ("claude", None)]
     assert data["result"] == "Claude took over"

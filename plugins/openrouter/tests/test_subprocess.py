@@ -14,6 +14,7 @@ from tacroute.cli import cli
 from tacroute.config import load_config
 from tacroute.plugins import Registry
 from tacroute.providers import ProviderManager
+from tacroute.providers.command import build_command, build_env
 from testkit.openrouter_fixtures import TEST_KEY
 from testkit.openrouter_server import FakeOpenRouter, stream_reply
 
@@ -54,10 +55,10 @@ def test_example_config_runs_the_shim_unchanged(builtin_registry: Registry,
     prompt = tmp_path / "prompt.txt"
     prompt.write_text("hello", encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    argv = manager.build_command("openrouter", prompt, "anthropic/claude-3.5-haiku", out)
+    argv = build_command(manager, "openrouter", prompt, "anthropic/claude-3.5-haiku", out)
     assert argv[0] == str(ROOT / "examples" / "tools" / "openrouter-cli.py")
     assert TEST_KEY not in " ".join(argv)
-    proc = subprocess.run(argv, env=manager.build_env("openrouter"), capture_output=True, text=True,
+    proc = subprocess.run(argv, env=build_env(manager, "openrouter"), capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert _lines(proc.stdout)[-1]["result"] == "seed config"

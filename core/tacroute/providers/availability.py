@@ -1,11 +1,13 @@
-"""ProviderManager: which providers can run now, and their commands.
+"""ProviderManager: which providers can run now (what routing asks).
 
 Availability is: enabled in config, a plugin provides the type, the command
 is found (an absolute path, a path relative to the config's folder or the
-working directory, or a name on PATH), the API key variable is set (in the
-provider's ``env`` table or the environment; its value is never read into
-anything printed), and the type's own checks pass. The key reaches the command
-with surrounding whitespace stripped (:func:`tacroute.redact.clean_key`).
+working directory, or a name on PATH) unless the type executes in-process and
+the table names no command, the API key variable is set (in the provider's
+``env`` table or the environment; its value is never read into anything
+printed), and the type's own checks pass. The key reaches the provider with
+surrounding whitespace stripped (:func:`tacroute.redact.clean_key`). Building a
+command to run is :mod:`tacroute.providers.command`'s business.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tacroute.errors import ProviderError, UsageError
+from tacroute.providers.execute import executes_in_process
 
 if TYPE_CHECKING:
     from tacroute.config.model import Config, ProviderConfig
     from tacroute.types import ProviderType
 
-__all__ = ["ProviderManager", "ProviderStatus", "read_prompt"]
+__all__ = ["ProviderManager", "ProviderStatus"]
 
 
 class ProviderStatus(NamedTuple):
@@ -88,12 +91,14 @@ class ProviderManager:
         ptype = self.registry.providers.get(pc.type)
         if ptype is None:
             return result(False, f"no installed plugin provides provider type {pc.type!r}")
-        if not pc.command_template:
+        command: str | None = None
+        if pc.command_template:
+            command = self.resolve_command(pc.command_template[0])
+            if command is None:
+                return result(False, f"command {pc.command_template[0]!r} not found "
+                              "(not on PATH, nor relative to the config's folder)")
+        elif not executes_in_process(ptype):
             return result(False, "no command_template")
-        command = self.resolve_command(pc.command_template[0])
-        if command is None:
-            return result(False, f"command {pc.command_template[0]!r} not found "
-                          "(not on PATH, nor relative to the config's folder)")
         if pc.requires_api_key and pc.api_key_env and not self._raw_key(pc).strip():
             return result(False, f"{pc.api_key_env} not set", command)
         try:
@@ -140,60 +145,6 @@ class ProviderManager:
             return None
         return _which(program, self.env.get("PATH", os.defpath))
 
-    # ---------------------------------------------------------------- commands
-    def build_command(self, name: str, prompt_file: str | Path, model: str,
-                      output_file: str | Path | None = None, prompt: str | None = None) -> list[str]:
-        """The argv list for one run: placeholders substituted into single arguments.
-
-        No shell is involved: a model name full of shell metacharacters reaches
-        the program unchanged. ``{prompt}`` reads the prompt file when
-        ``prompt`` is not given.
-        """
-        pc = self.get_provider(name)
-        if not pc.command_template:
-            raise ProviderError(f"provider {name!r} has no command_template")
-        values = self._values(pc, prompt_file, model, output_file, prompt)
-        argv = [item.format_map(values) for item in pc.command_template]
-        resolved = self.resolve_command(argv[0])
-        if resolved is not None:
-            argv[0] = resolved
-        return argv
-
-    def build_stdin(self, name: str, prompt_file: str | Path, model: str,
-                    output_file: str | Path | None = None, prompt: str | None = None) -> str | None:
-        """The ``stdin`` template substituted (e.g. the prompt file's path), or None."""
-        pc = self.get_provider(name)
-        if pc.stdin is None:
-            return None
-        return pc.stdin.format_map(self._values(pc, prompt_file, model, output_file, prompt))
-
-    def build_env(self, name: str) -> dict[str, str]:
-        """The environment for the provider's process.
-
-        Ours, then what the provider type adds (:meth:`ProviderType.command_env`,
-        e.g. its options), then the table's ``env``; the API key stripped of
-        surrounding whitespace (a :class:`ProviderError` if it cannot be used).
-        """
-        pc = self.get_provider(name)
-        env = dict(self.env)
-        ptype = self.registry.providers.get(pc.type)
-        if ptype is not None:
-            env.update(ptype.command_env(pc))
-        env.update(pc.env)
-        if pc.api_key_env and pc.api_key_env in env:
-            try:
-                env[pc.api_key_env] = self.api_key(name) or ""
-            except UsageError as exc:
-                raise ProviderError(str(exc)) from None
-        return env
-
-    @staticmethod
-    def _values(pc: ProviderConfig, prompt_file: str | Path, model: str,
-                output_file: str | Path | None, prompt: str | None) -> _Values:
-        return _Values(prompt_file=str(prompt_file), model=model,
-                       output_file="" if output_file is None else str(output_file),
-                       prompt=prompt)
-
 
 def _which(program: str, path: str) -> str | None:
     """``shutil.which`` for a bare name, without importing shutil (and its
@@ -203,33 +154,3 @@ def _which(program: str, path: str) -> str | None:
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return os.path.abspath(candidate)
     return None
-
-
-def read_prompt(path: str | Path) -> str:
-    """The prompt file's text, for ``{prompt}``.
-
-    Raises :class:`UsageError` when it is not UTF-8 text (a binary file) and
-    :class:`ProviderError` when it cannot be read.
-    """
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"prompt file {str(path)!r} is not UTF-8 text (byte {exc.start} cannot be "
-                         "decoded): a command template using {prompt} needs its text") from None
-    except OSError as exc:
-        raise ProviderError(f"cannot read prompt file {str(path)!r}: {exc.strerror or exc}") from exc
-
-
-class _Values(dict[str, str]):
-    """Placeholder values; ``{prompt}`` reads the prompt file only if used."""
-
-    def __init__(self, prompt_file: str, model: str, output_file: str, prompt: str | None) -> None:
-        super().__init__(prompt_file=prompt_file, model=model, output_file=output_file)
-        self._prompt = prompt
-
-    def __missing__(self, key: str) -> str:
-        if key == "prompt":
-            if self._prompt is None:
-                self._prompt = read_prompt(self["prompt_file"])
-            return self._prompt
-        raise ProviderError(f"unknown placeholder {{{key}}}")
