@@ -206,9 +206,10 @@ def parse_config(text: str, path: Path | None = None, *, registry: Any = None) -
     check_estimate(doc, chk)
 
     if chk.issues:
-        from tacroute.config.locate import locate
+        from tacroute.config.locate import locate_all
 
-        issues = [ConfigIssue(format_key(p), msg, locate(text, p)) for p, msg in chk.issues]
+        lines = locate_all(text, [p for p, _ in chk.issues])
+        issues = [ConfigIssue(format_key(p), msg, line) for (p, msg), line in zip(chk.issues, lines)]
         raise ConfigError(issues, path)
     assert default_provider is not None and default_model is not None
     return Config(
