@@ -34,18 +34,31 @@ def locate(text: str, path: Sequence[str | int]) -> int | None:
 
 def locate_all(text: str, paths: Sequence[Sequence[str | int]]) -> list[int | None]:
     """:func:`locate` for many paths in one pass over the text (a config with thousands
-    of problems must not be scanned once per problem)."""
+    of problems must not be scanned once per problem).
+
+    A path with no line of its own or of an enclosing table (``provider`` when
+    the file only has ``[provider.x]``) gets the first line inside it.
+    """
     wanted: dict[tuple[str | int, ...], list[int]] = {}
     for i, path in enumerate(paths):
         for n in range(1, len(path) + 1):
             wanted.setdefault(tuple(path[:n]), []).append(i)
+    exact: dict[tuple[str | int, ...], list[int]] = {}
+    for i, path in enumerate(paths):
+        exact.setdefault(tuple(path), []).append(i)
     best: list[int | None] = [None] * len(paths)
     best_len = [-1] * len(paths)
+    inside: list[int | None] = [None] * len(paths)
 
     def seen(full: Sequence[str | int], lineno: int) -> None:
-        for i in wanted.get(tuple(full), ()):
+        key = tuple(full)
+        for i in wanted.get(key, ()):
             if len(full) > best_len[i]:
                 best[i], best_len[i] = lineno, len(full)
+        for n in range(1, len(key)):
+            for i in exact.get(key[:n], ()):
+                if inside[i] is None:
+                    inside[i] = lineno
 
     current: list[str | int] = []
     array_counts: dict[tuple[str, ...], int] = {}
@@ -72,7 +85,7 @@ def locate_all(text: str, paths: Sequence[Sequence[str | int]]) -> list[int | No
             depth = _depth(line[key_match.end():])
             if depth > 0:
                 in_multiline = depth
-    return best
+    return [b if b is not None else first for b, first in zip(best, inside)]
 
 
 _STRINGS = re.compile(r""""(?:[^"\\]|\\.)*"|'[^']*'|#.*$""")

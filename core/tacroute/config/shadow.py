@@ -140,8 +140,7 @@ def find_shadowers(ordered: Sequence[RuleConfig], registry: Any,
                         break
             if hit is not None:
                 found[i] = hit[1]
-        group = groups.get(names)
-        if group is None:
-            group = groups[names] = _Group(names)
-        group.add(i, rule, registry)
+        if names not in groups:
+            groups[names] = _Group(names)
+        groups[names].add(i, rule, registry)
     return found
