@@ -61,7 +61,7 @@ def locate_all(text: str, paths: Sequence[Sequence[str | int]]) -> list[int | No
                     inside[i] = lineno
 
     current: list[str | int] = []
-    array_counts: dict[tuple[str, ...], int] = {}
+    array_counts: dict[tuple[str | int, ...], int] = {}
     in_multiline = 0
     for lineno, line in enumerate(text.splitlines(), start=1):
         if in_multiline:
@@ -71,13 +71,12 @@ def locate_all(text: str, paths: Sequence[Sequence[str | int]]) -> list[int | No
         header = None if key_match else _HEADER.match(line)
         if header:
             names = split_dotted(header.group(2))
+            current = _in_arrays(names, array_counts)
             if header.group(1) == "[[":
-                key = tuple(names)
+                key = tuple(current)
                 idx = array_counts.get(key, -1) + 1
                 array_counts[key] = idx
-                current = [*names, idx]
-            else:
-                current = list(names)
+                current = [*current, idx]
             seen(current, lineno)
             continue
         if key_match:
@@ -86,6 +85,17 @@ def locate_all(text: str, paths: Sequence[Sequence[str | int]]) -> list[int | No
             if depth > 0:
                 in_multiline = depth
     return [b if b is not None else first for b, first in zip(best, inside)]
+
+
+def _in_arrays(names: list[str], array_counts: dict[tuple[str | int, ...], int]) -> list[str | int]:
+    """``[routing.rules.conditions]`` -> ``routing.rules[N].conditions`` (N: the latest [[routing.rules]])."""
+    out: list[str | int] = []
+    for name in names:
+        out.append(name)
+        idx = array_counts.get(tuple(out))
+        if idx is not None and len(out) < len(names):
+            out.append(idx)
+    return out
 
 
 _STRINGS = re.compile(r""""(?:[^"\\]|\\.)*"|'[^']*'|#.*$""")
