@@ -30,7 +30,9 @@ $(TOOLS)/node_modules/.bin/claude:
 
 setup: $(VENV)/.installed $(TOOLS)/node_modules/.bin/claude
 
-demo: setup
+# The demo runs Python only (no provider is ever spawned), so it needs the venv
+# and not npm; the Claude CLI is for the tests (pytest: setup).
+demo: $(VENV)/.installed
 	@bash scripts/demo.sh
 
 lint: $(VENV)/.installed

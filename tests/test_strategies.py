@@ -93,7 +93,7 @@ requires = { min_success_rate = 1.5 }
     assert "routing.rules[0].model: a rule has either provider/model or targets" in msg
     assert "routing.rules[0].targets[0].provider: unknown provider 'nope'; configured providers: " \
            "claude-cli, openrouter" in msg
-    assert "targets[1].wieght: unknown key in a target (provider, model, weight); valid keys are: " \
+    assert "targets[1].wieght: unknown key in a target (provider, model, weight) (did you mean `weight`?); valid keys are: " \
            "model, provider, weight" in msg
     assert "targets[2].weight: must be a number >= 0" in msg
     assert "targets[3]: has no model" in msg
@@ -344,7 +344,7 @@ outptu_tokens = 5
            "tokens, e.g. input = 3.0; not str 'cheap'" in msg
     assert "pricing.my-model: has no output: give input and output in USD per million tokens" in msg
     assert "pricing.claude-opus-4.output: must be a price >= 0 (USD per million tokens), not -75.0" in msg
-    assert "pricing.claude-opus-4.cache_reed: unknown key in [pricing.\"claude-opus-4\"]; valid keys are: " \
+    assert "pricing.claude-opus-4.cache_reed: unknown key in [pricing.\"claude-opus-4\"] (did you mean `cache_read`?); valid keys are: " \
            "cache_read, cache_write, input, output" in msg
     assert "estimate.input_tokens: must be a token count >= 0, not -1" in msg
     assert "estimate.outptu_tokens: unknown key in [estimate]" in msg

@@ -12,7 +12,7 @@ hooks receive a :data:`RegisterCondition`, :data:`RegisterProvider` or
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 if TYPE_CHECKING:
@@ -111,6 +111,16 @@ class ConditionType:
         safe: a condition type that cannot tell just never reports shadowing.
         """
         return bool(broader == narrower)
+
+    def cover_tokens(self, value: Any) -> Iterable[Hashable] | None:
+        """Optional: tokens that let ``config validate`` index rules instead of comparing pairs.
+
+        Return hashable tokens such that ``covers(a, b)`` implies every token of
+        ``b`` is a token of ``a`` (for a list of labels: the labels), or None
+        (the default) when there are none. Only a speed-up for configs with
+        thousands of rules; findings are always confirmed with :meth:`covers`.
+        """
+        return None
 
 
 # ---------------------------------------------------------------------- providers

@@ -36,13 +36,13 @@ def list_rules(config_path: Path | None, as_json: bool) -> None:
 @rules.command()
 @click.argument("name")
 @click.option("--priority", type=int, required=True, help="100 = highest.")
-@click.option("--model", default=None, help="Model (default: routing.default_model).")
+@click.option("--model", required=True, help="The model the rule routes to (required).")
 @click.option("--provider", default=None, help="Provider (default: routing.default_provider).")
 @click.option("--when", "conditions", multiple=True, metavar="NAME=VALUE",
               help="A condition, VALUE in TOML: --when priority=critical --when 'retry_count={gte=1}'.")
 @click.option("--disabled", is_flag=True, help="Add the rule switched off.")
 @config_option
-def add(name: str, priority: int, model: str | None, provider: str | None,
+def add(name: str, priority: int, model: str, provider: str | None,
         conditions: tuple[str, ...], disabled: bool, config_path: Path | None) -> None:
     """Add a rule at the end of the file."""
     path = find_config(config_path)

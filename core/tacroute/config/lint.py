@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from tacroute.config.model import Config, RuleConfig
+from tacroute.config.shadow import find_shadowers
 
 __all__ = ["lint_config"]
 
@@ -29,18 +30,18 @@ def lint_config(config: Config, registry: Any) -> list[str]:
         except Exception as exc:  # noqa: BLE001
             warnings.append(f"providers.{pc.name}: provider type {pc.type!r} lint failed: {exc}")
     ordered = [r for r in config.rules_by_priority() if r.enabled]
+    never = {i: _never(rule, registry) for i, rule in enumerate(ordered)}
+    shadowed = find_shadowers(ordered, registry, skip={i: bool(n) for i, n in never.items()})
     for i, rule in enumerate(ordered):
         key = f"routing.rules[{rule.position}] ({rule.name!r})"
-        never = _never(rule, registry)
-        if never:
-            warnings.append(f"{key}: can never match: {never}")
+        if never[i]:
+            warnings.append(f"{key}: can never match: {never[i]}")
             continue
-        for higher in ordered[:i]:
-            if _shadows(higher, rule, registry):
-                warnings.append(
-                    f"{key}: shadowed by {higher.name!r} (priority {higher.priority}): every task it "
-                    "matches is matched first by that rule, so it can only be a fallback")
-                break
+        higher = shadowed.get(i)
+        if higher is not None:
+            warnings.append(
+                f"{key}: shadowed by {higher.name!r} (priority {higher.priority}): every task it "
+                "matches is matched first by that rule, so it can only be a fallback")
     return warnings
 
 
@@ -53,17 +54,3 @@ def _never(rule: RuleConfig, registry: Any) -> str | None:
         except Exception:  # noqa: BLE001 - lint is best effort
             continue
     return None
-
-
-def _shadows(higher: RuleConfig, lower: RuleConfig, registry: Any) -> bool:
-    """Whether every task matching ``lower`` also matches ``higher``."""
-    for name, value in higher.conditions.items():
-        if name not in lower.conditions:
-            return False
-        ctype = registry.conditions.get(name)
-        try:
-            if ctype is None or not ctype.covers(value, lower.conditions[name]):
-                return False
-        except Exception:  # noqa: BLE001
-            return False
-    return True

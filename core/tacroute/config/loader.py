@@ -7,7 +7,6 @@ is collected, so one run of ``tacroute config validate`` shows them all.
 
 from __future__ import annotations
 
-import string
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,6 +17,8 @@ from tacroute.config.bounds import count_too_large, seconds_problem
 from tacroute.config.model import Config, ProviderConfig, RuleConfig
 from tacroute.config.tables import check_estimate, check_pricing
 from tacroute.config.targets import check_cheapest_prices, load_targets
+from tacroute.config.templates import PLACEHOLDERS, check_template, template_fields
+from tacroute.config.unknown import did_you_mean, warn_unknown_tables
 from tacroute.errors import ConditionValueError, ConfigError, ConfigIssue
 from tacroute.providers.execute import executes_in_process
 from tacroute.types import CompileContext, Predicate
@@ -33,9 +34,6 @@ __all__ = [
     "parse_config",
     "template_fields",
 ]
-
-#: Placeholders a command template or ``stdin`` may use.
-PLACEHOLDERS = ("prompt_file", "prompt", "model", "output_file")
 
 _PROVIDER_KEYS: dict[str, tuple[type, ...]] = {
     "type": (str,),
@@ -91,14 +89,6 @@ def format_key(path: Sequence[str | int]) -> str:
     return out
 
 
-def template_fields(template: str) -> list[str]:
-    """The placeholder names used in one template string.
-
-    Raises ValueError for a malformed template (a lone ``{``).
-    """
-    return [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
-
-
 def _type_ok(value: Any, types: tuple[type, ...]) -> bool:
     if isinstance(value, bool) and bool not in types:
         return False
@@ -115,6 +105,11 @@ class _Checker:
     def __init__(self) -> None:
         self.issues: list[tuple[tuple[str | int, ...], str]] = []
         self.warnings: list[str] = []
+        #: Warnings about a key path, given file and line when the config is loaded.
+        self.located: list[tuple[tuple[str | int, ...], str]] = []
+
+    def warn(self, path: Sequence[str | int], message: str) -> None:
+        self.located.append((tuple(path), message))
 
     def add(self, path: Sequence[str | int], message: str) -> None:
         self.issues.append((tuple(path), message))
@@ -128,8 +123,8 @@ class _Checker:
         good: dict[str, Any] = {}
         for key, item in value.items():
             if key not in keys:
-                self.add([*path, key], f"unknown key in {what}; valid keys are: "
-                         f"{', '.join(sorted(keys))}")
+                self.add([*path, key], f"unknown key in {what}{did_you_mean(key, keys)}; "
+                         f"valid keys are: {', '.join(sorted(keys))}")
             elif not _type_ok(item, keys[key]):
                 self.add([*path, key], f"must be {_describe(keys[key])}, not {_value_name(item)}")
             else:
@@ -175,6 +170,7 @@ def parse_config(text: str, path: Path | None = None, *, registry: Any = None) -
         raise ConfigError(f"not usable TOML: {str(exc).split(';')[0]}", path) from None
 
     chk = _Checker()
+    warn_unknown_tables(doc, chk.warn)
     providers = _load_providers(doc, chk, registry)
     routing = doc.get("routing", {})
     routing_ok = chk.table(routing, ["routing"], _ROUTING_KEYS, "[routing]") if "routing" in doc else {}
@@ -211,10 +207,17 @@ def parse_config(text: str, path: Path | None = None, *, registry: Any = None) -
         check_cheapest_prices(rules, doc, chk)
     check_estimate(doc, chk)
 
-    if chk.issues:
-        from tacroute.config.locate import locate
+    if chk.located:
+        from tacroute.config.locate import locate_all
 
-        issues = [ConfigIssue(format_key(p), msg, locate(text, p)) for p, msg in chk.issues]
+        where = locate_all(text, [p for p, _ in chk.located])
+        chk.warnings.extend(ConfigIssue(format_key(p), msg, line).format(path)
+                            for (p, msg), line in zip(chk.located, where))
+    if chk.issues:
+        from tacroute.config.locate import locate_all
+
+        lines = locate_all(text, [p for p, _ in chk.issues])
+        issues = [ConfigIssue(format_key(p), msg, line) for (p, msg), line in zip(chk.issues, lines)]
         raise ConfigError(issues, path)
     assert default_provider is not None and default_model is not None
     return Config(
@@ -257,6 +260,9 @@ def _load_providers(doc: Mapping[str, Any], chk: _Checker, registry: Any) -> dic
     out: dict[str, ProviderConfig] = {}
     for name, table in tables.items():
         path: list[str | int] = ["providers", name]
+        if not name.strip():
+            chk.add(path, "a provider needs a name: [providers.\"\"] is not one")
+            continue
         if not isinstance(table, dict):
             chk.add(path, f"must be a table, not {_value_name(table)}")
             continue
@@ -280,9 +286,9 @@ def _load_providers(doc: Mapping[str, Any], chk: _Checker, registry: Any) -> dic
             template = []
         stdin = good.get("stdin", ptype.default_stdin if ptype else None)
         for i, item in enumerate(template):
-            _check_template(item, [*path, "command_template", i], chk)
+            check_template(item, [*path, "command_template", i], chk)
         if stdin is not None:
-            _check_template(stdin, [*path, "stdin"], chk)
+            check_template(stdin, [*path, "stdin"], chk)
         if ptype is not None and not template and not executes_in_process(ptype):
             chk.add([*path, "command_template"], "is empty and the provider type has no default "
                     "command: give the argv list, e.g. [\"my-tool\", \"--model\", \"{model}\"]")
@@ -328,18 +334,6 @@ def _load_providers(doc: Mapping[str, Any], chk: _Checker, registry: Any) -> dic
     return out
 
 
-def _check_template(item: str, path: Sequence[str | int], chk: _Checker) -> None:
-    try:
-        names = template_fields(item)
-    except ValueError as exc:
-        chk.add(path, f"malformed template {item!r} ({exc}); write {{{{ and }}}} for literal braces")
-        return
-    for field_name in names:
-        if field_name not in PLACEHOLDERS:
-            chk.add(path, f"unknown placeholder {{{field_name}}} in {item!r}; valid placeholders: "
-                    + ", ".join("{" + p + "}" for p in PLACEHOLDERS))
-
-
 def _load_rules(value: Any, chk: _Checker, registry: Any, ctx: CompileContext,
                 providers: Mapping[str, ProviderConfig], default_provider: str | None,
                 default_model: str | None) -> list[RuleConfig]:
@@ -357,6 +351,9 @@ def _load_rules(value: Any, chk: _Checker, registry: Any, ctx: CompileContext,
             if "name" not in table:
                 chk.add(path, "has no name: every rule needs a unique name = \"...\"")
             continue
+        if not name.strip():
+            chk.add([*path, "name"], "must not be empty: every rule needs a unique name = \"...\"")
+            continue
         if name in seen:
             chk.add([*path, "name"], f"duplicate rule name {name!r} (also routing.rules[{seen[name]}])")
         seen.setdefault(name, index)
@@ -364,9 +361,12 @@ def _load_rules(value: Any, chk: _Checker, registry: Any, ctx: CompileContext,
         if "provider" in good and provider not in providers:
             chk.add([*path, "provider"], f"unknown provider {provider!r}; configured providers: "
                     f"{', '.join(providers) or '(none)'}")
-        model = good.get("model", default_model)
-        if model is None and not _extra_targets(table):
-            chk.add([*path, "model"], "is missing: name the model this rule routes to")
+        model = good.get("model")
+        if "model" not in table and not _extra_targets(table):
+            chk.add([*path, "model"], f"rule {name!r} has no model: every rule names the model it "
+                    "routes to (model = \"...\"), or several in targets = [...]")
+        elif model is not None and not model.strip():
+            chk.add([*path, "model"], f"rule {name!r} has an empty model: name the model it routes to")
         targets, strategy, requires = load_targets(good, path, chk, providers, default_provider)
         if targets:
             provider, model = targets[0].provider, targets[0].model

@@ -35,6 +35,9 @@ class LabelsCondition(ConditionType):
     def never_matches(self, value: Any) -> bool:
         return bool(value == [])
 
+    def cover_tokens(self, value: Any) -> frozenset[str]:
+        return string_set(value, "label", "")  # covers() is "is a subset of"
+
     def covers(self, broader: Any, narrower: Any) -> bool:
         return string_set(narrower, "label", "") <= string_set(broader, "label", "")
 

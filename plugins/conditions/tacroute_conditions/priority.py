@@ -30,6 +30,9 @@ class PriorityCondition(ConditionType):
     def never_matches(self, value: Any) -> bool:
         return bool(value == [])
 
+    def cover_tokens(self, value: Any) -> frozenset[str]:
+        return string_set(value, "priority", "")  # covers() is "is a subset of"
+
     def covers(self, broader: Any, narrower: Any) -> bool:
         b = string_set(broader, "priority", "")
         return string_set(narrower, "priority", "") <= b
