@@ -132,7 +132,8 @@ def observe_decision(decision: Decision, task: Task) -> None:
 
 @hookimpl
 def observe_attempt_start(run_id: str, attempt: int, task: Task, provider: str, model: str) -> None:
-    """Mark the attempt as running, for ``max_concurrent`` and ``rpm``."""
+    """Mark the attempt as running, for ``max_concurrent`` and ``rpm`` (kept as is when
+    the runner already took the attempt's slot)."""
     store = current_store()
     if store is not None:
         store.attempt_started(run_id, attempt, provider, model)

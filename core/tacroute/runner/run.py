@@ -5,7 +5,10 @@ files, so several tasks can run at once from threads; the plugin registry is
 only read. Observers hear ``observe_decision`` before the first attempt,
 ``observe_attempt_start`` and ``observe_attempt`` around each one and
 ``observe_run`` at the end. The router skips candidates the history layer
-has on cooldown or at a provider limit (:func:`tacroute.history.open_gate`).
+has on cooldown or at a provider limit (:func:`tacroute.history.open_gate`);
+each attempt then takes its provider's slot atomically before it starts (and
+gives it back when it ends), so a candidate whose last slot another process
+took in the meantime is skipped too (:mod:`tacroute.history.slots`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 from tacroute.config.model import Config
 from tacroute.errors import NoAvailableProviderError, UsageError
+from tacroute.history.slots import SlotRefused, take_slot
 from tacroute.providers import ProviderManager
 from tacroute.routing import router_with_history
 from tacroute.runner.attempt import AttemptContext, run_attempt
@@ -26,7 +30,7 @@ from tacroute.runner.policy import AttemptPlan
 from tacroute.runner.redact import Redactor
 from tacroute.runner.settings import RunnerSettings, load_runner_settings
 from tacroute.runner.status import StatusLine
-from tacroute.types import AttemptRecord, Decision, Outcome, RunResult, Task, Usage
+from tacroute.types import AttemptRecord, Candidate, Decision, Outcome, RunResult, Task, Usage
 
 __all__ = ["attempt_output_file", "run_task"]
 
@@ -83,7 +87,8 @@ def run_task(
     task = dict(task or {})
     base_env = os.environ if env is None else env
     providers = ProviderManager(config, registry, env=base_env)
-    decision = router_with_history(config, providers=providers, registry=registry).route(task)
+    router = router_with_history(config, providers=providers, registry=registry)
+    decision = router.route(task)
     registry.notify("observe_decision", decision=decision, task=task)
     if not decision.available:
         raise NoAvailableProviderError(_unavailable_message(decision))
@@ -99,21 +104,34 @@ def run_task(
     t0 = time.monotonic()
     plan = AttemptPlan(decision.candidates, settings)
     records: list[AttemptRecord] = []
+    refused: list[Candidate] = []  # no free slot when their turn came
     last: Outcome | None = None
     while (step := plan.next()) is not None:
         if step.wait_s > 0 and ctx.cancel.wait(step.wait_s):
             break
         number = len(records) + 1
-        out = attempt_output_file(output_file, number, step.candidate.provider, folder)
-        registry.notify("observe_attempt_start", run_id=run_id, attempt=number, task=task,
-                        provider=step.candidate.provider, model=step.candidate.model)
-        record, last = run_attempt(ctx, number, step.candidate, out)
-        records.append(record)
-        ctx.status.done(_status_summary(record))
-        registry.notify("observe_attempt", record=record)
+        try:
+            slot = take_slot(router.gate, run_id, number, step.candidate)
+        except SlotRefused as exc:
+            refused.append(step.candidate._replace(available=False, reason=exc.reason))
+            plan.not_started()
+            continue
+        with slot:  # given back however the attempt ends
+            out = attempt_output_file(output_file, number, step.candidate.provider, folder)
+            registry.notify("observe_attempt_start", run_id=run_id, attempt=number, task=task,
+                            provider=step.candidate.provider, model=step.candidate.model)
+            record, last = run_attempt(ctx, number, step.candidate, out)
+            records.append(record)
+            ctx.status.done(_status_summary(record))
+            registry.notify("observe_attempt", record=record)
         if ctx.cancel.is_set():
             break
         plan.record(step.candidate, last)
+    if refused:
+        decision = decision._replace(skipped=decision.skipped + tuple(refused))
+        if not records and not ctx.cancel.is_set():
+            raise NoAvailableProviderError(_unavailable_message(decision._replace(
+                available=False, reason="every candidate's provider reached a limit before it could start")))
     result = _result(run_id, task, decision, records, last, ctx, int((time.monotonic() - t0) * 1000),
                      plan.stop_reason)
     registry.notify("observe_run", result=result)
