@@ -186,3 +186,35 @@ def test_a_lone_run_under_the_limit_is_not_refused(tmp_path: Path) -> None:
     assert _starts(log) == 1
     assert os.path.exists(tmp_path / "h.db")
 
+
+_OPENER = """
+import os, sys, time
+from tacroute.history.store import HistoryError, HistoryStore
+go = sys.argv[2]
+end = time.monotonic() + 300
+while not os.path.exists(go) and time.monotonic() < end:
+    time.sleep(0.002)
+try:
+    store = HistoryStore(sys.argv[1])
+    store.attempt_started(str(os.getpid()), 1, "p", "m")
+    store.close()
+except HistoryError as exc:
+    print(exc)
+"""
+
+
+def test_processes_opening_a_new_history_file_together_all_get_it(tmp_path: Path) -> None:
+    # A process that cannot open the file routes without limits, so none may fail here.
+    # SQLite refuses the switch to WAL at once, busy handler or not, while others hold
+    # the new file: the store has to wait that out itself.
+    for round_ in range(16):
+        folder = tmp_path / str(round_)
+        folder.mkdir()
+        go = folder / "go"
+        procs = [subprocess.Popen([sys.executable, "-c", _OPENER, str(folder / "h.db"), str(go)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(8)]
+        time.sleep(0.3)  # not an assertion: only lets the interpreters start before the go
+        go.touch()
+        for p in procs:
+            out, err = p.communicate(timeout=240)
+            assert p.returncode == 0 and out == "" and err == "", (out, err)

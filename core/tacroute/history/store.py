@@ -95,7 +95,7 @@ class HistoryStore:
             raise HistoryError(f"cannot open history database {self.path}: {exc}") from exc
         try:
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = _wal(conn)
             if str(mode).lower() != "wal":
                 raise HistoryError(f"history database {self.path} cannot use WAL mode (got {mode})")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -346,6 +346,26 @@ class HistoryStore:
 
         with self._lock:
             return stats(self._connection(), by, _low(since))
+
+
+def _wal(conn: sqlite3.Connection) -> str:
+    """Switch to WAL mode, waiting out other processes like every other statement does.
+
+    SQLite answers ``database is locked`` at once, without calling the busy
+    handler, when several processes open a new file together; giving up there
+    would leave a process without history (and so without its limits).
+    """
+    deadline = time.monotonic() + _BUSY_MS / 1000
+    delay = 0.001
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 def _low(since: float | None) -> float:
