@@ -5,7 +5,8 @@
   ``model_stats()`` read it back.
 - :class:`HistoryGate`: a :class:`tacroute.types.CandidateGate` that skips a
   provider/model on cooldown (repeated failures, a rate-limit answer) or a
-  provider at its ``max_concurrent``/``rpm`` limit.
+  provider at its ``max_concurrent``/``rpm`` limit, and hands out provider
+  slots atomically (:mod:`tacroute.history.slots`) so the limits hold exactly.
 - :func:`history_path` / :func:`load_settings`: the ``[history]`` table.
 - :mod:`tacroute.history.plugin`: the tracking plugin that fills the store
   through the observer hooks.

@@ -1,15 +1,20 @@
-"""HistoryGate: skip a provider/model on cooldown or at its rate limits.
+"""HistoryGate: skip a provider/model on cooldown or at its rate limits, and hand out slots.
 
 It implements :class:`tacroute.types.CandidateGate`; pass it to
 ``ModelRouter(config, gate=...)``. Its state is the history database, so every
 process on the machine sees the same cooldowns and the same running attempts.
 
 Limits come from the ``[providers.NAME]`` tables: ``max_concurrent`` (attempts
-running at once, counted from the runner's start/end hooks) and ``rpm``
-(attempts started in the last 60 seconds). Both are advisory across processes:
-two processes deciding in the same instant may both see one free slot. An
-attempt whose process died without reporting its end stops counting as soon
-as its pid is gone (and after 24 hours in any case).
+running at once) and ``rpm`` (attempts started in the last 60 seconds). They
+are enforced in two steps. Routing (:meth:`HistoryGate.skip_reason`) reads a
+snapshot, cached for ``refresh_s``, to pass over a provider that is already
+full; that is fast but may be stale. Starting an attempt
+(:meth:`HistoryGate.acquire_slot`, which ``run_task`` calls) checks again and
+takes the slot in one ``BEGIN IMMEDIATE`` transaction, so across every process
+sharing the history file the limits hold exactly (see
+:mod:`tacroute.history.slots`). A slot whose owner died without giving it back
+(its pid is gone or belongs to another process now) is closed by the next
+process that takes a slot, and no longer counted by the snapshot.
 """
 
 from __future__ import annotations
@@ -17,22 +22,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from tacroute.history.damage import give_up, is_broken
+from tacroute.history.slots import NO_SLOT, ProviderLimits, Slot, acquire, limit_reason
 from tacroute.history.store import Cooldown, HistoryError, HistoryStore, LimitsSnapshot
 
 if TYPE_CHECKING:
     from tacroute.config.model import Config
 
 __all__ = ["HistoryGate", "ProviderLimits"]
-
-
-class ProviderLimits(NamedTuple):
-    """A provider's ``max_concurrent`` and ``rpm`` (None: no limit)."""
-
-    max_concurrent: int | None = None
-    rpm: int | None = None
 
 
 class HistoryGate:
@@ -85,14 +84,19 @@ class HistoryGate:
         limit = self.limits.get(provider)
         if limit is None:
             return None
-        if limit.max_concurrent is not None:
-            running = self._usage.running.get(provider, 0)
-            if running >= limit.max_concurrent:
-                return (f"limit: {running} attempt(s) running on provider {provider!r}, "
-                        f"max_concurrent = {limit.max_concurrent}")
-        if limit.rpm is not None:
-            started = self._usage.started_last_minute.get(provider, 0)
-            if started >= limit.rpm:
-                return (f"limit: {started} attempt(s) started on provider {provider!r} in the last "
-                        f"60 s, rpm = {limit.rpm}")
-        return None
+        return limit_reason(provider, limit, self._usage.running.get(provider, 0),
+                            self._usage.started_last_minute.get(provider, 0))
+
+    def acquire_slot(self, run_id: str, attempt: int, provider: str, model: str) -> Slot:
+        """Take a slot on ``provider`` for one attempt, atomically with the limit check.
+
+        Returns the held slot (a context manager: leaving it releases the slot);
+        raises :class:`tacroute.history.slots.SlotRefused` when the provider is at
+        ``max_concurrent`` or ``rpm`` now. A provider without limits needs no slot
+        (nothing is written; the start hook still records the attempt).
+        """
+        limit = self.limits.get(provider)
+        if limit is None:
+            return NO_SLOT
+        acquire(self.store, run_id, attempt, provider, model, limit, self.clock())
+        return Slot(self.store, run_id, attempt, self.clock)

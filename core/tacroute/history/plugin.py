@@ -75,7 +75,8 @@ def observe_decision(ctx: RunContext) -> None:
 
 @hookimpl
 def observe_attempt_start(ctx: RunContext, attempt: int, provider: str, model: str) -> None:
-    """Mark the attempt as running, for ``max_concurrent`` and ``rpm``."""
+    """Mark the attempt as running, for ``max_concurrent`` and ``rpm`` (kept as is when
+    the runner already took the attempt's slot)."""
     _record(ctx, lambda store: store.attempt_started(ctx.run_id, attempt, provider, model))
 
 

@@ -17,7 +17,8 @@ Layout, chosen for ``tacroute stats`` over a million runs:
   :meth:`HistoryStore.model_stats` and the cooldown failure count;
   ``attempts_cancelled`` (partial) the cancelled ones, which rates leave out.
 - ``decisions``, ``cooldowns`` (provider/model skipped until a time) and
-  ``slots`` (attempt starts and ends, for ``max_concurrent`` and ``rpm``).
+  ``slots`` (attempt starts and ends with the owner's pid and process start
+  time, for ``max_concurrent`` and ``rpm``; see :mod:`tacroute.history.slots`).
 """
 
 from __future__ import annotations
@@ -149,8 +150,16 @@ _V3 = """
 CREATE INDEX attempts_cancelled ON attempts(provider, model, started_at) WHERE error_class = 'cancelled';
 """
 
+# Version 4: a slot names its owner by pid and process start time (a recycled pid
+# is not the owner), and the open slots have their own index (every slot taken
+# counts them).
+_V4 = """
+ALTER TABLE slots ADD COLUMN pid_start INTEGER;
+CREATE INDEX slots_open ON slots(provider, started_at) WHERE ended_at IS NULL;
+"""
+
 #: ``MIGRATIONS[i]`` takes a database from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

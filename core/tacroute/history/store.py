@@ -25,6 +25,7 @@ from tacroute.errors import TacrouteError
 from tacroute.history import schema
 from tacroute.history.damage import timestamp, warn
 from tacroute.history.settings import CooldownPolicy
+from tacroute.history.slots import RPM_WINDOW_S, SLOT_MAX_AGE_S, owner_alive, process_start, prune
 
 if TYPE_CHECKING:
     from tacroute.history.records import RunRow
@@ -39,10 +40,6 @@ __all__ = ["Cooldown", "HistoryError", "HistoryStore", "LimitsSnapshot"]
 
 _BUSY_MS = 30_000
 _FAR_PAST = -1e300
-#: Finished slot rows older than this are pruned (rpm only looks back 60 s).
-_SLOT_KEEP_S = 3600.0
-#: An unfinished slot older than this is abandoned, whatever its pid says.
-_SLOT_MAX_AGE_S = 86_400.0
 
 
 class HistoryError(TacrouteError):
@@ -108,7 +105,7 @@ class HistoryStore:
             raise HistoryError(f"cannot open history database {self.path}: {exc}") from exc
         try:
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = _wal(conn)
             if str(mode).lower() != "wal":
                 raise HistoryError(f"history database {self.path} cannot use WAL mode (got {mode})")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -199,14 +196,18 @@ class HistoryStore:
 
     def attempt_started(self, run_id: str, attempt: int, provider: str, model: str,
                         at: float | None = None, pid: int | None = None) -> None:
-        """Mark an attempt as running (for ``max_concurrent``) and started (for ``rpm``)."""
+        """Mark an attempt as running (for ``max_concurrent``) and started (for ``rpm``).
+
+        Records without checking the limits (the observer hook; a slot the
+        runner took with :func:`tacroute.history.slots.acquire` is kept as is).
+        """
         now = self.clock() if at is None else at
+        owner = os.getpid() if pid is None else pid
         with self._write() as conn:
-            conn.execute("DELETE FROM slots WHERE (ended_at IS NOT NULL AND ended_at < ?) OR started_at < ?",
-                         (now - _SLOT_KEEP_S, now - _SLOT_MAX_AGE_S))
-            conn.execute("INSERT OR IGNORE INTO slots (provider, model, run_id, attempt, pid, started_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?)",
-                         (provider, model, run_id, attempt, os.getpid() if pid is None else pid, now))
+            prune(conn, now)
+            conn.execute("INSERT OR IGNORE INTO slots (provider, model, run_id, attempt, pid, pid_start,"
+                         " started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (provider, model, run_id, attempt, owner, process_start(owner), now))
 
     def record_attempt(self, record: AttemptRecord) -> None:
         """Store one attempt, close its slot, and start or end a cooldown."""
@@ -382,18 +383,21 @@ class HistoryStore:
         return out
 
     def limits(self, now: float | None = None) -> LimitsSnapshot:
-        """Attempts running (their process still alive) and started in the last 60 s, per provider."""
+        """Attempts running (their owner process still alive) and started in the last 60 s,
+        per provider: the routing snapshot (taking a slot checks again, atomically)."""
         at = self.clock() if now is None else now
         running: dict[str, int] = {}
-        alive: dict[int, bool] = {}
-        for provider, pid in self._read("SELECT provider, pid FROM slots WHERE ended_at IS NULL "
-                                        "AND started_at >= ?", (at - _SLOT_MAX_AGE_S,)):
-            if pid not in alive:
-                alive[pid] = _pid_alive(pid)
-            if alive[pid]:
+        alive: dict[tuple[int, int | None], bool] = {}
+        for provider, pid, start in self._read("SELECT provider, pid, pid_start FROM slots WHERE ended_at "
+                                               "IS NULL AND started_at >= ?", (at - SLOT_MAX_AGE_S,)):
+            key = (pid, start)
+            if key not in alive:
+                alive[key] = owner_alive(pid, start)
+            if alive[key]:
                 running[provider] = running.get(provider, 0) + 1
         started = {p: int(n) for p, n in self._read(
-            "SELECT provider, count(*) FROM slots WHERE started_at > ? GROUP BY provider", (at - 60.0,))}
+            "SELECT provider, count(*) FROM slots WHERE started_at > ? GROUP BY provider",
+            (at - RPM_WINDOW_S,))}
         return LimitsSnapshot(running, started)
 
     def model_stats(self, provider: str, model: str, since: float | None = None) -> ModelStats | None:
@@ -430,17 +434,26 @@ def _cooldown(row: Sequence[Any], now: float, longest: float) -> Cooldown:
     return Cooldown(provider, model, min(until, start + longest), str(kind), str(reason), start)
 
 
+def _wal(conn: sqlite3.Connection) -> str:
+    """Switch to WAL mode, waiting out other processes like every other statement does.
+
+    SQLite answers ``database is locked`` at once, without calling the busy
+    handler, when several processes open a new file together; giving up there
+    would leave a process without history (and so without its limits).
+    """
+    deadline = time.monotonic() + _BUSY_MS / 1000
+    delay = 0.001
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
 def _low(since: float | None) -> float:
     return _FAR_PAST if since is None else since
 
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True

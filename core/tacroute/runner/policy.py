@@ -53,6 +53,11 @@ class AttemptPlan:
         wait = max(0.0, self._not_before.get(cand.provider, 0.0) - time.monotonic())
         return Step(cand, wait)
 
+    def not_started(self) -> None:
+        """The last step's candidate could not start (its provider had no free slot):
+        it does not count against ``runner.max_attempts``."""
+        self.attempts -= 1
+
     def record(self, cand: Candidate, outcome: Outcome) -> None:
         """Take an attempt's outcome into account."""
         if outcome.success:

@@ -6,7 +6,10 @@ only read. Observers hear ``observe_decision`` before the first attempt,
 ``observe_attempt_start`` and ``observe_attempt`` around each one and
 ``observe_run`` at the end, each with the run's :class:`RunContext`. The
 router skips candidates the history layer has on cooldown or at a provider
-limit (:func:`tacroute.history.open_gate`).
+limit (:func:`tacroute.history.open_gate`); each attempt then takes its
+provider's slot atomically before it starts (and gives it back when it ends),
+so a candidate whose last slot another process took in the meantime is
+skipped too (:mod:`tacroute.history.slots`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from tacroute.config.bounds import seconds_problem
 from tacroute.config.model import Config
 from tacroute.context import RunContext
 from tacroute.errors import NoAvailableProviderError, TacrouteError, UsageError
+from tacroute.history.slots import SlotRefused, take_slot
 from tacroute.providers import ProviderManager
 from tacroute.redact import MESSAGE_LIMIT, Redactor
 from tacroute.routing import router_with_history
@@ -31,7 +35,7 @@ from tacroute.runner.preflight import check_output_files, check_prompt_text
 from tacroute.runner.settings import RunnerSettings, load_runner_settings
 from tacroute.runner.status import StatusLine
 from tacroute.taskattrs import check_task
-from tacroute.types import AttemptRecord, Decision, Outcome, RunResult, Task, Usage
+from tacroute.types import AttemptRecord, Candidate, Decision, Outcome, RunResult, Task, Usage
 
 __all__ = ["attempt_output_file", "run_task"]
 
@@ -101,7 +105,8 @@ def run_task(
     base_env = os.environ if env is None else env
     providers = ProviderManager(config, registry, env=base_env)
     state: dict[str, Any] = {}
-    decision = router_with_history(config, providers=providers, registry=registry, state=state).route(task)
+    router = router_with_history(config, providers=providers, registry=registry, state=state)
+    decision = router.route(task)
     if output_file is not None:
         most = min(settings.max_attempts, 2 * len(decision.candidates))  # a candidate runs at most twice
         check_output_files(prompt, (attempt_output_file(output_file, n, "", None)
@@ -126,20 +131,33 @@ def run_task(
     t0 = time.monotonic()
     plan = AttemptPlan(decision.candidates, settings)
     records: list[AttemptRecord] = []
+    refused: list[Candidate] = []  # no free slot when their turn came
     last: Outcome | None = None
     while (step := plan.next()) is not None:
         if ctx.cancel.is_set() or (step.wait_s > 0 and ctx.cancel.wait(step.wait_s)):
             break  # stopped: nothing new starts, and a cancelled attempt never fails over
         number = len(records) + 1
-        out = attempt_output_file(output_file, number, step.candidate.provider, folder)
-        registry.hooks.observe_attempt_start(run, number, step.candidate.provider, step.candidate.model)
-        record, last = run_attempt(ctx, number, step.candidate, out)
-        records.append(record)
-        ctx.status.done(_status_summary(record))
-        registry.hooks.observe_attempt(run, record)
+        try:
+            slot = take_slot(router.gate, run_id, number, step.candidate)
+        except SlotRefused as exc:
+            refused.append(step.candidate._replace(available=False, reason=exc.reason))
+            plan.not_started()
+            continue
+        with slot:  # given back however the attempt ends
+            out = attempt_output_file(output_file, number, step.candidate.provider, folder)
+            registry.hooks.observe_attempt_start(run, number, step.candidate.provider, step.candidate.model)
+            record, last = run_attempt(ctx, number, step.candidate, out)
+            records.append(record)
+            ctx.status.done(_status_summary(record))
+            registry.hooks.observe_attempt(run, record)
         if ctx.cancel.is_set():
             break
         plan.record(step.candidate, last)
+    if refused:
+        decision = decision._replace(skipped=decision.skipped + tuple(refused))
+        if not records and not ctx.cancel.is_set():
+            raise NoAvailableProviderError(_unavailable_message(decision._replace(
+                available=False, reason="every candidate's provider reached a limit before it could start")))
     result = _result(run_id, task, decision, records, last, ctx, int((time.monotonic() - t0) * 1000),
                      plan.stop_reason)
     registry.hooks.observe_run(run, result)
