@@ -36,9 +36,28 @@ def core_sections() -> tuple[ConfigSection[Any], ...]:
     """The sections the core's own layers own."""
     from tacroute.config.tables import ESTIMATE_SECTION, PRICING_SECTION
     from tacroute.history.settings import HISTORY_SECTION
-    from tacroute.runner.settings import RUNNER_SECTION
 
-    return (RUNNER_SECTION, HISTORY_SECTION, PRICING_SECTION, ESTIMATE_SECTION)
+    return (_RUNNER_SECTION, HISTORY_SECTION, PRICING_SECTION, ESTIMATE_SECTION)
+
+
+# The runner's module (tacroute.runner.settings) is imported only for a config
+# with a [runner] table, or when its settings are read: ``tacroute route``
+# loads configs and must not load the runner package (nor the outcome types).
+def _check_runner(value: Any, chk: Checker, ctx: SectionContext) -> Any:
+    from tacroute.runner.settings import check_runner
+
+    return check_runner(value, chk, ctx)
+
+
+def _default_runner(ctx: SectionContext) -> Any:
+    from tacroute.runner.settings import RunnerSettings
+
+    return RunnerSettings()
+
+
+_RUNNER_SECTION: ConfigSection[Any] = ConfigSection(
+    "runner", "attempt limits, timeouts and failover (tacroute.runner.settings)", _check_runner,
+    default=_default_runner)
 
 
 def all_sections(registry: Any) -> dict[str, ConfigSection[Any]]:
@@ -55,22 +74,35 @@ def known_tables(sections: Mapping[str, ConfigSection[Any]]) -> dict[str, str]:
 
 
 class Sections(Mapping[str, Any]):
-    """The checked value of each section, and the document they were checked from."""
+    """The checked value of each section, and the document they were checked from.
 
-    __slots__ = ("_values", "doc")
+    The value of a section the document does not have comes from its
+    ``default`` when first read, so an absent table costs the load nothing.
+    """
 
-    def __init__(self, doc: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    __slots__ = ("_ctx", "_pending", "_values", "doc")
+
+    def __init__(self, doc: Mapping[str, Any], values: Mapping[str, Any],
+                 pending: Mapping[str, ConfigSection[Any]] | None = None,
+                 ctx: SectionContext | None = None) -> None:
         self.doc = doc
         self._values = dict(values)
+        self._pending = dict(pending or {})
+        self._ctx = ctx
 
     def __getitem__(self, name: str) -> Any:
+        if name in self._pending:
+            section = self._pending[name]
+            assert section.default is not None and self._ctx is not None
+            self._values[name] = section.default(self._ctx)
+            del self._pending[name]  # after a default that raised, the next read tries again
         return self._values[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
+        return iter([*self._values, *self._pending])
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._values) + len(self._pending)
 
     def __repr__(self) -> str:
         return f"Sections({self._values!r})"
@@ -80,17 +112,18 @@ def check_sections(doc: Mapping[str, Any], chk: Checker, ctx: SectionContext,
                    sections: Mapping[str, ConfigSection[Any]]) -> Sections:
     """Check each section's table of ``doc`` (or take its default) into its typed value."""
     values: dict[str, Any] = {}
+    pending: dict[str, ConfigSection[Any]] = {}
     for name, section in sections.items():
         try:
             if name in doc:
                 values[name] = section.check(doc[name], chk, ctx)
             elif section.default is not None:
-                values[name] = section.default(ctx)
+                pending[name] = section
             else:
                 values[name] = section.check({}, chk, ctx)
         except Exception as exc:  # noqa: BLE001 - a plugin's bug must not escape as a crash
             chk.add([name], f"the check of [{name}] failed: {type(exc).__name__}: {exc}")
-    return Sections(doc, values)
+    return Sections(doc, values, pending, ctx)
 
 
 def section_value(config: Config, name: str, registry: Callable[[], Any]) -> Any:

@@ -21,6 +21,7 @@ Without ``path`` the store is ``$TACROUTE_HISTORY``, else
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -83,10 +84,16 @@ MAX_FAILURES = 1_000_000
 def default_path(env: Mapping[str, str] | None = None) -> Path:
     """``$TACROUTE_HISTORY``, else ``$XDG_DATA_HOME/tacroute/history.db``."""
     env = os.environ if env is None else env
-    explicit = env.get("TACROUTE_HISTORY")
+    return _default_path(env.get("TACROUTE_HISTORY"), env.get("XDG_DATA_HOME"), env.get("HOME"))
+
+
+@functools.lru_cache(maxsize=8)
+def _default_path(explicit: str | None, data_home: str | None, home: str | None) -> Path:
+    # Cached by the variables it depends on: every config load asks (building
+    # Paths is most of what checking an absent [history] costs).
     if explicit:
         return Path(explicit).expanduser()
-    base = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    base = data_home or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "tacroute" / "history.db"
 
 

@@ -11,7 +11,7 @@
     output_dir = "runs"       # where attempt output files go (relative: to the config's folder)
 
 Checked when the config loads, with the rest of the file (the ``runner``
-section, :data:`RUNNER_SECTION`); problems raise :class:`ConfigError` naming
+section of :mod:`tacroute.config.sections`); problems raise :class:`ConfigError` naming
 the file, line, key path and what would be valid.
 """
 
@@ -20,14 +20,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from tacroute.config.schema import ConfigSection, SectionContext
 from tacroute.types import ErrorClass
 
 if TYPE_CHECKING:
     from tacroute.config.checker import Checker
     from tacroute.config.model import Config
+    from tacroute.config.schema import SectionContext
 
-__all__ = ["DEFAULT_FAILOVER", "RUNNER_SECTION", "RunnerSettings", "check_runner", "load_runner_settings"]
+__all__ = ["DEFAULT_FAILOVER", "RunnerSettings", "check_runner", "load_runner_settings"]
 
 #: Classes that move on to the next candidate unless ``runner.failover`` says otherwise.
 DEFAULT_FAILOVER = frozenset({
@@ -93,8 +93,3 @@ def _failover(items: list[Any], chk: Checker) -> frozenset[ErrorClass]:
             chk.add(["runner", "failover", i], f"unknown error class {item!r}; valid: {valid}")
     return frozenset(out)
 
-
-#: The ``[runner]`` table, checked when the config loads.
-RUNNER_SECTION: ConfigSection[RunnerSettings] = ConfigSection(
-    "runner", "attempt limits, timeouts and failover (tacroute.runner)", check_runner,
-    default=lambda ctx: RunnerSettings())
