@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from tacroute.cli import cli
 from tacroute.config import parse_config
-from tacroute.config.unknown import KNOWN_TABLES
+from tacroute.config.sections import all_sections, known_tables
 from tacroute.errors import ConfigError
 from tacroute.plugins import Registry
 
@@ -78,7 +78,7 @@ output = 5.0
 [estimate]
 input_tokens = 1000
 """)
-    assert set(KNOWN_TABLES) == {"providers", "routing", "llm", "runner", "history", "pricing", "estimate"}
+    assert set(known_tables(all_sections(builtin_registry))) == {"providers", "routing", "llm", "runner", "history", "pricing", "estimate"}
     code, _, err = validate(path)
     assert code == 0 and "unknown" not in err
 

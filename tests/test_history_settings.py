@@ -59,7 +59,7 @@ BAD = ("[history]\nenabled = 'yes'\ncolour = 1\n\n[history.cooldown]\n"
 
 
 def _check_bad_messages(text: str, where: str) -> None:
-    assert f"{where}:7: history.enabled: must be true or false, not 'yes'" in text
+    assert f"{where}:7: history.enabled: must be true or false, not a string ('yes')" in text
     assert (f"{where}:8: history.colour: unknown key in [history]; "
             "valid keys are: cooldown, enabled, path") in text
     assert f"{where}:11: history.cooldown.failures: must be at least 1, not 0" in text

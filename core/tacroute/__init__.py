@@ -24,6 +24,7 @@ from tacroute.errors import (
 if TYPE_CHECKING:
     from tacroute.config import Config, load_config
     from tacroute.config.model import ProviderConfig
+    from tacroute.config.schema import ConfigSection, RegisterConfigSection, SectionContext
     from tacroute.context import RunContext
     from tacroute.history.store import HistoryStore
     from tacroute.hookspecs import hookimpl
@@ -65,6 +66,7 @@ __all__ = [
     "ConditionValueError",
     "Config",
     "ConfigError",
+    "ConfigSection",
     "Decision",
     "ErrorClass",
     "HistoryStore",
@@ -81,11 +83,13 @@ __all__ = [
     "ProviderManager",
     "ProviderType",
     "RegisterCondition",
+    "RegisterConfigSection",
     "RegisterOutputParser",
     "RegisterProvider",
     "RunContext",
     "RunResult",
     "RunnerSettings",
+    "SectionContext",
     "TacrouteError",
     "Task",
     "Usage",
@@ -119,6 +123,9 @@ _LAZY = {
     "RunContext": "tacroute.context",
     "Task": "tacroute.types",
     "ProviderConfig": "tacroute.config.model",
+    "ConfigSection": "tacroute.config.schema",
+    "RegisterConfigSection": "tacroute.config.schema",
+    "SectionContext": "tacroute.config.schema",
     "HistoryStore": "tacroute.history.store",
     "Attempt": "tacroute.providers",
     "Provider": "tacroute.providers",

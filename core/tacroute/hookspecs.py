@@ -16,7 +16,8 @@ raises after it leaves the result as it was.
 
 Registration hooks receive a typed ``register`` callable
 (:data:`tacroute.RegisterProvider`, :data:`tacroute.RegisterCondition`,
-:data:`tacroute.RegisterOutputParser`) taking one object with a ``name``; the
+:data:`tacroute.RegisterOutputParser`, :data:`tacroute.RegisterConfigSection`)
+taking one object with a ``name``; the
 core owns duplicate names and records which plugin registered what. Observer
 hooks are called after the fact, receive the run's
 :class:`tacroute.RunContext` as ``ctx``, and their return value is ignored.
@@ -31,6 +32,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
+    from tacroute.config.schema import RegisterConfigSection
     from tacroute.context import RunContext
     from tacroute.types import (
         AttemptRecord,
@@ -100,6 +102,30 @@ def register_output_parsers(register: RegisterOutputParser) -> None:
     .. versionchanged:: 0.2
         ``register(parser_type)`` like the other register hooks, instead of
         ``register(name, factory)``.
+    """
+
+
+@hookspec
+def register_config_sections(register: RegisterConfigSection) -> None:
+    """Register the top-level config tables the plugin owns.
+
+    Called once per process, when the plugins load. Every registered section
+    is checked when a config loads, in the same pass as the core's tables, so
+    its problems come out like the core's (``file:line: key.path: message``,
+    ``tacroute config validate`` exits 2), and its table is no longer warned
+    about as unknown.
+
+    :param register: call it with a :class:`tacroute.ConfigSection`: its
+        ``name`` is the table (``"myplugin"`` for ``[myplugin]``), its
+        ``check(value, checker, ctx)`` reports problems on the
+        :class:`tacroute.config.checker.Checker` and returns the typed value
+        the loaded config then carries (``config.section("myplugin")``), its
+        ``default(ctx)`` gives the value when the table is absent. A name the
+        core or another plugin owns raises an error naming the owner.
+
+    The return value is ignored.
+
+    .. versionadded:: 0.2
     """
 
 

@@ -40,11 +40,7 @@ def validate(config_path: Path | None, as_json: bool) -> None:
     from tacroute.plugins import get_registry
 
     try:
-        cfg = get_config(config_path)
-        # issue 3: the [runner] table is checked by the runner's own loader.
-        from tacroute.runner.settings import load_runner_settings
-
-        load_runner_settings(cfg)
+        cfg = get_config(config_path)  # every table, plugins' sections too, is checked here
     except ConfigError as exc:
         if as_json:
             echo_json({"valid": False, "errors": [i.format(exc.path) for i in exc.issues],

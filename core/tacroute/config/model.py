@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from datetime import tzinfo
 
+    from tacroute.history.settings import HistorySettings
+    from tacroute.runner.settings import RunnerSettings
     from tacroute.types import Predicate
 
 __all__ = ["Config", "ProviderConfig", "Requirements", "RuleConfig", "TargetConfig"]
@@ -101,11 +103,36 @@ class Config(NamedTuple):
     default_model: str
     timezone: tzinfo | None = None
     timezone_name: str | None = None
-    #: The whole parsed TOML document, for tables other layers own
-    #: (``[runner]``, ``[history]``, ``[pricing]``).
+    #: The whole parsed TOML document, as read.
     raw: Mapping[str, Any] = _EMPTY
     #: Non-fatal findings made while loading (``config validate`` adds more).
     warnings: tuple[str, ...] = ()
+    #: The checked value of every config section (``[runner]``, ``[history]``,
+    #: a plugin's table ...), by table name: read them with :meth:`section`.
+    sections: Mapping[str, Any] = _EMPTY
+
+    def section(self, name: str) -> Any:
+        """The checked value of section ``name`` (its default when the file has no such table).
+
+        Raises KeyError for a name no layer registered, and :class:`ConfigError`
+        for a Config assembled without the loader whose tables are wrong.
+        """
+        from tacroute.config.sections import section_value
+        from tacroute.plugins import get_registry
+
+        return section_value(self, name, get_registry)
+
+    @property
+    def runner(self) -> RunnerSettings:
+        """The ``[runner]`` section."""
+        value: RunnerSettings = self.section("runner")
+        return value
+
+    @property
+    def history(self) -> HistorySettings:
+        """The ``[history]`` section (its path found from the environment as it was at load)."""
+        value: HistorySettings = self.section("history")
+        return value
 
     @property
     def base_dir(self) -> Path:

@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from tacroute.config.loader import _Checker
+from tacroute.config.schema import ConfigSection, SectionContext
 
-__all__ = ["ESTIMATE_KEYS", "PRICE_KEYS", "check_estimate", "check_pricing"]
+if TYPE_CHECKING:
+    from tacroute.config.checker import Checker
+
+__all__ = ["ESTIMATE_KEYS", "ESTIMATE_SECTION", "PRICE_KEYS", "PRICING_SECTION", "check_estimate",
+           "check_pricing"]
 
 PRICE_KEYS: dict[str, tuple[type, ...]] = {
     "input": (int, float),
@@ -38,39 +42,53 @@ ESTIMATE_KEYS: dict[str, tuple[type, ...]] = {
 }
 
 
-def check_pricing(doc: Mapping[str, Any], chk: _Checker) -> bool:
-    """Check ``[pricing]``; True when it is valid (so it is safe to build a PricingTable)."""
-    if "pricing" not in doc:
-        return True
-    before = len(chk.issues)
-    tables = doc["pricing"]
-    if not isinstance(tables, dict):
+def check_pricing(value: Any, chk: Checker,
+                  ctx: SectionContext | None = None) -> Mapping[str, Mapping[str, float]]:
+    """Check ``[pricing]``: the valid prices, model -> {key: USD per million tokens}."""
+    out: dict[str, Mapping[str, float]] = {}
+    if not isinstance(value, dict):
         chk.add(["pricing"], 'must hold one table per model, e.g. [pricing."claude-opus-4"] with '
                 "input = 15.0 and output = 75.0 (USD per million tokens)")
-        return False
-    for model, table in tables.items():
+        return out
+    for model, table in value.items():
         path: list[str | int] = ["pricing", model]
         good = chk.table(table, path, _ANY_PRICE_KEY, f'[pricing."{model}"]')
         if not isinstance(table, dict):
             continue
+        ok = len(good) == len(table)
         for key in ("input", "output"):
             if key not in table:
+                ok = False
                 chk.add(path, f"has no {key}: give input and output in USD per million tokens, "
                         "e.g. input = 3.0, output = 15.0")
-        for key, value in good.items():
-            if isinstance(value, bool) or not isinstance(value, int | float):
+        for key, price in good.items():
+            if isinstance(price, bool) or not isinstance(price, int | float):
+                ok = False
                 chk.add([*path, key], "must be a number: [pricing] prices are USD per million tokens, "
-                        f"e.g. {key} = 3.0; not {type(value).__name__} {value!r}")
-            elif not 0 <= value < math.inf:
-                chk.add([*path, key], f"must be a price >= 0 (USD per million tokens), not {value!r}")
-    return len(chk.issues) == before
+                        f"e.g. {key} = 3.0; not {type(price).__name__} {price!r}")
+            elif not 0 <= price < math.inf:
+                ok = False
+                chk.add([*path, key], f"must be a price >= 0 (USD per million tokens), not {price!r}")
+        if ok:
+            out[model] = MappingProxyType({k: float(v) for k, v in good.items()})
+    return MappingProxyType(out)
 
 
-def check_estimate(doc: Mapping[str, Any], chk: _Checker) -> None:
-    """Check ``[estimate]``: non-negative whole token counts."""
-    if "estimate" not in doc:
-        return
-    good = chk.table(doc["estimate"], ["estimate"], ESTIMATE_KEYS, "[estimate]")
-    for key, value in good.items():
-        if value < 0:
-            chk.add(["estimate", key], f"must be a token count >= 0, not {value!r}")
+def check_estimate(value: Any, chk: Checker, ctx: SectionContext | None = None) -> Mapping[str, int]:
+    """Check ``[estimate]``: non-negative whole token counts (the valid ones are returned)."""
+    good = chk.table(value, ["estimate"], ESTIMATE_KEYS, "[estimate]")
+    out: dict[str, int] = {}
+    for key, count in good.items():
+        if count < 0:
+            chk.add(["estimate", key], f"must be a token count >= 0, not {count!r}")
+        else:
+            out[key] = count
+    return MappingProxyType(out)
+
+
+#: ``[pricing]``: prices as the config gives them (:class:`tacroute.pricing.PricingTable` merges them).
+PRICING_SECTION: ConfigSection[Mapping[str, Mapping[str, float]]] = ConfigSection(
+    "pricing", "model prices in USD per million tokens (tacroute.pricing)", check_pricing)
+#: ``[estimate]``: the token counts it gives (:func:`tacroute.pricing.estimate_usage` fills in the rest).
+ESTIMATE_SECTION: ConfigSection[Mapping[str, int]] = ConfigSection(
+    "estimate", "a typical task's token counts (tacroute.simulate, strategy cheapest)", check_estimate)

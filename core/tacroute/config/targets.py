@@ -23,10 +23,11 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from tacroute.config.checker import format_key
 from tacroute.config.model import STRATEGIES, Requirements, RuleConfig, TargetConfig
 
 if TYPE_CHECKING:
-    from tacroute.config.loader import _Checker
+    from tacroute.config.checker import Checker
     from tacroute.config.model import ProviderConfig
 
 __all__ = ["REQUIRES_KEYS", "TARGET_KEYS", "check_cheapest_prices", "load_targets"]
@@ -41,7 +42,7 @@ REQUIRES_KEYS: dict[str, tuple[type, ...]] = {
 Path = list[str | int]
 
 
-def load_targets(good: Mapping[str, Any], path: Path, chk: _Checker,
+def load_targets(good: Mapping[str, Any], path: Path, chk: Checker,
                  providers: Mapping[str, ProviderConfig], default_provider: str | None,
                  ) -> tuple[tuple[TargetConfig, ...], str, Requirements | None]:
     """The rule's targets, strategy and requirements (already type-checked keys in ``good``)."""
@@ -64,7 +65,7 @@ def load_targets(good: Mapping[str, Any], path: Path, chk: _Checker,
     if strategy == "weighted" and targets and not any(t.weight > 0 for t in targets):
         chk.add([*path, "targets"], "strategy 'weighted' needs at least one target with weight > 0")
     if strategy != "weighted" and any(t.weight != 1.0 for t in targets):
-        chk.warnings.append(f"{_key(path)}: weight is only used by strategy = \"weighted\" "
+        chk.warnings.append(f"{format_key(path)}: weight is only used by strategy = \"weighted\" "
                             f"(this rule's strategy is {strategy!r})")
     requires = None
     if "requires" in good:
@@ -76,7 +77,7 @@ def load_targets(good: Mapping[str, Any], path: Path, chk: _Checker,
     return tuple(targets), strategy, requires
 
 
-def _targets(value: list[Any], path: Path, chk: _Checker, providers: Mapping[str, ProviderConfig],
+def _targets(value: list[Any], path: Path, chk: Checker, providers: Mapping[str, ProviderConfig],
              default_provider: str | None) -> list[TargetConfig]:
     if not value:
         chk.add(path, "is empty: list at least one { provider = \"...\", model = \"...\" }")
@@ -109,14 +110,14 @@ def _targets(value: list[Any], path: Path, chk: _Checker, providers: Mapping[str
             continue  # routing.default_provider is missing: reported by the loader already
         key = (provider, model)
         if key in seen:
-            chk.add(tpath, f"duplicate target {provider}/{model} (also {_key(path)}[{seen[key]}])")
+            chk.add(tpath, f"duplicate target {provider}/{model} (also {format_key(path)}[{seen[key]}])")
             continue
         seen[key] = i
         out.append(TargetConfig(provider, model, float(weight)))
     return out
 
 
-def _requires(value: dict[str, Any], path: Path, chk: _Checker) -> Requirements | None:
+def _requires(value: dict[str, Any], path: Path, chk: Checker) -> Requirements | None:
     good = chk.table(value, path, REQUIRES_KEYS, "requires")
     ok = True
     rate = good.get("min_success_rate")
@@ -137,7 +138,7 @@ def _requires(value: dict[str, Any], path: Path, chk: _Checker) -> Requirements 
                         int(samples))
 
 
-def check_cheapest_prices(rules: Sequence[RuleConfig], doc: Mapping[str, Any], chk: _Checker) -> None:
+def check_cheapest_prices(rules: Sequence[RuleConfig], doc: Mapping[str, Any], chk: Checker) -> None:
     """Every target of a ``cheapest`` rule needs a known price (built-in, cache or ``[pricing]``)."""
     cheapest = [r for r in rules if r.strategy == "cheapest"]
     if not cheapest:
@@ -153,8 +154,3 @@ def check_cheapest_prices(rules: Sequence[RuleConfig], doc: Mapping[str, Any], c
                         f"prices: add [pricing.\"{t.model}\"] with input and output (USD per "
                         "million tokens)")
 
-
-def _key(path: Sequence[str | int]) -> str:
-    from tacroute.config.loader import format_key
-
-    return format_key(path)

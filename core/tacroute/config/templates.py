@@ -20,7 +20,7 @@ __all__ = ["PLACEHOLDERS", "check_template", "template_fields"]
 PLACEHOLDERS = ("prompt_file", "prompt", "model", "output_file")
 
 class _Adder(Protocol):
-    """What the checker must offer (the loader's ``_Checker``)."""
+    """What the checker must offer (a :class:`~tacroute.config.checker.Checker`)."""
 
     def add(self, path: Sequence[str | int], message: str) -> None: ...
 

@@ -5,10 +5,9 @@ be ignored without a word. It is now a warning, with the closest valid name,
 and the config still loads (a newer plugin's table must not break an older
 core). Unknown keys inside a known table are errors; they get the same hint.
 
-The top-level tables are listed in one place, :data:`KNOWN_TABLES`, including
-the ones other layers own (``[runner]``, ``[history]``, ``[pricing]``,
-``[estimate]``). Plugins cannot declare a table of their own yet; one that
-needs a table must be added here until they can.
+The known top-level tables are those the loader reads and every registered
+config section (:func:`tacroute.config.sections.known_tables`), so a
+plugin's own table is known as soon as the plugin registers it.
 """
 
 from __future__ import annotations
@@ -17,18 +16,7 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["KNOWN_TABLES", "LLM_KEYS", "did_you_mean", "warn_unknown_tables"]
-
-#: Every top-level table tacroute reads, and who reads it.
-KNOWN_TABLES: Mapping[str, str] = {
-    "providers": "provider definitions (tacroute.config.loader)",
-    "routing": "rules and defaults (tacroute.config.loader)",
-    "llm": "the seed's default provider and model (tacroute.config.loader)",
-    "runner": "timeouts and failover (tacroute.runner.settings)",
-    "history": "the history database and cooldowns (tacroute.history.settings)",
-    "pricing": "model prices (tacroute.config.tables, tacroute.pricing)",
-    "estimate": "a typical task's token counts (tacroute.config.tables)",
-}
+__all__ = ["LLM_KEYS", "did_you_mean", "warn_unknown_tables"]
 
 #: Keys of the seed's ``[llm]`` table.
 LLM_KEYS = ("provider", "model_default")
@@ -44,12 +32,14 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     return f" (did you mean `{close[0]}`?)" if close else ""
 
 
-def warn_unknown_tables(doc: Mapping[str, Any], warn: Warn) -> None:
-    """Warn about top-level names no part of tacroute reads, and unknown ``[llm]`` keys."""
+def warn_unknown_tables(doc: Mapping[str, Any], warn: Warn, known: Iterable[str]) -> None:
+    """Warn about top-level names not in ``known`` (no part of tacroute reads them), and
+    unknown ``[llm]`` keys."""
+    known = list(known)
     for name in doc:
-        if name not in KNOWN_TABLES:
-            warn([name], f"unknown top-level table or key, ignored{did_you_mean(name, KNOWN_TABLES)}; "
-                 f"known tables: {', '.join(KNOWN_TABLES)}")
+        if name not in known:
+            warn([name], f"unknown top-level table or key, ignored{did_you_mean(name, known)}; "
+                 f"known tables: {', '.join(known)}")
     llm = doc.get("llm")
     if isinstance(llm, dict):
         for key in llm:

@@ -21,18 +21,20 @@ Without ``path`` the store is ``$TACROUTE_HISTORY``, else
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from tacroute.errors import ConfigError, ConfigIssue
+from tacroute.config.schema import ConfigSection, SectionContext
 
 if TYPE_CHECKING:
+    from tacroute.config.checker import Checker
     from tacroute.config.model import Config
 
-__all__ = ["DEFAULT_COOLDOWN_CLASSES", "CooldownPolicy", "HistorySettings", "check_history",
-           "history_path", "load_settings"]
+__all__ = ["DEFAULT_COOLDOWN_CLASSES", "HISTORY_SECTION", "CooldownPolicy", "HistorySettings",
+           "check_history", "history_path", "load_settings"]
 
 #: Failures that say something about the provider/model, not about the task:
 #: every :class:`tacroute.types.ErrorClass` value but ``bad_request`` (the same
@@ -82,10 +84,16 @@ MAX_FAILURES = 1_000_000
 def default_path(env: Mapping[str, str] | None = None) -> Path:
     """``$TACROUTE_HISTORY``, else ``$XDG_DATA_HOME/tacroute/history.db``."""
     env = os.environ if env is None else env
-    explicit = env.get("TACROUTE_HISTORY")
+    return _default_path(env.get("TACROUTE_HISTORY"), env.get("XDG_DATA_HOME"), env.get("HOME"))
+
+
+@functools.lru_cache(maxsize=8)
+def _default_path(explicit: str | None, data_home: str | None, home: str | None) -> Path:
+    # Cached by the variables it depends on: every config load asks (building
+    # Paths is most of what checking an absent [history] costs).
     if explicit:
         return Path(explicit).expanduser()
-    base = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    base = data_home or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "tacroute" / "history.db"
 
 
@@ -95,66 +103,53 @@ def history_path(config: Config | None, env: Mapping[str, str] | None = None) ->
 
 
 def load_settings(config: Config | None, env: Mapping[str, str] | None = None) -> HistorySettings:
-    """Validate ``[history]`` of ``config``; raise :class:`ConfigError` naming file, line and key."""
+    """The checked ``[history]`` of ``config`` (defaults without a config).
+
+    Without a ``path`` in the table the store is found from ``env`` (default:
+    the process environment) now, not when the config loaded.
+    """
     if config is None:
         return HistorySettings(default_path(env))
-    from tacroute.config.loader import format_key
-
-    issues: list[tuple[list[str | int], str]] = []
-    settings = _parse(config.raw.get("history", {}), issues, config.base_dir, env)
-    if issues:
-        text = _read(config.path)
-        found = [ConfigIssue(format_key(p), msg, _locate(text, p)) for p, msg in issues]
-        raise ConfigError(found, config.path)
+    settings: HistorySettings = config.section("history")
+    table = config.raw.get("history")
+    if not (isinstance(table, dict) and "path" in table):
+        settings = settings._replace(path=default_path(env))
     return settings
 
 
-def check_history(value: Any, add: Callable[[list[str | int], str], None]) -> None:
-    """Validate a document's ``[history]`` table at config load: ``add(key_path, message)`` per problem.
-
-    The config loader calls this, so ``tacroute config validate`` reports
-    ``[history]`` mistakes with the rest.
-    """
-    issues: list[tuple[list[str | int], str]] = []
-    _parse(value, issues, Path("."), {})
-    for path, message in issues:
-        add(path, message)
-
-
-def _parse(raw: Any, issues: list[tuple[list[str | int], str]], base_dir: Path,
-           env: Mapping[str, str] | None) -> HistorySettings:
-    table = _table(raw, ["history"], _HISTORY_KEYS, issues)
+def check_history(raw: Any, chk: Checker, ctx: SectionContext) -> HistorySettings:
+    """Check a ``[history]`` table into :class:`HistorySettings`, reporting problems on ``chk``."""
+    table = chk.table(raw, ["history"], _HISTORY_KEYS, "[history]")
     cool_raw = table.get("cooldown", {})
-    cool = _table(cool_raw, ["history", "cooldown"], _COOLDOWN_KEYS, issues) if cool_raw else {}
-    path = default_path(env)
+    cool = chk.table(cool_raw, ["history", "cooldown"], _COOLDOWN_KEYS) if cool_raw else {}
+    path = default_path()
     if "path" in table:
         if not table["path"].strip():
-            issues.append((["history", "path"], "must not be empty: give a file path, or leave it out "
-                                                 "for the default (~/.local/share/tacroute/history.db)"))
+            chk.add(["history", "path"], "must not be empty: give a file path, or leave it out "
+                                          "for the default (~/.local/share/tacroute/history.db)")
         else:
             given = Path(table["path"]).expanduser()
-            path = given if given.is_absolute() else base_dir / given
-    policy = _policy(cool, issues)
+            path = given if given.is_absolute() else ctx.base_dir / given
+    policy = _policy(cool, chk)
     return HistorySettings(path, bool(table.get("enabled", True)), policy)
 
 
-def _policy(cool: Mapping[str, Any], issues: list[tuple[list[str | int], str]]) -> CooldownPolicy:
+def _policy(cool: Mapping[str, Any], chk: Checker) -> CooldownPolicy:
     base = ["history", "cooldown"]
     values: dict[str, Any] = {}
     if "failures" in cool:
         if cool["failures"] < 1:
-            issues.append(([*base, "failures"], f"must be at least 1, not {cool['failures']!r}"))
+            chk.add([*base, "failures"], f"must be at least 1, not {cool['failures']!r}")
         elif cool["failures"] > MAX_FAILURES:
-            issues.append(([*base, "failures"], f"must be at most {MAX_FAILURES}, not {cool['failures']!r}"))
+            chk.add([*base, "failures"], f"must be at most {MAX_FAILURES}, not {cool['failures']!r}")
         else:
             values["failures"] = cool["failures"]
     for key in ("window_s", "cooldown_s", "max_cooldown_s"):
         if key in cool:
             if not cool[key] > 0:  # also true for nan
-                issues.append(([*base, key], f"must be a positive number of seconds, not {cool[key]!r}"))
+                chk.add([*base, key], f"must be a positive number of seconds, not {cool[key]!r}")
             elif cool[key] > MAX_SPAN_S:
-                issues.append(([*base, key], f"must be at most {MAX_SPAN_S:.0f} seconds (a year), "
-                                             f"not {cool[key]!r}"))
+                chk.add([*base, key], f"must be at most {MAX_SPAN_S:.0f} seconds (a year), not {cool[key]!r}")
             else:
                 values[key] = float(cool[key])
     if "max_cooldown_s" not in values and values.get("cooldown_s", 0.0) > CooldownPolicy().max_cooldown_s:
@@ -163,8 +158,8 @@ def _policy(cool: Mapping[str, Any], issues: list[tuple[list[str | int], str]]) 
         values["max_cooldown_s"] = values["cooldown_s"]
     longest = values.get("max_cooldown_s", CooldownPolicy().max_cooldown_s)
     if values.get("cooldown_s", 0.0) > longest:
-        issues.append(([*base, "cooldown_s"], f"must not exceed max_cooldown_s ({longest:g} s), not "
-                                              f"{values['cooldown_s']:g}; raise max_cooldown_s too"))
+        chk.add([*base, "cooldown_s"], f"must not exceed max_cooldown_s ({longest:g} s), not "
+                                       f"{values['cooldown_s']:g}; raise max_cooldown_s too")
     if "error_classes" in cool:
         from tacroute.types import ErrorClass
 
@@ -172,50 +167,18 @@ def _policy(cool: Mapping[str, Any], issues: list[tuple[list[str | int], str]]) 
         valid = ", ".join(c.value for c in ErrorClass if c is not ErrorClass.CANCELLED)
         for i, item in enumerate(cool["error_classes"]):
             if item == ErrorClass.CANCELLED:
-                issues.append(([*base, "error_classes", i], "'cancelled' cannot start a cooldown: a "
-                               "stopped run is not the provider's fault; remove it"))
+                chk.add([*base, "error_classes", i], "'cancelled' cannot start a cooldown: a "
+                        "stopped run is not the provider's fault; remove it")
                 continue
             try:
                 classes.add(ErrorClass(item).value)
             except ValueError:
-                issues.append(([*base, "error_classes", i], f"unknown error class {item!r}; valid: {valid}"))
+                chk.add([*base, "error_classes", i], f"unknown error class {item!r}; valid: {valid}")
         values["error_classes"] = frozenset(classes)
     return CooldownPolicy(enabled=bool(cool.get("enabled", True)), **values)
 
 
-def _table(value: Any, path: list[str | int], keys: Mapping[str, tuple[type, ...]],
-           issues: list[tuple[list[str | int], str]]) -> dict[str, Any]:
-    name = "[" + ".".join(str(p) for p in path) + "]"
-    if not isinstance(value, dict):
-        issues.append((path, f"must be a table, not {type(value).__name__}"))
-        return {}
-    good: dict[str, Any] = {}
-    for key, item in value.items():
-        want = keys.get(key)
-        if want is None:
-            issues.append(([*path, key], f"unknown key in {name}; valid keys are: {', '.join(sorted(keys))}"))
-        elif (isinstance(item, bool) and bool not in want) or not isinstance(item, want):
-            kinds = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in want)
-            issues.append(([*path, key], f"must be {kinds}, not {item!r}"))
-        else:
-            good[key] = item
-    return good
-
-
-_TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", float: "a number",
-               list: "an array", dict: "a table"}
-
-
-def _read(path: Path | None) -> str:
-    if path is None:
-        return ""
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return ""
-
-
-def _locate(text: str, path: Sequence[str | int]) -> int | None:
-    from tacroute.config.locate import locate
-
-    return locate(text, path) if text else None
+#: The ``[history]`` table, checked when the config loads.
+HISTORY_SECTION: ConfigSection[HistorySettings] = ConfigSection(
+    "history", "the history database and cooldowns (tacroute.history)", check_history,
+    default=lambda ctx: HistorySettings(default_path()))

@@ -17,6 +17,7 @@ from tacroute import hookspecs
 if TYPE_CHECKING:
     import click
 
+    from tacroute.config.schema import RegisterConfigSection
     from tacroute.context import RunContext
     from tacroute.types import (
         AttemptRecord,
@@ -57,6 +58,9 @@ class Hooks:
 
     def register_output_parsers(self, register: RegisterOutputParser) -> None:
         self._hook.register_output_parsers(register=register)
+
+    def register_config_sections(self, register: RegisterConfigSection) -> None:
+        self._hook.register_config_sections(register=register)
 
     def register_commands(self, cli: click.Group) -> None:
         self._hook.register_commands(cli=cli)

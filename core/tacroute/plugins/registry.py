@@ -21,13 +21,14 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from tacroute.errors import DuplicateNameError, PluginError
 from tacroute.plugins.discovery import EntryPointInfo, discover_entry_points
 from tacroute.plugins.hooks import Hooks, make_plugin_manager
+from tacroute.plugins.info import CommandLog, PluginInfo
 from tacroute.plugins.isolation import isolated
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
     import click
 
+    from tacroute.config.schema import ConfigSection
     from tacroute.types import ConditionType, OutputParserType, ProviderType
 
 __all__ = ["CommandLog", "PluginInfo", "Registry"]
@@ -43,49 +45,8 @@ __all__ = ["CommandLog", "PluginInfo", "Registry"]
 #: ``register`` callable knows whom a registration belongs to.
 _current: ContextVar[PluginInfo | None] = ContextVar("tacroute_current_plugin", default=None)
 
-_KINDS = {"providers": "provider", "conditions": "condition", "output_parsers": "output parser"}
-
-
-class PluginInfo:
-    """What ``tacroute plugins`` shows for one plugin."""
-
-    __slots__ = ("commands", "conditions", "disabled", "distribution", "error", "name",
-                 "output_parsers", "providers", "version")
-
-    def __init__(self, name: str, distribution: str | None = None, version: str | None = None) -> None:
-        self.name = name
-        self.distribution = distribution
-        self.version = version
-        self.providers: list[str] = []
-        self.conditions: list[str] = []
-        self.output_parsers: list[str] = []
-        self.commands: list[str] = []
-        self.error: str | None = None
-        self.disabled = False
-
-    def __repr__(self) -> str:
-        return f"PluginInfo({self.name!r}, distribution={self.distribution!r}, error={self.error!r})"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "distribution": self.distribution,
-            "version": self.version,
-            "providers": self.providers,
-            "conditions": self.conditions,
-            "output_parsers": self.output_parsers,
-            "commands": self.commands,
-            "error": self.error,
-            "disabled": self.disabled,
-        }
-
-
-class CommandLog(Protocol):
-    """Sub-commands added to built-in CLI groups (the CLI's record of them)."""
-
-    def mark(self) -> int: ...
-    def added_since(self, mark: int) -> list[str]: ...
-    def remove_added(self, mark: int) -> None: ...
+_KINDS = {"providers": "provider", "conditions": "condition", "output_parsers": "output parser",
+          "config_sections": "config section"}
 
 
 def _env_list(env: Mapping[str, str], key: str) -> set[str] | None:
@@ -114,6 +75,8 @@ class Registry:
         self.providers: dict[str, ProviderType] = {}
         self.conditions: dict[str, ConditionType] = {}
         self.output_parsers: dict[str, OutputParserType] = {}
+        #: Top-level config tables plugins own (the core's own are in tacroute.config.sections).
+        self.config_sections: dict[str, ConfigSection[Any]] = {}
         self.plugins: dict[str, PluginInfo] = {}
         self._commands_added = False
         self._cli: tuple[click.Group, CommandLog | None] | None = None
@@ -203,6 +166,7 @@ class Registry:
         self.hooks.register_conditions(self._registrar("conditions", self.conditions))
         self.hooks.register_providers(self._registrar("providers", self.providers))
         self.hooks.register_output_parsers(self._registrar("output_parsers", self.output_parsers))
+        self.hooks.register_config_sections(self._registrar("config_sections", self.config_sections))
 
     def _registrar(self, kind: str, target: dict[str, Any]) -> Callable[[Any], None]:
         label = _KINDS[kind]
@@ -217,6 +181,9 @@ class Registry:
             name = getattr(item, "name", "")
             if not isinstance(name, str) or not name:
                 raise PluginError(f"{label} registered without a name: {item!r}")
+            if kind == "config_sections" and name in _core_tables():
+                raise DuplicateNameError(f"config section {name!r} is the core's [{name}] table; "
+                                         f"plugin {info.name!r} must name its table differently")
             if name in target:
                 raise DuplicateNameError(f"{label} {name!r} is registered by both plugin "
                                          f"{self._owner(kind, name)!r} and plugin {info.name!r}")
@@ -280,7 +247,8 @@ class Registry:
         info = self.plugins.get(name)
         if info is not None:
             for kind, target in (("providers", self.providers), ("conditions", self.conditions),
-                                 ("output_parsers", self.output_parsers)):
+                                 ("output_parsers", self.output_parsers),
+                                 ("config_sections", self.config_sections)):
                 for item in getattr(info, kind):
                     target.pop(item, None)
                 getattr(info, kind).clear()
@@ -323,3 +291,9 @@ class Registry:
         if info is not None and (info.disabled or info.error):
             return info.distribution or info.name
         return None
+
+
+def _core_tables() -> set[str]:
+    from tacroute.config.sections import LOADER_TABLES, core_sections
+
+    return {*LOADER_TABLES, *(s.name for s in core_sections())}

@@ -10,22 +10,24 @@
     kill_grace = 3            # seconds between SIGTERM and SIGKILL of the process group
     output_dir = "runs"       # where attempt output files go (relative: to the config's folder)
 
-Validated when the runner reads it; problems raise :class:`ConfigError` naming
+Checked when the config loads, with the rest of the file (the ``runner``
+section of :mod:`tacroute.config.sections`); problems raise :class:`ConfigError` naming
 the file, line, key path and what would be valid.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from tacroute.config.bounds import count_too_large, seconds_problem
-from tacroute.config.loader import _Checker, format_key
-from tacroute.config.model import Config
-from tacroute.errors import ConfigError, ConfigIssue
 from tacroute.types import ErrorClass
 
-__all__ = ["DEFAULT_FAILOVER", "RunnerSettings", "load_runner_settings"]
+if TYPE_CHECKING:
+    from tacroute.config.checker import Checker
+    from tacroute.config.model import Config
+    from tacroute.config.schema import SectionContext
+
+__all__ = ["DEFAULT_FAILOVER", "RunnerSettings", "check_runner", "load_runner_settings"]
 
 #: Classes that move on to the next candidate unless ``runner.failover`` says otherwise.
 DEFAULT_FAILOVER = frozenset({
@@ -55,39 +57,33 @@ class RunnerSettings(NamedTuple):
 
 
 def load_runner_settings(config: Config) -> RunnerSettings:
-    """Read and check ``[runner]`` of a loaded config (defaults when absent)."""
-    raw: Any = config.raw.get("runner")
-    if raw is None:
-        return RunnerSettings()
-    chk = _Checker()
+    """The checked ``[runner]`` of a loaded config (defaults when absent)."""
+    settings: RunnerSettings = config.section("runner")
+    return settings
+
+
+def check_runner(raw: Any, chk: Checker, ctx: SectionContext) -> RunnerSettings:
+    """Check a ``[runner]`` table into :class:`RunnerSettings`, reporting problems on ``chk``."""
     good = chk.table(raw, ["runner"], _KEYS, "[runner]")
     values: dict[str, Any] = {}
     if "max_attempts" in good:
-        if good["max_attempts"] < 1:
-            chk.add(["runner", "max_attempts"], f"must be at least 1, not {good['max_attempts']}")
-        elif problem := count_too_large("max_attempts", good["max_attempts"]):
-            chk.add(["runner", "max_attempts"], problem)
-        else:
-            values["max_attempts"] = good["max_attempts"]
+        count = chk.count(["runner", "max_attempts"], good["max_attempts"])
+        if count is not None:
+            values["max_attempts"] = count
     if "failover" in good:
         values["failover"] = _failover(good["failover"], chk)
     for key in ("max_retry_after", "timeout", "kill_grace"):
         if key in good:
-            problem = seconds_problem(good[key], zero_ok=key != "timeout")
-            if problem:
-                chk.add(["runner", key], problem)
-            else:
-                values[key] = float(good[key])
+            seconds = chk.seconds(["runner", key], good[key], zero_ok=key != "timeout")
+            if seconds is not None:
+                values[key] = seconds
     if "output_dir" in good:
         path = Path(good["output_dir"]).expanduser()
-        values["output_dir"] = path if path.is_absolute() else config.base_dir / path
-    if chk.issues:
-        raise ConfigError([ConfigIssue(format_key(p), msg, _line(config, p)) for p, msg in chk.issues],
-                          config.path)
+        values["output_dir"] = path if path.is_absolute() else ctx.base_dir / path
     return RunnerSettings(**values)
 
 
-def _failover(items: list[Any], chk: _Checker) -> frozenset[ErrorClass]:
+def _failover(items: list[Any], chk: Checker) -> frozenset[ErrorClass]:
     valid = ", ".join(c.value for c in ErrorClass)
     out: set[ErrorClass] = set()
     for i, item in enumerate(items):
@@ -96,16 +92,4 @@ def _failover(items: list[Any], chk: _Checker) -> frozenset[ErrorClass]:
         except ValueError:
             chk.add(["runner", "failover", i], f"unknown error class {item!r}; valid: {valid}")
     return frozenset(out)
-
-
-def _line(config: Config, path: Any) -> int | None:
-    if config.path is None:
-        return None
-    from tacroute.config.locate import locate  # only for errors: kept off the start-up path
-
-    try:
-        text = Path(config.path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    return locate(text, path)
 
