@@ -199,6 +199,10 @@ def parse_config(text: str, path: Path | None = None, *, registry: Any = None) -
         from tacroute.history.settings import check_history
 
         check_history(doc["history"], chk.add)
+    if "secrets" in doc:
+        from tacroute.secrets import check_secrets
+
+        check_secrets(doc["secrets"], chk.add)
     tz, tz_name = _load_timezone(routing_ok, chk)
     ctx = CompileContext(timezone=tz, clock=HourClock(tz))
     rules = _load_rules(routing_ok.get("rules", []), chk, registry, ctx, providers,

@@ -28,6 +28,7 @@ KNOWN_TABLES: Mapping[str, str] = {
     "history": "the history database and cooldowns (tacroute.history.settings)",
     "pricing": "model prices (tacroute.config.tables, tacroute.pricing)",
     "estimate": "a typical task's token counts (tacroute.config.tables)",
+    "secrets": "an env file of keys a caller's environment lacks (tacroute.secrets)",
 }
 
 #: Keys of the seed's ``[llm]`` table.
