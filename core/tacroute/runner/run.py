@@ -118,8 +118,10 @@ def run_task(
     decision = router_with_history(config, providers=providers, registry=registry, state=state).route(task)
     if output_file is not None:
         most = min(settings.max_attempts, 2 * len(decision.candidates))  # a candidate runs at most twice
-        beside_files = (attempt_output_file(output_file, n, "", None) for n in range(1, most + 1))
-        check_output_files(prompt, [Path(output_file), *(beside_files if attempts_beside(output_file) else ())])
+        files = [Path(output_file)]
+        if attempts_beside(output_file):
+            files += (attempt_output_file(output_file, n, "", None) for n in range(1, most + 1))
+        check_output_files(prompt, files)
     if decision.available:
         check_prompt_text(prompt, providers, (c.provider for c in decision.candidates))
     run_id = os.urandom(6).hex()

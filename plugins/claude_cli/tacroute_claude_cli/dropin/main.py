@@ -43,10 +43,21 @@ Config: as for tacroute (--config is not read here: $TACROUTE_CONFIG, ./adws/con
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    """Entry point of the console script."""
+    """Entry point of the console script (run as one, the process ends without module teardown)."""
+    if argv is not None:
+        _main(argv)
+    try:
+        _main(sys.argv[1:])
+    except SystemExit as exc:
+        from tacroute.fastexit import fast_exit
+
+        fast_exit(exc)
+        raise
+
+
+def _main(args: list[str]) -> NoReturn:
     from tacroute_claude_cli.dropin.argv import UsageProblem, parse
 
-    args = sys.argv[1:] if argv is None else argv
     try:
         call = parse(args)
     except UsageProblem as exc:
