@@ -98,6 +98,8 @@ class Recorded:
     has_tool_result: bool = False
     reply: str = ""
     usage: dict[str, int] = field(default_factory=dict)
+    #: The text of the request's first user message (what the CLI made of the prompt).
+    prompt: str = ""
 
 
 class FakeAnthropicServer:
@@ -294,7 +296,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         model = str(body.get("model", "unknown"))
         main = bool(body.get("tools"))
-        rec = Recorded("POST", path, model, main, _has_tool_result(body))
+        rec = Recorded("POST", path, model, main, _has_tool_result(body), prompt=_first_user_text(body))
         reply = self.fake.next_reply(main)
         rec.reply = type(reply).__name__
         if isinstance(reply, HttpError):
@@ -366,6 +368,18 @@ class _Handler(BaseHTTPRequestHandler):
 def _envelope(status: int, etype: str, message: str) -> dict[str, Any]:
     return {"type": "error", "error": {"type": etype, "message": message},
             "request_id": f"req_fake_{status}"}
+
+
+def _first_user_text(body: dict[str, Any]) -> str:
+    for message in body.get("messages") or []:
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):
+                return "\n".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+            return ""
+    return ""
 
 
 def _has_tool_result(body: dict[str, Any]) -> bool:

@@ -77,8 +77,10 @@ input = 1.0
 output = 5.0
 [estimate]
 input_tokens = 1000
+[secrets]
+env_file = ".env"
 """)
-    assert set(known_tables(all_sections(builtin_registry))) == {"providers", "routing", "llm", "runner", "history", "pricing", "estimate"}
+    assert set(known_tables(all_sections(builtin_registry))) == {"providers", "routing", "llm", "runner", "history", "pricing", "estimate", "secrets"}
     code, _, err = validate(path)
     assert code == 0 and "unknown" not in err
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
+import stat
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,13 +74,30 @@ def test_full_disk_fails_the_attempt_stops_the_group_and_records_the_run(tmp_pat
                                                                          history_db: Path) -> None:
     config = script_config(tmp_path, ["hang"])  # prints a line, then sleeps beside a child ignoring SIGTERM
     config.write_text(config.read_text() + "[runner]\nkill_grace = 0.5\n")
-    proc = run_cli("run", str(prompt), "--output-file", "/dev/full", "--config", str(config), cwd=tmp_path)
+    attempt_file = tmp_path / "out.attempt-1.jsonl"  # where attempt 1 writes: a full disk
+    attempt_file.symlink_to("/dev/full")
+    proc = run_cli("run", str(prompt), "--output-file", str(tmp_path / "out.jsonl"), "--config", str(config),
+                   cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
-    assert "cannot write the output file '/dev/full': No space left on device" in proc.stderr
+    assert f"cannot write the output file {str(attempt_file)!r}: No space left on device" in proc.stderr
     assert not process_alive(int((tmp_path / "child.pid").read_text()))
     [(model, error_class, message)] = attempts_recorded(history_db)
     assert (model, error_class) == ("hang", "crash") and "No space left on device" in message
+
+
+def test_output_file_that_is_a_device_gets_the_output_and_nothing_beside_it(tmp_path: Path,
+                                                                           prompt: Path) -> None:
+    config = script_config(tmp_path, ["ok"])
+    before = set(os.listdir("/dev"))
+    proc = run_cli("run", str(prompt), "--output-file", "/dev/null", "--json", "--config", str(config),
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["output_file"] == "/dev/null"
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # written into, never renamed over
+    assert set(os.listdir("/dev")) - before == set()
+    assert Path(data["attempts"][0]["output_file"]).read_text() == "the prompt\nDONE\n"
 
 
 def _unshare_ro(folder: Path) -> tuple[str, ...] | None:

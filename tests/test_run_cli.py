@@ -48,8 +48,11 @@ def test_run_json_success(tmp_path: Path) -> None:
                                   "cache_creation_tokens"}
     assert [(a["provider"], a["model"], a["error_class"]) for a in data["attempts"]] == [
         ("s0", "fatal", "auth"), ("s0", "ok", None)]
-    assert data["attempts"][0]["output_file"] == str(out)
-    assert data["attempts"][1]["output_file"] == str(tmp_path / "raw.attempt-2.jsonl")
+    # Every attempt keeps its own file; --output-file holds the winner's output.
+    first, second = tmp_path / "raw.attempt-1.jsonl", tmp_path / "raw.attempt-2.jsonl"
+    assert [a["output_file"] for a in data["attempts"]] == [str(first), str(second)]
+    assert data["output_file"] == str(out)
+    assert out.read_bytes() == second.read_bytes() != first.read_bytes()
     assert data["task"] == {"priority": "high", "labels": ["bug"]}
     assert data["cost_usd"] == 0.01
 

@@ -153,7 +153,7 @@ def test_concurrent_runs_share_nothing(plugin: ScriptPlugin, tmp_path: Path) -> 
 
 
 def test_attempt_output_file_names() -> None:
-    assert attempt_output_file("/x/out.jsonl", 1, "p", None) == Path("/x/out.jsonl")
+    assert attempt_output_file("/x/out.jsonl", 1, "p", None) == Path("/x/out.attempt-1.jsonl")
     assert attempt_output_file("/x/out.jsonl", 3, "p", None) == Path("/x/out.attempt-3.jsonl")
     assert attempt_output_file(None, 2, "open/router", Path("/r")) == Path("/r/attempt-2-open_router.jsonl")
 

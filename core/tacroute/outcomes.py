@@ -166,6 +166,9 @@ class RunResult(NamedTuple):
     cost_usd: float | None
     duration_ms: int
     error: str | None = None
+    #: Where the run's output is: ``--output-file`` when given (the winning
+    #: attempt's output, or the last attempt's), else the last attempt's own file.
+    output_file: str | None = None
 
 
 # ------------------------------------------------------------ learning from history

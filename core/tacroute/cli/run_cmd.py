@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from tacroute.cli._common import config_option, echo_json, get_config, task_from_options, task_options
+from tacroute.runner.signals import StopSignals
 from tacroute.types import AttemptRecord, RunResult
 
 __all__ = ["run", "result_dict"]
@@ -29,14 +27,16 @@ def _check_timeout(ctx: click.Context, param: click.Parameter, value: float | No
 @click.argument("prompt_file", type=click.Path(dir_okay=False, path_type=Path))
 @task_options
 @click.option("--output-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where the raw output goes (later attempts: NAME.attempt-N.SUFFIX beside it).")
+              help="The winning attempt's raw output (each attempt's own: NAME.attempt-N.SUFFIX beside it).")
 @click.option("--timeout", type=float, default=None, callback=_check_timeout,
               help="Seconds each attempt may take (overrides the providers' timeout).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the outcome.")
+@click.option("--output-format", "output_format", type=click.Choice(["stream-json"]), default=None,
+              help="stream-json: print the Claude CLI's live stream (one result line, last) instead.")
 @config_option
 def run(prompt_file: Path, priority: str | None, labels: tuple[str, ...], retry_count: int | None,
         hour: int | None, attrs: tuple[str, ...], output_file: Path | None, timeout: float | None,
-        as_json: bool, config_path: Path | None) -> None:
+        as_json: bool, output_format: str | None, config_path: Path | None) -> None:
     """Route the task in PROMPT_FILE, run it, and fail over until one candidate succeeds.
 
     Exit code 0 when an attempt succeeded, 1 when every candidate failed,
@@ -44,27 +44,40 @@ def run(prompt_file: Path, priority: str | None, labels: tuple[str, ...], retry_
     attempt's process group, record the run as cancelled and exit with
     130, 143 or 129 (128 + the signal's number).
     """
-    stop = _StopSignals()
+    if as_json and output_format is not None:
+        raise click.UsageError("--json and --output-format stream-json are two different outputs: choose one")
+    stop = StopSignals()
     stop.install()
     try:
         _run(stop, prompt_file, task_from_options(priority, labels, retry_count, hour, attrs),
-             output_file, timeout, as_json, config_path)
+             output_file, timeout, as_json, config_path, output_format)
     finally:
         stop.restore()
 
 
-def _run(stop: _StopSignals, prompt_file: Path, task: dict[str, Any], output_file: Path | None,
-         timeout: float | None, as_json: bool, config_path: Path | None) -> None:
+def _run(stop: StopSignals, prompt_file: Path, task: dict[str, Any], output_file: Path | None,
+         timeout: float | None, as_json: bool, config_path: Path | None,
+         output_format: str | None = None) -> None:
+    import sys
+
     from tacroute.runner import run_task
+    from tacroute.runner.claude_stream import ClaudeStream
 
     config = get_config(config_path)
+    stream = ClaudeStream(sys.stdout, output_format) if output_format else None
     result = stop.run(lambda: run_task(prompt_file, task, config=config, output_file=output_file,
-                                       timeout=timeout, status=None, cancel=stop.cancel))
+                                       timeout=timeout, status=None if stream is None else False,
+                                       cancel=stop.cancel,
+                                       on_line=None if stream is None else stream.on_line))
     data = result_dict(result)
     if stop.signum is not None and not result.success:
         data["error_class"] = "cancelled"  # also when no attempt had started yet
     try:
-        if as_json:
+        if stream is not None:
+            stream.finish(result)
+            if not result.success:
+                click.echo(f"tacroute: {result.error}", err=True)
+        elif as_json:
             echo_json(data)
         else:
             _print(result)
@@ -75,60 +88,6 @@ def _run(stop: _StopSignals, prompt_file: Path, task: dict[str, Any], output_fil
         click.get_current_context().exit(128 + stop.signum)
     if not result.success:
         click.get_current_context().exit(1)
-
-
-class _StopSignals:
-    """SIGINT, SIGTERM and SIGHUP set the run's ``cancel`` event (the first one wins).
-
-    The run itself goes to a worker thread while the main thread, where Python
-    runs signal handlers, only waits for it: the handler's ``Event.set`` can
-    then never wait for a lock the interrupted code holds (``Event.wait`` in
-    the retry-after wait takes the event's lock).
-    """
-
-    SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
-
-    def __init__(self) -> None:
-        self.cancel = threading.Event()
-        self.signum: int | None = None
-        self._previous: dict[int, Any] = {}
-
-    def install(self) -> None:
-        """Take over the signals (only the main thread can; elsewhere nothing changes)."""
-        if threading.current_thread() is not threading.main_thread():
-            return
-        for name in self.SIGNALS:
-            number = getattr(signal, name)
-            self._previous[number] = signal.signal(number, self._handle)
-
-    def restore(self) -> None:
-        """Put back the handlers found (matters when the command runs inside a longer process)."""
-        for number, handler in self._previous.items():
-            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
-        self._previous.clear()
-
-    def _handle(self, signum: int, frame: object) -> None:
-        if self.signum is None:  # a second signal changes nothing: the stop is under way
-            self.signum = signum
-            self.cancel.set()
-
-    def run(self, fn: Callable[[], RunResult]) -> RunResult:
-        """``fn()`` in a thread; its exception, if any, is raised here."""
-        box: list[RunResult] = []
-        error: list[BaseException] = []
-
-        def target() -> None:
-            try:
-                box.append(fn())
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread below
-                error.append(exc)
-
-        worker = threading.Thread(target=target, name="tacroute-run")
-        worker.start()
-        worker.join()  # interrupted by signals: the handler runs, the join goes on
-        if error:
-            raise error[0]
-        return box[0]
 
 
 def result_dict(result: RunResult) -> dict[str, Any]:
@@ -146,7 +105,7 @@ def result_dict(result: RunResult) -> dict[str, Any]:
         "cost_usd": result.cost_usd,
         "usage": result.usage.as_dict(),
         "duration_ms": result.duration_ms,
-        "output_file": final.output_file if final else None,
+        "output_file": result.output_file,
         "attempts": [_attempt_dict(a) for a in result.attempts],
         "decision": result.decision.as_dict(),
         "task": dict(result.task),
@@ -184,8 +143,8 @@ def _print(result: RunResult) -> None:
     cost = f"${result.cost_usd:.6f}" if result.cost_usd is not None else "unknown"
     click.echo(f"tokens: in {u.input_tokens}, out {u.output_tokens}, cache read {u.cache_read_tokens}, "
                f"cache creation {u.cache_creation_tokens}; cost {cost}; {result.duration_ms / 1000:.1f}s")
-    if result.attempts and result.attempts[-1].output_file:
-        click.echo(f"output: {result.attempts[-1].output_file}")
+    if result.output_file:
+        click.echo(f"output: {result.output_file}")
     if result.result:
         click.echo("")
         click.echo(result.result)

@@ -48,9 +48,12 @@ class ProviderManager:
             from tacroute.plugins import get_registry
 
             registry = get_registry()
+        from tacroute.secrets import with_env_file
+
         self.config = config
         self.registry = registry
-        self.env: Mapping[str, str] = os.environ if env is None else env
+        #: The base environment, with ``[secrets] env_file``'s variables it lacks.
+        self.env: Mapping[str, str] = with_env_file(config, os.environ if env is None else env)
         self._status: dict[str, ProviderStatus] = {}
 
     # ----------------------------------------------------------------- lookup

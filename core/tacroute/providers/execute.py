@@ -60,20 +60,23 @@ class Attempt:
     :meth:`progress`
         report streamed text and token counts (the live status line);
     :meth:`redact`
-        a string with every known secret masked.
+        a string with every known secret masked;
+    :meth:`line`
+        report one line of the transcript as it is written to ``output_file``
+        (an in-process provider calls it per line; the runner's live view).
 
     ``exit_code`` is for command providers to fill in (the process's exit code,
     kept in the attempt's record); an in-process provider leaves it None.
     """
 
-    __slots__ = ("_progress", "_prompt", "_redact", "cancel", "config", "deadline", "env", "exit_code",
-                 "model", "number", "output_file", "prompt_file", "run_id", "timeout")
+    __slots__ = ("_line", "_progress", "_prompt", "_redact", "cancel", "config", "deadline", "env",
+                 "exit_code", "model", "number", "output_file", "prompt_file", "run_id", "timeout")
 
     def __init__(self, config: ProviderConfig, model: str, prompt_file: str | Path, output_file: str | Path,
                  *, env: Mapping[str, str] | None = None, timeout: float | None = None,
                  cancel: threading.Event | None = None, progress: ProgressSink | None = None,
                  redact: Callable[[str | None], str | None] | None = None, prompt: str | None = None,
-                 run_id: str = "", number: int = 1) -> None:
+                 run_id: str = "", number: int = 1, on_line: Callable[[str], None] | None = None) -> None:
         self.config = config
         self.model = model
         self.prompt_file = Path(prompt_file)
@@ -88,6 +91,7 @@ class Attempt:
         self._progress = progress or _no_progress
         self._redact = redact or _keep
         self._prompt = prompt
+        self._line = on_line
 
     @property
     def prompt(self) -> str:
@@ -120,6 +124,11 @@ class Attempt:
         """Report a piece of streamed text and/or the tokens so far (cheap; call freely)."""
         if not self.cancel.is_set():
             self._progress(text, usage)
+
+    def line(self, text: str) -> None:
+        """Report one transcript line (without its line ending) as it is written."""
+        if self._line is not None:
+            self._line(text)
 
     def redact(self, text: str | None) -> str | None:
         """``text`` with every known secret (API keys of the config's providers) masked."""

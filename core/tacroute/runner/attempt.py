@@ -12,7 +12,7 @@ import contextlib
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -48,13 +48,14 @@ class AttemptContext:
     import, on ``tacroute run``'s path to spawning the command.
     """
 
-    __slots__ = ("cancel", "cwd", "prompt_file", "providers", "redact", "registry", "run_id",
-                 "settings", "status", "task", "timeout")
+    __slots__ = ("cancel", "cwd", "extra_args", "on_line", "prompt_file", "providers", "redact", "registry",
+                 "run_id", "settings", "status", "task", "timeout")
 
     def __init__(self, run_id: str, task: Task, prompt_file: Path, providers: ProviderManager,
                  registry: Any, settings: RunnerSettings, redact: Redactor, timeout: float | None = None,
                  cwd: Path | None = None, cancel: threading.Event | None = None,
-                 status: StatusLine | None = None) -> None:
+                 status: StatusLine | None = None, on_line: Callable[[int, str], None] | None = None,
+                 extra_args: Mapping[str, Sequence[str]] | None = None) -> None:
         self.run_id = run_id
         self.task = task
         self.prompt_file = prompt_file
@@ -66,6 +67,10 @@ class AttemptContext:
         self.cwd = cwd
         self.cancel = cancel if cancel is not None else threading.Event()
         self.status = status if status is not None else StatusLine(enabled=False)
+        #: Receives (attempt number, line) for every raw output line (see ``run_task``).
+        self.on_line = on_line
+        #: Arguments appended to the commands of providers of a type (see ``run_task``).
+        self.extra_args: Mapping[str, Sequence[str]] = extra_args or {}
 
 
 def run_attempt(ctx: AttemptContext, number: int, cand: Candidate, output_file: Path
@@ -81,9 +86,10 @@ def run_attempt(ctx: AttemptContext, number: int, cand: Candidate, output_file: 
     except OSError as exc:
         outcome = _unwritable(output_file, exc)
         return _record(ctx, number, cand, pc.type, outcome, None, started, t0, output_file), outcome
+    sink = ctx.on_line
     attempt = Attempt(pc, cand.model, ctx.prompt_file, output_file, env=_attempt_env(ctx, pc.env),
                       timeout=timeout, progress=ctx.status.progress, redact=ctx.redact, run_id=ctx.run_id,
-                      number=number)
+                      number=number, on_line=None if sink is None else (lambda line: sink(number, line)))
     ptype = ctx.providers.provider_type(cand.provider)
     provider: Provider
     if pc.command_template or ptype is None or not executes_in_process(ptype):
@@ -127,6 +133,7 @@ class CommandProvider:
         try:
             parser = _parser(ctx, pc.output_parser)
             argv = build_command(ctx.providers, name, attempt.prompt_file, attempt.model, output_file)
+            argv += ctx.extra_args.get(pc.type, ())
             stdin_path = build_stdin(ctx.providers, name, attempt.prompt_file, attempt.model, output_file)
             env = build_env(ctx.providers, name)
         except (ProviderError, OSError) as exc:
@@ -136,6 +143,7 @@ class CommandProvider:
         signal_box: list[ParserSignal] = []
 
         def on_line(line: str) -> bool:
+            attempt.line(line)
             sig = parser.feed(line)
             if sig is not None:
                 signal_box.append(sig)

@@ -15,25 +15,28 @@ skipped too (:mod:`tacroute.history.slots`).
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from tacroute.config.bounds import seconds_problem
 from tacroute.config.model import Config
 from tacroute.context import RunContext
-from tacroute.errors import NoAvailableProviderError, TacrouteError, UsageError
+from tacroute.errors import NoAvailableProviderError, UsageError
 from tacroute.history.slots import SlotRefused, take_slot
 from tacroute.providers import ProviderManager
 from tacroute.redact import MESSAGE_LIMIT, Redactor
 from tacroute.routing import router_with_history
 from tacroute.runner.attempt import AttemptContext, run_attempt
+from tacroute.runner.outputs import attempt_output_file, attempts_beside, publish_output, run_folder
 from tacroute.runner.policy import AttemptPlan
 from tacroute.runner.preflight import check_output_files, check_prompt_text
 from tacroute.runner.settings import RunnerSettings, load_runner_settings
 from tacroute.runner.status import StatusLine
+from tacroute.secrets import with_env_file
 from tacroute.taskattrs import check_task
 from tacroute.types import AttemptRecord, Candidate, Decision, Outcome, RunResult, Task, Usage
 
@@ -55,13 +58,17 @@ def run_task(
     cancel: threading.Event | None = None,
     status: bool | None = False,
     settings: RunnerSettings | None = None,
+    on_line: Callable[[int, str], None] | None = None,
+    extra_args: Mapping[str, Sequence[str]] | None = None,
 ) -> RunResult:
     """Route ``task`` and run its candidates in order until one succeeds.
 
     ``prompt_file`` holds the prompt; ``task`` the attributes rules match on.
     ``config`` is a loaded :class:`Config`, a path, or None (the usual search).
-    ``output_file`` receives the first attempt's raw output (later attempts
-    get ``NAME.attempt-N.SUFFIX`` beside it); without it each run gets its own
+    Each attempt writes its raw output to its own file: with ``output_file``
+    ``NAME.attempt-N.SUFFIX`` beside it, and at the end ``output_file`` is
+    atomically made the winning attempt's output (the last attempt's when all
+    failed; :mod:`tacroute.runner.outputs`); without it each run gets its own
     folder under ``runner.output_dir`` or the temporary directory.
     ``timeout`` (seconds) overrides every provider's timeout. ``env`` replaces
     ``os.environ`` as the base environment of the commands (the provider's
@@ -71,6 +78,13 @@ def run_task(
     (tokens and cost seen so far kept), no other candidate starts, and the
     observers hear the attempt and the run as usual. ``status`` shows a live status
     line on stderr (None: only when stderr is a terminal).
+
+    ``on_line(attempt_number, line)`` receives every line of every attempt's
+    raw output as it is written (a command's stdout, an in-process provider's
+    transcript), without its line ending, in the thread that runs the
+    attempt: for a live view such as tacroute-claude's stream. ``extra_args``
+    maps a provider *type* to arguments appended to the command of every
+    attempt of a provider of that type (in-process providers get none).
 
     Every text the result carries (``error``, ``result``, each attempt's
     ``message``) has the secrets masked (:mod:`tacroute.redact`): those of the
@@ -102,15 +116,17 @@ def run_task(
         raise UsageError(f"timeout {problem}")
     check_task(task or {})
     task = dict(task or {})
-    base_env = os.environ if env is None else env
+    base_env = with_env_file(config, os.environ if env is None else env)
     providers = ProviderManager(config, registry, env=base_env)
     state: dict[str, Any] = {}
     router = router_with_history(config, providers=providers, registry=registry, state=state)
     decision = router.route(task)
     if output_file is not None:
         most = min(settings.max_attempts, 2 * len(decision.candidates))  # a candidate runs at most twice
-        check_output_files(prompt, (attempt_output_file(output_file, n, "", None)
-                                    for n in range(1, most + 1)))
+        files = [Path(output_file)]
+        if attempts_beside(output_file):
+            files += (attempt_output_file(output_file, n, "", None) for n in range(1, most + 1))
+        check_output_files(prompt, files)
     if decision.available:
         check_prompt_text(prompt, providers, (c.provider for c in decision.candidates))
     run_id = os.urandom(6).hex()
@@ -125,9 +141,10 @@ def run_task(
         run_id=run_id, task=task, prompt_file=prompt.resolve(), providers=providers, registry=registry,
         settings=settings, redact=_redactor(config, base_env), timeout=timeout,
         cwd=Path(cwd) if cwd is not None else None, cancel=cancel or threading.Event(),
-        status=StatusLine(enabled=status),
+        status=StatusLine(enabled=status), on_line=on_line, extra_args=extra_args,
     )
-    folder = None if output_file is not None else _run_folder(settings, run_id)
+    beside = output_file if attempts_beside(output_file) else None
+    folder = None if beside is not None else run_folder(settings, run_id)
     t0 = time.monotonic()
     plan = AttemptPlan(decision.candidates, settings)
     records: list[AttemptRecord] = []
@@ -144,7 +161,7 @@ def run_task(
             plan.not_started()
             continue
         with slot:  # given back however the attempt ends
-            out = attempt_output_file(output_file, number, step.candidate.provider, folder)
+            out = attempt_output_file(beside, number, step.candidate.provider, folder)
             registry.hooks.observe_attempt_start(run, number, step.candidate.provider, step.candidate.model)
             record, last = run_attempt(ctx, number, step.candidate, out)
             records.append(record)
@@ -158,39 +175,17 @@ def run_task(
         if not records and not ctx.cancel.is_set():
             raise NoAvailableProviderError(_unavailable_message(decision._replace(
                 available=False, reason="every candidate's provider reached a limit before it could start")))
+    published = records[-1].output_file if records else None
+    if output_file is not None and published is not None:
+        problem = publish_output(published, output_file)
+        if problem is None:
+            published = str(output_file)
+        else:
+            print(f"tacroute: warning: {problem}; the attempt's output is in {published}", file=sys.stderr)
     result = _result(run_id, task, decision, records, last, ctx, int((time.monotonic() - t0) * 1000),
-                     plan.stop_reason)
+                     plan.stop_reason)._replace(output_file=published)
     registry.hooks.observe_run(run, result)
     return result
-
-
-def attempt_output_file(output_file: str | Path | None, number: int, provider: str,
-                        folder: Path | None) -> Path:
-    """Where attempt ``number`` writes its raw output."""
-    if output_file is None:
-        assert folder is not None
-        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in provider)
-        return folder / f"attempt-{number}-{safe}.jsonl"
-    path = Path(output_file)
-    if number == 1:
-        return path
-    return path.with_name(f"{path.stem}.attempt-{number}{path.suffix}")
-
-
-def _run_folder(settings: RunnerSettings, run_id: str) -> Path:
-    if settings.output_dir is not None:
-        base = settings.output_dir
-    else:
-        import tempfile
-
-        base = Path(tempfile.gettempdir()) / "tacroute-runs"
-    folder = base / run_id
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise TacrouteError(f"cannot create the run folder {str(folder)!r} (runner.output_dir, or "
-                            f"the temporary directory): {exc.strerror or exc}") from exc
-    return folder
 
 
 def _redactor(config: Config, env: Mapping[str, str]) -> Redactor:

@@ -276,3 +276,27 @@ def test_overloaded_fails_over_after_the_cli_own_retries(workdir: Path, claude_b
     assert code == 0, data
     assert [a["error_class"] for a in data["attempts"]] == ["overloaded", None]
     assert "529" in data["attempts"][0]["message"]
+
+
+def test_stream_json_output_and_output_file_hold_the_winner(
+        workdir: Path, claude_bin: Path, anthropic_server: FakeAnthropicServer,
+        second_anthropic_server: FakeAnthropicServer) -> None:
+    anthropic_server.script(HttpError(401))
+    second_anthropic_server.script(Text("the winner"))
+    config = write_config(workdir, [provider_table("bad", claude_bin, anthropic_server),
+                                    provider_table("good", claude_bin, second_anthropic_server)],
+                          "bad", fallback="good")
+    prompt = workdir / "prompt.txt"
+    prompt.write_text("Say OK.\n", encoding="utf-8")
+    out = workdir / "out.jsonl"
+    result = CliRunner().invoke(cli, ["run", str(prompt), "--priority", "high", "--output-format",
+                                      "stream-json", "--output-file", str(out), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [x["type"] for x in lines].count("result") == 1 and lines[-1]["type"] == "result"
+    assert lines[-1]["is_error"] is False and lines[-1]["result"] == "the winner"
+    assert any(x.get("error_status") == 401 for x in lines)  # the failed attempt streamed too
+    # --output-file is the winner's raw output; each attempt kept its own file.
+    first, second = workdir / "out.attempt-1.jsonl", workdir / "out.attempt-2.jsonl"
+    assert out.read_bytes() == second.read_bytes()
+    assert '"error_status":401' in first.read_text() and result_line(str(out))["result"] == "the winner"

@@ -101,3 +101,34 @@ def test_hour_range_uses_the_clock_without_an_hour_attribute() -> None:
     ctx = CompileContext(timezone=None, clock=FixedClock())
     pred = HourRangeCondition().compile([22, 6], ctx)
     assert pred({}) and not pred({"hour": 12})
+
+
+def test_match_globs_any_attribute_case_insensitive() -> None:
+    from tacroute_conditions.match import MatchCondition
+
+    c = MatchCondition()
+    value = {"command": ["/chore", "/docs*"], "requested_model": "sonnet"}
+    assert match(c, value, {"command": "/CHORE", "requested_model": "Sonnet"})
+    assert match(c, value, {"command": "/docs_update", "requested_model": "sonnet"})
+    assert not match(c, value, {"command": "/feature", "requested_model": "sonnet"})
+    assert not match(c, value, {"command": "/chore"})  # every named attribute must match
+    assert match(c, {"labels": "bug*"}, {"labels": ["docs", "Bugfix"]})
+    assert match(c, {"issue": "4?"}, {"issue": 42})
+    assert not match(c, {"labels": "*"}, {"labels": []})
+    assert not match(c, {"command": "/chore"}, {"command": "/chore extra"})  # the whole value
+    for bad in ({}, "x", {"command": []}, {"command": [1]}, {"command": 3}):
+        with pytest.raises(ConditionValueError):
+            c.compile(bad, CTX)
+
+
+def test_match_in_a_config_routes(tmp_path: Any) -> None:
+    from tacroute import ModelRouter, load_config
+
+    path = tmp_path / "c.toml"
+    path.write_text('[providers.a]\ncommand_template = ["true"]\n[providers.b]\ncommand_template = ["true"]\n'
+                    '[routing]\nenabled = true\ndefault_provider = "a"\ndefault_model = "m"\n'
+                    '[[routing.rules]]\nname = "chores"\npriority = 50\nprovider = "b"\nmodel = "cheap"\n'
+                    'conditions = { match = { command = ["/chore", "/docs"], requested_model = "sonnet" } }\n')
+    router = ModelRouter(load_config(path))
+    assert router.route({"command": "/chore", "requested_model": "sonnet"}).model == "cheap"
+    assert router.route({"command": "/bug", "requested_model": "sonnet"}).model == "m"

@@ -41,6 +41,7 @@ class _AttemptWriter(StreamJsonWriter):
     def _write(self, text: str) -> None:
         super()._write(text)
         for line in text.splitlines():
+            self.attempt.line(line)
             found = self.parser.feed(line)
             if found is not None and self.signal is None:
                 self.signal = found
