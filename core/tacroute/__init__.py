@@ -8,8 +8,7 @@ starts fast.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tacroute.errors import (
     ConditionValueError,
@@ -20,6 +19,7 @@ from tacroute.errors import (
     TacrouteError,
     UsageError,
 )
+from tacroute.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from tacroute.config import Config, load_config
@@ -132,13 +132,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tacroute' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
+from tacroute.lazy import lazy_exports
+
 if TYPE_CHECKING:
     from datetime import tzinfo
 
@@ -287,7 +289,7 @@ class Decision(NamedTuple):
         }
 
 
-_OUTCOMES = frozenset((
+__getattr__ = lazy_exports(__name__, dict.fromkeys((
     "AttemptRecord",
     "CandidateGate",
     "ErrorClass",
@@ -298,13 +300,4 @@ _OUTCOMES = frozenset((
     "RunResult",
     "StatsSource",
     "Usage",
-))
-
-
-def __getattr__(name: str) -> Any:
-    """The outcome and record types live in :mod:`tacroute.outcomes`; load it on first use."""
-    if name in _OUTCOMES:
-        from tacroute import outcomes
-
-        return getattr(outcomes, name)
-    raise AttributeError(f"module 'tacroute.types' has no attribute {name!r}")
+), "tacroute.outcomes"))

@@ -14,10 +14,10 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from tacroute.history.settings import CooldownPolicy, HistorySettings, history_path, load_settings
+from tacroute.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from tacroute.config.model import Config
@@ -40,11 +40,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tacroute.history' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [
