@@ -284,7 +284,7 @@ def router_with_history(config: Config, *, providers: ProviderManager | None = N
     feeds it, the cooldowns and provider limits (as its gate) and, when a rule
     uses ``cheapest``, the recorded success rates and durations (read once).
     ``state``: the run's ``RunContext.state`` (see :func:`tacroute.history.open_gate`)."""
-    from tacroute.history import open_gate
+    from tacroute.history.routing import open_gate
 
     stats = None
     if any(r.strategy == "cheapest" and r.enabled for r in config.rules):

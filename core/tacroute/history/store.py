@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tacroute.bounds import bound_cost, bound_retry_after, bound_usage
-from tacroute.errors import TacrouteError
-from tacroute.history import schema
-from tacroute.history.damage import timestamp, warn
+from tacroute.history.damage import HistoryError, timestamp, warn
+from tacroute.history.schema import SCHEMA_VERSION, migrate
 from tacroute.history.settings import CooldownPolicy
 from tacroute.history.slots import RPM_WINDOW_S, SLOT_MAX_AGE_S, owner_alive, process_start, prune
 
@@ -40,10 +39,6 @@ __all__ = ["Cooldown", "HistoryError", "HistoryStore", "LimitsSnapshot"]
 
 _BUSY_MS = 30_000
 _FAR_PAST = -1e300
-
-
-class HistoryError(TacrouteError):
-    """The history database cannot be used (unreadable, newer schema, ...)."""
 
 
 class Cooldown(NamedTuple):
@@ -110,10 +105,10 @@ class HistoryStore:
                 raise HistoryError(f"history database {self.path} cannot use WAL mode (got {mode})")
             conn.execute("PRAGMA synchronous = NORMAL")
             (version,) = conn.execute("PRAGMA user_version").fetchone()
-            if version != schema.SCHEMA_VERSION:
+            if version != SCHEMA_VERSION:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    schema.migrate(conn)
+                    migrate(conn)
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
