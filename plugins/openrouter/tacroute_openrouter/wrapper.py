@@ -26,6 +26,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+from tacroute_openrouter.claude_stream_writer import FORMATS, StreamJsonWriter
 from tacroute_openrouter.errors import EXIT_ERROR, EXIT_USAGE
 from tacroute_openrouter.settings import (
     DEFAULT_BASE_URL,
@@ -36,7 +37,6 @@ from tacroute_openrouter.settings import (
     options_from_env,
     settings_for,
 )
-from tacroute_openrouter.streamjson import FORMATS, StreamJsonWriter
 
 __all__ = ["build_parser", "main", "run"]
 
