@@ -14,8 +14,9 @@ from tacroute_openrouter.errors import (
     midstream_status,
     retry_after_seconds,
 )
+from tacroute_openrouter.options import check_options
 from tacroute_openrouter.parser import OpenRouterStreamJsonParser
-from tacroute_openrouter.settings import Settings, check_options
+from tacroute_openrouter.settings import Settings
 
 
 def test_retry_after_forms() -> None:
