@@ -18,7 +18,7 @@ from tacroute.plugins import Registry
 from tacroute.replay import replay
 from tacroute.routing import ModelRouter
 from tacroute.simulate import AssumeAvailable
-from tacroute.strategies import history_stats
+from tacroute.routing.stats import history_stats
 from tacroute.types import ErrorClass, Usage
 from testkit.history import make_attempt, make_run
 from testkit.seed import seed_text
