@@ -44,7 +44,7 @@ from tacroute.providers import ProviderManager
 from tacroute.routing import ModelRouter
 from tacroute.taskattrs import task_problem as check_task
 from tacroute.types import Decision, Task, Usage
-from tacroute.whatif import (
+from tacroute.whatif.tally import (
     Group,
     Report,
     Tally,

@@ -20,9 +20,9 @@ import orjson
 from tacroute.config.model import Config
 from tacroute.errors import InvalidTaskError
 from tacroute.pricing import PricingTable
-from tacroute.simulate import config_models, parse_baseline, require_prices, target_of, what_if_router
 from tacroute.types import Usage
-from tacroute.whatif import (
+from tacroute.whatif.simulate import config_models, parse_baseline, require_prices, target_of, what_if_router
+from tacroute.whatif.tally import (
     Group,
     Report,
     Tally,
@@ -140,7 +140,7 @@ def _report(tally: Tally, config: Config, pricing: PricingTable, base: tuple[str
 
 def render_replay(report: Report) -> str:
     """Text for ``tacroute replay``."""
-    from tacroute.whatif import fmt_usd, render
+    from tacroute.whatif.tally import fmt_usd, render
 
     e = report.extra
     lines = render(report, f"Replayed {report.side.tasks:,} recorded runs with {report.config}").split("\n")
