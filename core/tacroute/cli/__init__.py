@@ -25,15 +25,15 @@ _BUILTIN = {
     "route": "tacroute.cli.route_cmd:route",
     "routing": "tacroute.cli.route_cmd:routing",
     "rules": "tacroute.cli.rules_cmd:rules",
-    # issue 5b: what-if commands
+    # what-if commands
     "replay": "tacroute.cli.replay_cmd:replay",
     "simulate": "tacroute.cli.simulate_cmd:simulate",
-    # history layer (issue 5a)
+    # the history layer
     "history": "tacroute.cli.history_cmd:history",
     "stats": "tacroute.cli.history_cmd:stats",
-    # issue 3: the runner
+    # the runner
     "run": "tacroute.cli.run_cmd:run",
-    # issue 4: price table (plugins add sub-commands, e.g. `refresh`)
+    # the price table (plugins add sub-commands, e.g. `refresh`)
     "pricing": "tacroute.cli.pricing_cmd:pricing",
 }
 

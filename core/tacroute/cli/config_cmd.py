@@ -41,7 +41,7 @@ def validate(config_path: Path | None, as_json: bool) -> None:
 
     try:
         cfg = get_config(config_path)
-        # issue 3: the [runner] table is checked by the runner's own loader.
+        # The [runner] table is checked by the runner's own loader.
         from tacroute.runner.settings import load_runner_settings
 
         load_runner_settings(cfg)
