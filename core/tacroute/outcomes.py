@@ -12,6 +12,7 @@ before it can spawn anything. Derive a changed copy with ``._replace(...)``.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ __all__ = [
     "RunResult",
     "StatsSource",
     "Usage",
+    "attempt_totals",
 ]
 
 
@@ -195,3 +197,14 @@ class CandidateGate(Protocol):
     def skip_reason(self, provider: str, model: str) -> str | None:
         """A human-readable reason to skip the candidate now, or None to use it."""
         ...
+
+
+def attempt_totals(attempts: Iterable[AttemptRecord]) -> tuple[Usage, float | None]:
+    """Token usage and cost summed over attempts; cost None when no attempt reported one."""
+    usage = Usage()
+    cost: float | None = None
+    for a in attempts:
+        usage = usage + a.usage
+        if a.cost_usd is not None:
+            cost = a.cost_usd if cost is None else cost + a.cost_usd
+    return usage, cost
