@@ -40,6 +40,7 @@ __all__ = [
     "AttemptRecord",
     "Candidate",
     "CandidateGate",
+    "DEFAULT_RULE",
     "CompileContext",
     "ConditionType",
     "Decision",
@@ -231,6 +232,11 @@ RegisterOutputParser = Callable[[OutputParserType], None]
 
 
 # --------------------------------------------------------------------- decisions
+#: How reports (``stats``, ``simulate``, ``replay``) name the default route:
+#: the tasks or runs no rule matched.
+DEFAULT_RULE = "(default)"
+
+
 class Candidate(NamedTuple):
     """One provider/model a decision may use, and whether it can be used now."""
 

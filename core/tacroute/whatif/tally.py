@@ -16,12 +16,10 @@ from typing import Any
 
 from tacroute.errors import UsageError
 from tacroute.pricing import PricingTable
-from tacroute.types import Usage
+from tacroute.types import DEFAULT_RULE, Usage
 
 __all__ = ["DEFAULT_RULE", "Group", "Report", "Side", "Target", "Tally", "missing_prices", "side_of"]
 
-#: The ``by_rule`` key of tasks no rule matched (routed to the default).
-DEFAULT_RULE = "(default)"
 
 #: ``(provider, model, rule)``; rule None means the default.
 Target = tuple[str, str, "str | None"]
