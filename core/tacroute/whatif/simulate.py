@@ -54,7 +54,6 @@ from tacroute.whatif.tally import (
     price,
     rule_names,
     side_of,
-    usage_of,
 )
 
 __all__ = ["MEMO_LIMIT", "AssumeAvailable", "Simulator", "TaskFileError", "check_task", "parse_baseline",
@@ -64,7 +63,7 @@ __all__ = ["MEMO_LIMIT", "AssumeAvailable", "Simulator", "TaskFileError", "check
 MEMO_LIMIT = 200_000
 #: Files smaller than this are scanned in-process.
 PARALLEL_MIN_BYTES = 4 << 20
-_RANDOM: Group = []  # marker: this attribute set's decision is drawn per task
+_RANDOM = Group()  # marker: this attribute set's decision is drawn per task
 
 
 class TaskFileError(UsageError):
@@ -175,12 +174,12 @@ class Simulator:
                 g = resolve(obj, key, where)
             if g is _RANDOM:
                 g = group_for(obj)
-            g[0] += 1
-            g[1] += i
-            g[2] += o
-            g[3] += cr
-            g[4] += cw
-            if g[6] and len(sample) < cap:
+            g.tasks += 1
+            g.input_tokens += i
+            g.output_tokens += o
+            g.cache_read_tokens += cr
+            g.cache_creation_tokens += cw
+            if g.changed and len(sample) < cap:
                 sample.append(lineno)
         return data.count(b"\n")
 
@@ -328,7 +327,7 @@ def simulate(config: Config, path: Path, *, compare: Config | None = None, basel
                    rule_names(config.rules_by_priority()))
     total = Usage()
     for g in tally.groups.values():
-        total = total + usage_of(g)
+        total = total + g.usage
     report = Report(str(path), str(config.path), side, base, price(pricing_a, base[1], total), defaults)
     if compare is not None:
         report.compare = compare_section(tally, str(compare.path), pricing_a, pricing_b, side.cost_usd,
