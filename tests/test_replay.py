@@ -18,8 +18,8 @@ from tacroute.plugins import Registry
 from tacroute.routing import ModelRouter
 from tacroute.routing.stats import history_stats
 from tacroute.types import ErrorClass, Usage
+from tacroute.whatif.inputs import AssumeAvailable
 from tacroute.whatif.replay import replay
-from tacroute.whatif.simulate import AssumeAvailable
 from testkit.history import make_attempt, make_run
 from testkit.seed import seed_text
 

@@ -16,7 +16,7 @@ from tacroute.plugins import Registry
 from tacroute.routing import ModelRouter
 from tacroute.routing.stats import DictStats
 from tacroute.types import ModelStats
-from tacroute.whatif.simulate import AssumeAvailable
+from tacroute.whatif.inputs import AssumeAvailable
 
 REGISTRY = Registry.load(env={"TACROUTE_LOAD_PLUGINS": "priority,labels,retry_count,hour_range,"
                                                        "claude_cli,openrouter"})

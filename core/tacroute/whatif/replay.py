@@ -21,7 +21,7 @@ from tacroute.config.model import Config
 from tacroute.errors import InvalidTaskError
 from tacroute.pricing import PricingTable
 from tacroute.types import Usage
-from tacroute.whatif.simulate import config_models, parse_baseline, require_prices, target_of, what_if_router
+from tacroute.whatif.inputs import config_models, parse_baseline, require_prices, target_of, what_if_router
 from tacroute.whatif.tally import (
     Group,
     Report,
