@@ -70,7 +70,7 @@ def add_subcommand(cli: click.Group, group_name: str, command: click.Command) ->
 
 class SubcommandLog:
     """The record of :func:`add_subcommand`, as the registry reads it
-    (:class:`tacroute.plugins.registry.CommandLog`)."""
+    (:class:`tacroute.plugins.info.CommandLog`)."""
 
     def mark(self) -> int:
         """The current length of the record."""

@@ -21,13 +21,14 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from tacroute.errors import DuplicateNameError, PluginError
 from tacroute.plugins.discovery import EntryPointInfo, discover_entry_points
 from tacroute.plugins.hooks import Hooks, make_plugin_manager
+from tacroute.plugins.info import CommandLog, PluginInfo
 from tacroute.plugins.isolation import isolated
 
 if TYPE_CHECKING:
@@ -44,48 +45,6 @@ __all__ = ["CommandLog", "PluginInfo", "Registry"]
 _current: ContextVar[PluginInfo | None] = ContextVar("tacroute_current_plugin", default=None)
 
 _KINDS = {"providers": "provider", "conditions": "condition", "output_parsers": "output parser"}
-
-
-class PluginInfo:
-    """What ``tacroute plugins`` shows for one plugin."""
-
-    __slots__ = ("commands", "conditions", "disabled", "distribution", "error", "name",
-                 "output_parsers", "providers", "version")
-
-    def __init__(self, name: str, distribution: str | None = None, version: str | None = None) -> None:
-        self.name = name
-        self.distribution = distribution
-        self.version = version
-        self.providers: list[str] = []
-        self.conditions: list[str] = []
-        self.output_parsers: list[str] = []
-        self.commands: list[str] = []
-        self.error: str | None = None
-        self.disabled = False
-
-    def __repr__(self) -> str:
-        return f"PluginInfo({self.name!r}, distribution={self.distribution!r}, error={self.error!r})"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "distribution": self.distribution,
-            "version": self.version,
-            "providers": self.providers,
-            "conditions": self.conditions,
-            "output_parsers": self.output_parsers,
-            "commands": self.commands,
-            "error": self.error,
-            "disabled": self.disabled,
-        }
-
-
-class CommandLog(Protocol):
-    """Sub-commands added to built-in CLI groups (the CLI's record of them)."""
-
-    def mark(self) -> int: ...
-    def added_since(self, mark: int) -> list[str]: ...
-    def remove_added(self, mark: int) -> None: ...
 
 
 def _env_list(env: Mapping[str, str], key: str) -> set[str] | None:

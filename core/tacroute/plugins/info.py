@@ -1,0 +1,49 @@
+"""What the registry records about a plugin, and what it asks of the CLI."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+__all__ = ["CommandLog", "PluginInfo"]
+
+
+class PluginInfo:
+    """What ``tacroute plugins`` shows for one plugin."""
+
+    __slots__ = ("commands", "conditions", "disabled", "distribution", "error", "name",
+                 "output_parsers", "providers", "version")
+
+    def __init__(self, name: str, distribution: str | None = None, version: str | None = None) -> None:
+        self.name = name
+        self.distribution = distribution
+        self.version = version
+        self.providers: list[str] = []
+        self.conditions: list[str] = []
+        self.output_parsers: list[str] = []
+        self.commands: list[str] = []
+        self.error: str | None = None
+        self.disabled = False
+
+    def __repr__(self) -> str:
+        return f"PluginInfo({self.name!r}, distribution={self.distribution!r}, error={self.error!r})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "providers": self.providers,
+            "conditions": self.conditions,
+            "output_parsers": self.output_parsers,
+            "commands": self.commands,
+            "error": self.error,
+            "disabled": self.disabled,
+        }
+
+
+class CommandLog(Protocol):
+    """Sub-commands added to built-in CLI groups (the CLI's record of them)."""
+
+    def mark(self) -> int: ...
+    def added_since(self, mark: int) -> list[str]: ...
+    def remove_added(self, mark: int) -> None: ...
