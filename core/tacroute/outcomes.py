@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from tacroute.types import Decision, Task
@@ -152,6 +152,24 @@ class AttemptRecord(NamedTuple):
     #: the history layer uses it as the cooldown length.
     retry_after_s: float | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The attempt as ``tacroute run --json`` shows it."""
+        return {
+            "attempt": self.attempt,
+            "provider": self.provider,
+            "provider_type": self.provider_type,
+            "model": self.model,
+            "rule": self.rule,
+            "success": self.success,
+            "error_class": self.error_class.value if self.error_class else None,
+            "message": self.message,
+            "exit_code": self.exit_code,
+            "duration_ms": self.duration_ms,
+            "usage": self.usage.as_dict(),
+            "cost_usd": self.cost_usd,
+            "output_file": self.output_file,
+        }
+
 
 class RunResult(NamedTuple):
     """A whole run: every attempt and how it ended, passed to ``observe_run``."""
@@ -168,6 +186,27 @@ class RunResult(NamedTuple):
     cost_usd: float | None
     duration_ms: int
     error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The run as ``tacroute run --json`` prints it (one JSON object)."""
+        final = self.attempts[-1] if self.attempts else None
+        return {
+            "run_id": self.run_id,
+            "success": self.success,
+            "provider": self.provider,
+            "model": self.model,
+            "rule": final.rule if final else None,
+            "error_class": final.error_class.value if final and final.error_class else None,
+            "error": self.error,
+            "result": self.result,
+            "cost_usd": self.cost_usd,
+            "usage": self.usage.as_dict(),
+            "duration_ms": self.duration_ms,
+            "output_file": final.output_file if final else None,
+            "attempts": [a.as_dict() for a in self.attempts],
+            "decision": self.decision.as_dict(),
+            "task": dict(self.task),
+        }
 
 
 # ------------------------------------------------------------ learning from history
