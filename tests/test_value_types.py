@@ -92,7 +92,7 @@ def test_attempt_context_is_mutable_with_per_instance_defaults(tmp_path: Path) -
 
 
 def test_attempt_totals_sum_usage_and_keep_cost_unknown_when_none_reported() -> None:
-    from tacroute.outcomes import attempt_totals
+    from tacroute.types import attempt_totals
 
     def rec(cost: float | None, tokens: int) -> AttemptRecord:
         return AttemptRecord("r", 1, {}, "p", "claude-cli", "m", None, True, None, None, 0, 0.0, 10,

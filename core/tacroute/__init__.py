@@ -27,30 +27,28 @@ if TYPE_CHECKING:
     from tacroute.context import RunContext
     from tacroute.history.store import HistoryStore
     from tacroute.hookspecs import hookimpl
-    from tacroute.outcomes import (
-        AttemptRecord,
-        ErrorClass,
-        Outcome,
-        OutputParser,
-        ParserSignal,
-        RunResult,
-        Usage,
-    )
     from tacroute.providers import Attempt, Provider, ProviderManager
     from tacroute.routing import ModelRouter
     from tacroute.runner import RunnerSettings, run_task
     from tacroute.runner.attempt import CommandProvider
     from tacroute.types import (
+        AttemptRecord,
         Candidate,
         CompileContext,
         ConditionType,
         Decision,
+        ErrorClass,
+        Outcome,
+        OutputParser,
         OutputParserType,
+        ParserSignal,
         ProviderType,
         RegisterCondition,
         RegisterOutputParser,
         RegisterProvider,
+        RunResult,
         Task,
+        Usage,
     )
 
 __version__ = "0.1.0"
@@ -100,13 +98,13 @@ __all__ = [
 # light submodule (the OpenRouter wrapper and tacroute.redact) should not pay.
 _LAZY = {
     "hookimpl": "tacroute.hookspecs",
-    "AttemptRecord": "tacroute.outcomes",
-    "ErrorClass": "tacroute.outcomes",
-    "Outcome": "tacroute.outcomes",
-    "OutputParser": "tacroute.outcomes",
-    "ParserSignal": "tacroute.outcomes",
-    "RunResult": "tacroute.outcomes",
-    "Usage": "tacroute.outcomes",
+    "AttemptRecord": "tacroute.types",
+    "ErrorClass": "tacroute.types",
+    "Outcome": "tacroute.types",
+    "OutputParser": "tacroute.types",
+    "ParserSignal": "tacroute.types",
+    "RunResult": "tacroute.types",
+    "Usage": "tacroute.types",
     "Candidate": "tacroute.types",
     "CompileContext": "tacroute.types",
     "ConditionType": "tacroute.types",

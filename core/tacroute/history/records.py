@@ -10,8 +10,7 @@ import orjson
 
 from tacroute.bounds import bound_cost, bound_usage
 from tacroute.history.damage import timestamp
-from tacroute.outcomes import attempt_totals
-from tacroute.types import RunResult, Task, Usage
+from tacroute.types import RunResult, Task, Usage, attempt_totals
 
 __all__ = ["RunFigures", "RunRow", "labels_of", "redact", "run_figures"]
 

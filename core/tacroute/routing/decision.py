@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from tacroute.types import Candidate, Decision
 
 if TYPE_CHECKING:
-    from tacroute.outcomes import CandidateGate
+    from tacroute.types import CandidateGate
 
 __all__ = ["assemble_decision"]
 

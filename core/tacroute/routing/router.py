@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from tacroute.config.model import Config
     from tacroute.errors import ConfigError
-    from tacroute.outcomes import CandidateGate, StatsSource
+    from tacroute.types import CandidateGate, StatsSource
 
 __all__ = ["ConditionTrace", "ModelRouter", "RuleTrace", "router_with_history"]
 

@@ -26,7 +26,6 @@ from tacroute.config.model import Config
 from tacroute.context import RunContext
 from tacroute.errors import NoAvailableProviderError, TacrouteError, UsageError
 from tacroute.history.slots import SlotRefused, take_slot
-from tacroute.outcomes import attempt_totals
 from tacroute.providers import ProviderManager
 from tacroute.redact import MESSAGE_LIMIT, Redactor
 from tacroute.routing import router_with_history
@@ -36,7 +35,7 @@ from tacroute.runner.preflight import check_output_files, check_prompt_text
 from tacroute.runner.settings import RunnerSettings, load_runner_settings
 from tacroute.runner.status import StatusLine
 from tacroute.taskattrs import check_task
-from tacroute.types import AttemptRecord, Candidate, Decision, Outcome, RunResult, Task
+from tacroute.types import AttemptRecord, Candidate, Decision, Outcome, RunResult, Task, attempt_totals
 
 __all__ = ["attempt_output_file", "run_task"]
 

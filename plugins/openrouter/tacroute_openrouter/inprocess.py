@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tacroute.outcomes import ErrorClass, Outcome, ParserSignal
 from tacroute.providers.execute import stopped_by
 from tacroute.redact import BadKeyError, Redactor, clean_key
+from tacroute.types import ErrorClass, Outcome, ParserSignal
 from tacroute_openrouter.claude_stream_writer import StreamJsonWriter
 from tacroute_openrouter.options import DEFAULT_KEY_ENV, OptionsError
 from tacroute_openrouter.settings import settings_for

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     import click
 
     from tacroute.config.model import ProviderConfig
-    from tacroute.outcomes import Outcome, OutputParser
     from tacroute.providers import Attempt
+    from tacroute.types import Outcome, OutputParser
 
 __all__ = ["OpenRouterProvider", "OpenRouterStreamJson", "register_commands", "register_output_parsers",
            "register_providers"]

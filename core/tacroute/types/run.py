@@ -1,8 +1,8 @@
 """Types of running tasks and learning from them: outcomes, records, stats.
 
-Kept apart from :mod:`tacroute.types` so that routing (which needs none of
-them) does not pay for creating these classes at start-up. Everything here is
-also importable from :mod:`tacroute.types` and :mod:`tacroute`.
+A module of its own so that routing (which needs none of them) does not pay
+for creating these classes at start-up. Everything here is also importable
+from :mod:`tacroute.types` and :mod:`tacroute`.
 
 The value types are NamedTuples, like routing's: immutable, and about a third
 of a frozen dataclass's cost to create at import, which ``tacroute run`` pays
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
-    from tacroute.types import Decision, Task
+    from tacroute.types.decision import Decision, Task
 
 __all__ = [
     "AttemptRecord",
