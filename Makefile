@@ -14,7 +14,7 @@ TOOLS := .tools
 PACKAGES := -e '.[dev]' -e plugins/conditions -e plugins/claude_cli -e plugins/openrouter -e examples/weekday
 TYPED := core/tacroute plugins/conditions/tacroute_conditions plugins/claude_cli/tacroute_claude_cli \
          plugins/openrouter/tacroute_openrouter examples/weekday/tacroute_weekday.py
-# issue 4: the fake OpenRouter server and its fixtures
+# the fake OpenRouter server and its fixtures
 TYPED += testkit/openrouter_server.py testkit/openrouter_fixtures.py
 
 .PHONY: setup demo test lint typecheck pytest bench clean

@@ -2,9 +2,9 @@
 
 pytest_plugins = [
     "testkit.plugins",
-    "testkit.history",  # issue 5a: a temporary history file per test
-    # issue 3: the real Claude CLI and the fake Anthropic API server
+    "testkit.history",  # a temporary history file per test
+    # the real Claude CLI and the fake Anthropic API server
     "testkit.claude",
-    # issue 4: fake OpenRouter server
+    # the fake OpenRouter server
     "testkit.openrouter_fixtures",
 ]

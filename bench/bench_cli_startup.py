@@ -1,6 +1,6 @@
 """Fresh-process cost of ``tacroute route --priority critical --json``.
 
-Target (issue 2): at most 1.5 times the wall time of ``python -c "import
+Target: at most 1.5 times the wall time of ``python -c "import
 click"`` in the same environment, and at most 40 MiB peak memory.
 
 Runs the two commands interleaved (so machine load hits both alike) and

@@ -7,7 +7,7 @@ reaches it; the next candidate's start is the moment its process is spawned
 (``subprocess.Popen`` returns). The difference covers stopping the first CLI's
 process group (SIGTERM, wait) and building and spawning the next command.
 
-Target (issue 3): under 1 second (the CLI alone would keep retrying for minutes).
+Target: under 1 second (the CLI alone would keep retrying for minutes).
 
 Run: .venv/bin/python bench/bench_failover.py [RUNS]
 """

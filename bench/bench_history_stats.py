@@ -1,6 +1,6 @@
 """``stats`` over 1,000,000 recorded runs.
 
-Target (issue 5): at most 1 s. Builds (once, cached in the temp dir) a history
+Target: at most 1 s. Builds (once, cached in the temp dir) a history
 file with 1,000,000 runs through the real schema and indexes: 5 provider/models,
 6 rules (one of them the default), 0-3 labels per run out of 8, durations
 spread over 1 s .. 15 min, spread over 90 days. Then times ``HistoryStore.stats``

@@ -1,6 +1,6 @@
 """8 processes recording 500 attempts each into one history file, all at once.
 
-Target (issue 5): 4,000 attempt rows, none lost, no errors; report the rate.
+Target: 4,000 attempt rows, none lost, no errors; report the rate.
 Each process goes through the tracking plugin's hooks, as the runner does:
 ``observe_attempt_start`` then ``observe_attempt`` per attempt (two write
 transactions: the in-flight slot, then the attempt row with its cooldown check)

@@ -1,6 +1,6 @@
 """Routing decision speed, in-process.
 
-Targets (issue 2): one decision with the seed's five rules, median at most
+Targets: one decision with the seed's five rules, median at most
 2 microseconds; 1,000 rules: report the median, growth no worse than linear.
 
 Run: .venv/bin/python bench/bench_route.py

@@ -6,7 +6,7 @@ same environment and prompt; runs are interleaved so machine load hits both
 alike. Reports the median wall time of each, and the median of the per-pair
 ratios (each pair runs back to back), which is what the target applies to.
 
-Target (issue 3): median ratio at most 1.1.
+Target: median ratio at most 1.1.
 
 Run: .venv/bin/python bench/bench_run_overhead.py [RUNS]
 """

@@ -43,7 +43,7 @@ def tasks_file(count: int) -> Path:
 def library_run(workers: int, path: Path) -> None:
     """In a fresh process: time one ``simulate()`` call (config loaded first)."""
     from tacroute.config import load_config
-    from tacroute.simulate import simulate
+    from tacroute.whatif.simulate import simulate
 
     cfg = load_config(ROOT / "examples" / "config.toml")
     t = time.perf_counter()

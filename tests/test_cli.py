@@ -133,7 +133,7 @@ model = "claude-haiku-4"
     assert "routing.rules[5] ('critical-docs'): shadowed by 'critical-issues-opus'" in err
     assert "routing.rules[6] ('never'): can never match" in err
     data = json.loads(run("config", "validate", "--config", str(seed_file), "--json")[1])
-    # issue 3: as root, the seed's --dangerously-skip-permissions also gets an IS_SANDBOX warning.
+    # As root, the seed's --dangerously-skip-permissions also gets an IS_SANDBOX warning.
     sandbox = [w for w in data["warnings"] if "IS_SANDBOX" in w]
     assert len(sandbox) == (1 if os.geteuid() == 0 else 0)
     assert data["valid"] and len(data["warnings"]) == 3 + len(sandbox)

@@ -100,3 +100,41 @@ os._exit(0)
     assert proc.returncode == 0, proc.stderr
     assert db.exists()
     assert not (tmp_path / "history.db-wal").exists()
+
+
+def test_a_file_a_plugin_left_open_is_on_disk_after_tacroute_route(tmp_path: Path) -> None:
+    """A plugin opens a file in a hook, writes, and never flushes or closes it:
+    what it wrote must be on disk once ``tacroute route`` (the console script) has exited."""
+    out = tmp_path / "plugin.log"
+    config = tmp_path / "tacroute.toml"
+    config.write_text('[routing]\nenabled = true\ndefault_provider = "claude-cli"\ndefault_model = "claude-haiku-4"\n\n'
+                      '[providers.claude-cli]\n\n[[routing.rules]]\nname = "crit"\npriority = 90\n'
+                      'conditions = { priority = "critical" }\nmodel = "claude-opus-4"\n', encoding="utf-8")
+    script = f"""
+import sys
+import tacroute_conditions.priority as priority
+from tacroute import hookimpl
+from tacroute.plugins import set_registry
+from tacroute.plugins.registry import Registry
+
+class Leaky:
+    __name__ = "leaky"
+    files = []
+
+    @hookimpl
+    def register_conditions(self, register):
+        f = open({str(out)!r}, "w", encoding="utf-8")  # never flushed, never closed
+        f.write("written by a plugin hook\\n" * 10)
+        self.files.append(f)
+
+# The plugins load during the command, as from entry points: Registry.load gives these two.
+Registry.load = classmethod(lambda cls, *a, **k: Registry.from_plugins([priority, Leaky()]))
+set_registry(None)
+from tacroute.cli import main
+sys.argv = ["tacroute", "route", "--priority", "critical", "--config", {str(config)!r}]
+sys.exit(main())
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "claude-opus-4" in proc.stdout
+    assert out.read_text(encoding="utf-8") == "written by a plugin hook\n" * 10

@@ -140,7 +140,7 @@ def test_run_task_rejects_bad_attributes(config: Path, tmp_path: Path) -> None:
 
 
 def test_attr_priority_number_is_its_text_as_the_priority_option_is(config: Path) -> None:
-    from tacroute.cli._common import parse_attr
+    from tacroute.keyvalue import parse_attr
 
     assert parse_attr("priority=5") == ("priority", "5")
     assert invoke("route", "--attr", "priority=5", "--config", str(config))[0] == 0

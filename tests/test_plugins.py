@@ -217,7 +217,7 @@ def test_routing_imports_no_parser_or_runner_modules(tmp_path: Path) -> None:
     code = ("import sys; from tacroute.cli import main\n"
             "try:\n    main(['route', '--config', sys.argv[1], '--priority', 'critical', '--json'])\n"
             "except SystemExit:\n    pass\n"
-            "heavy = [m for m in sys.modules if m.startswith(('tacroute.runner', 'tacroute.outcomes', "
+            "heavy = [m for m in sys.modules if m.startswith(('tacroute.runner', 'tacroute.types.run', "
             "'tacroute_claude_cli.stream_json', 'tacroute_openrouter.parser', 'httpx', 'sqlite3', "
             "'importlib.metadata'))]\nprint('HEAVY', heavy, file=sys.stderr)")
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}

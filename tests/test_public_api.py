@@ -10,7 +10,7 @@ def test_every_public_name_resolves() -> None:
 
 
 def test_outcome_types_are_reachable_from_types_module() -> None:
-    from tacroute.outcomes import Usage
+    from tacroute.types import Usage
 
     assert tacroute.types.Usage is Usage
     assert tacroute.Usage is Usage

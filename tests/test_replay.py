@@ -15,11 +15,11 @@ from tacroute.cli import cli
 from tacroute.config import parse_config
 from tacroute.history import HistoryStore
 from tacroute.plugins import Registry
-from tacroute.replay import replay
 from tacroute.routing import ModelRouter
-from tacroute.simulate import AssumeAvailable
-from tacroute.strategies import history_stats
+from tacroute.routing.stats import history_stats
 from tacroute.types import ErrorClass, Usage
+from tacroute.whatif.inputs import AssumeAvailable
+from tacroute.whatif.replay import replay
 from testkit.history import make_attempt, make_run
 from testkit.seed import seed_text
 

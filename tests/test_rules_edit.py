@@ -73,3 +73,13 @@ def test_bad_edits_change_nothing(seed_file: Path, builtin_registry: Registry, a
     code, _ = run(*args, "--config", str(seed_file))
     assert code == 2
     assert seed_file.read_text() == before
+
+
+def test_add_with_a_value_no_toml_parser_survives_is_text(seed_file: Path, builtin_registry: Registry) -> None:
+    """5,000 open brackets made `rules add --when` crash (RecursionError): now, like --attr, the text."""
+    deep = "[" * 5000
+    code, out = run("rules", "add", "deep", "--priority", "5", "--model", "claude-haiku-4",
+                    "--when", f"priority={deep}", "--config", str(seed_file))
+    assert code == 0, out
+    assert "internal error" not in out
+    assert f"priority = \"{deep}\"" in seed_file.read_text(encoding="utf-8").replace("'", '"')

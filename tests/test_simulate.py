@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import tacroute.simulate as simmod
+import tacroute.whatif.simulate as simmod
 from tacroute.cli import cli
 from tacroute.config import parse_config
 from tacroute.errors import UsageError
 from tacroute.plugins import Registry
-from tacroute.simulate import TaskFileError, simulate
 from tacroute.types import Usage
+from tacroute.whatif.simulate import TaskFileError, simulate
 from testkit.seed import seed_text
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

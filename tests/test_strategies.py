@@ -14,7 +14,7 @@ from tacroute.errors import ConfigError
 from tacroute.plugins import Registry
 from tacroute.providers import ProviderManager
 from tacroute.routing import ModelRouter
-from tacroute.strategies import DictStats, check_requirements
+from tacroute.routing.stats import DictStats, check_requirements
 from tacroute.types import ModelStats
 
 HEAD = f"""
@@ -279,10 +279,11 @@ def test_check_requirements_messages() -> None:
 
 
 def test_plain_configs_keep_the_fast_path(builtin_registry: Registry) -> None:
+    """A plain rule is a one-target set: nothing drawn, the decision kept and shared."""
     text = HEAD + '\n[[routing.rules]]\nname = "p"\nmodel = "claude-haiku-4"\n'
     r = router(text, builtin_registry)
-    assert r._multi is None
     assert r.route({}).model == "claude-haiku-4"
+    assert r.route({}) is r.route({})
 
 
 def test_explain_lists_targets(builtin_registry: Registry) -> None:

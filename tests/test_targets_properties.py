@@ -14,9 +14,9 @@ from tacroute.config import parse_config
 from tacroute.errors import ConfigError
 from tacroute.plugins import Registry
 from tacroute.routing import ModelRouter
-from tacroute.simulate import AssumeAvailable
-from tacroute.strategies import DictStats
+from tacroute.routing.stats import DictStats
 from tacroute.types import ModelStats
+from tacroute.whatif.inputs import AssumeAvailable
 
 REGISTRY = Registry.load(env={"TACROUTE_LOAD_PLUGINS": "priority,labels,retry_count,hour_range,"
                                                        "claude_cli,openrouter"})

@@ -89,3 +89,15 @@ def test_attempt_context_is_mutable_with_per_instance_defaults(tmp_path: Path) -
     assert one.timeout == 5.0 and two.timeout is None
     with pytest.raises(AttributeError):
         one.unknown = 1  # type: ignore[attr-defined]
+
+
+def test_attempt_totals_sum_usage_and_keep_cost_unknown_when_none_reported() -> None:
+    from tacroute.types import attempt_totals
+
+    def rec(cost: float | None, tokens: int) -> AttemptRecord:
+        return AttemptRecord("r", 1, {}, "p", "claude-cli", "m", None, True, None, None, 0, 0.0, 10,
+                             Usage(tokens, 1), cost, None)
+
+    assert attempt_totals([]) == (Usage(), None)
+    assert attempt_totals([rec(None, 5), rec(None, 7)]) == (Usage(12, 2), None)
+    assert attempt_totals([rec(0.25, 5), rec(None, 7), rec(0.5, 1)]) == (Usage(13, 3), 0.75)

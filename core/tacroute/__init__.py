@@ -8,8 +8,7 @@ starts fast.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tacroute.errors import (
     ConditionValueError,
@@ -20,6 +19,7 @@ from tacroute.errors import (
     TacrouteError,
     UsageError,
 )
+from tacroute.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from tacroute.config import Config, load_config
@@ -28,30 +28,28 @@ if TYPE_CHECKING:
     from tacroute.context import RunContext
     from tacroute.history.store import HistoryStore
     from tacroute.hookspecs import hookimpl
-    from tacroute.outcomes import (
-        AttemptRecord,
-        ErrorClass,
-        Outcome,
-        OutputParser,
-        ParserSignal,
-        RunResult,
-        Usage,
-    )
     from tacroute.providers import Attempt, Provider, ProviderManager
     from tacroute.routing import ModelRouter
     from tacroute.runner import RunnerSettings, run_task
     from tacroute.runner.attempt import CommandProvider
     from tacroute.types import (
+        AttemptRecord,
         Candidate,
         CompileContext,
         ConditionType,
         Decision,
+        ErrorClass,
+        Outcome,
+        OutputParser,
         OutputParserType,
+        ParserSignal,
         ProviderType,
         RegisterCondition,
         RegisterOutputParser,
         RegisterProvider,
+        RunResult,
         Task,
+        Usage,
     )
 
 __version__ = "0.1.0"
@@ -104,13 +102,13 @@ __all__ = [
 # light submodule (the OpenRouter wrapper and tacroute.redact) should not pay.
 _LAZY = {
     "hookimpl": "tacroute.hookspecs",
-    "AttemptRecord": "tacroute.outcomes",
-    "ErrorClass": "tacroute.outcomes",
-    "Outcome": "tacroute.outcomes",
-    "OutputParser": "tacroute.outcomes",
-    "ParserSignal": "tacroute.outcomes",
-    "RunResult": "tacroute.outcomes",
-    "Usage": "tacroute.outcomes",
+    "AttemptRecord": "tacroute.types",
+    "ErrorClass": "tacroute.types",
+    "Outcome": "tacroute.types",
+    "OutputParser": "tacroute.types",
+    "ParserSignal": "tacroute.types",
+    "RunResult": "tacroute.types",
+    "Usage": "tacroute.types",
     "Candidate": "tacroute.types",
     "CompileContext": "tacroute.types",
     "ConditionType": "tacroute.types",
@@ -139,13 +137,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tacroute' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tacroute.outcomes import Outcome, Usage
+from tacroute.types import Outcome, Usage
 
 __all__ = ["MAX_RETRY_AFTER_S", "MAX_TOKENS", "bound_cost", "bound_count", "bound_outcome",
            "bound_retry_after", "bound_usage"]

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from tacroute.paths import cache_dir
 from tacroute.types import Usage
 
 __all__ = ["BUILTIN_PRICES", "DEFAULT_ESTIMATE", "ModelPrice", "PricingTable", "cache_path",
@@ -77,8 +78,7 @@ def cache_path() -> Path:
     env = os.environ.get("TACROUTE_PRICING_CACHE")
     if env:
         return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "tacroute" / "pricing.json"
+    return Path(cache_dir()) / "pricing.json"
 
 
 def _normalise(model: str) -> list[str]:

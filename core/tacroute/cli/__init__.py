@@ -16,6 +16,7 @@ import click
 
 from tacroute.errors import ConfigError, TacrouteError, UsageError
 from tacroute.fastexit import fast_exit as _fast_exit
+from tacroute.fastexit import note_writes as _note_writes
 
 __all__ = ["cli", "main"]
 
@@ -26,15 +27,15 @@ _BUILTIN = {
     "route": "tacroute.cli.route_cmd:route",
     "routing": "tacroute.cli.route_cmd:routing",
     "rules": "tacroute.cli.rules_cmd:rules",
-    # issue 5b: what-if commands
+    # what-if commands
     "replay": "tacroute.cli.replay_cmd:replay",
     "simulate": "tacroute.cli.simulate_cmd:simulate",
-    # history layer (issue 5a)
+    # the history layer
     "history": "tacroute.cli.history_cmd:history",
     "stats": "tacroute.cli.history_cmd:stats",
-    # issue 3: the runner
+    # the runner
     "run": "tacroute.cli.run_cmd:run",
-    # issue 4: price table (plugins add sub-commands, e.g. `refresh`)
+    # the price table (plugins add sub-commands, e.g. `refresh`)
     "pricing": "tacroute.cli.pricing_cmd:pricing",
 }
 
@@ -150,6 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     if argv is not None:
         cli.main(args=argv, prog_name="tacroute")
         return
+    sys.addaudithook(_note_writes)
     try:
         cli.main(args=sys.argv[1:], prog_name="tacroute")
     except SystemExit as exc:

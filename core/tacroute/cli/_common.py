@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,12 +12,12 @@ from typing import Any, TypeVar
 import click
 
 from tacroute.config import Config, load_config
-from tacroute.errors import UsageError
+from tacroute.keyvalue import parse_attr
 from tacroute.taskattrs import check_task
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["config_option", "echo_json", "echo_json_stream", "get_config", "json_text", "parse_attr",
+__all__ = ["config_option", "echo_json", "echo_json_stream", "get_config", "json_text",
            "task_from_options", "task_options"]
 
 
@@ -92,24 +91,6 @@ def echo_json_stream(data: dict[str, Any], key: str, items: Iterable[Any], batch
     chunks.append(f"{chr(10) + '  ' if count else ''}]{tail}\n".encode())
     out.write(b"".join(chunks))
     out.flush()
-
-
-def parse_attr(text: str) -> tuple[str, Any]:
-    """``key=value``; the value is read as a TOML value when it is one, else a string."""
-    key, sep, raw = text.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise UsageError(f"--attr needs key=value, got {text!r}")
-    try:
-        doc = tomllib.loads(f"v = {raw}")
-    except (ValueError, RecursionError):  # not TOML (a huge integer, deep nesting): the text itself
-        return key, raw
-    if len(doc) != 1:
-        return key, raw
-    value = doc["v"]
-    if key == "priority" and isinstance(value, int | float) and not isinstance(value, bool):
-        return key, raw.strip()  # `--priority 5` is the text "5"; `--attr priority=5` is too
-    return key, value
 
 
 def task_options(func: F) -> F:

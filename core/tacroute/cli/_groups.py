@@ -22,12 +22,6 @@ __all__ = ["LOG", "PluginGroup", "SubcommandLog", "add_plugin_commands", "add_su
 _ADDED: list[tuple[click.Group, str]] = []
 
 
-def _load_plugin_commands() -> None:
-    from tacroute.cli import cli
-
-    cli._add_plugin_commands()
-
-
 def add_plugin_commands(cli: click.Group) -> None:
     """Ask the plugins for their commands (once per registry); the registry
     credits each plugin with what it added, built-in groups' sub-commands included."""
@@ -42,13 +36,20 @@ class PluginGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         cmd = super().get_command(ctx, cmd_name)
         if cmd is None:
-            _load_plugin_commands()
+            _load_plugin_commands(ctx)
             cmd = super().get_command(ctx, cmd_name)
         return cmd
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        _load_plugin_commands()
+        _load_plugin_commands(ctx)
         return super().list_commands(ctx)
+
+
+def _load_plugin_commands(ctx: click.Context) -> None:
+    """Plugin commands for the whole command line (the root group of ``ctx``)."""
+    root = ctx.find_root().command
+    if isinstance(root, click.Group):
+        add_plugin_commands(root)
 
 
 def add_subcommand(cli: click.Group, group_name: str, command: click.Command) -> None:

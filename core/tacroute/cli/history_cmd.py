@@ -10,33 +10,18 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tacroute.cli._common import config_option, echo_json, echo_json_stream
-from tacroute.errors import ConfigError
 
 if TYPE_CHECKING:
-    from tacroute.config.model import Config
     from tacroute.history.settings import HistorySettings
     from tacroute.history.store import HistoryStore
-
-
-def _optional_config(config_path: Path | None) -> Config | None:
-    """The explicit or discovered config; None when there is none at all (defaults apply)."""
-    from tacroute.config.discover import find_config
-    from tacroute.config.loader import load_config
-
-    if config_path is not None:
-        return load_config(config_path)
-    try:
-        found = find_config(None)
-    except ConfigError:
-        return None
-    return load_config(found)
 
 
 def _open(config_path: Path | None) -> tuple[HistorySettings, HistoryStore | None]:
     from tacroute.history.settings import load_settings
     from tacroute.history.store import HistoryStore
+    from tacroute.loading import optional_config
 
-    settings = load_settings(_optional_config(config_path))
+    settings = load_settings(optional_config(config_path))
     if not settings.path.exists():
         return settings, None
     return settings, HistoryStore(settings.path, policy=settings.cooldown)

@@ -33,16 +33,11 @@ class _PricingGroup(PluginGroup):
 
 def _config_raw(config_path: Path | None) -> tuple[dict[str, Any] | None, str | None]:
     """The config's TOML (for ``[pricing]``) and its path; none found is fine without --config."""
-    from tacroute.config import load_config
-    from tacroute.config.discover import find_config
+    from tacroute.loading import optional_config
 
-    try:
-        found = find_config(config_path)
-    except ConfigError:
-        if config_path is not None:
-            raise
+    config = optional_config(config_path)
+    if config is None:
         return None, None  # no config anywhere: built-ins and cache only
-    config = load_config(found)  # a config that exists but is broken is an error
     return dict(config.raw), str(config.path)
 
 

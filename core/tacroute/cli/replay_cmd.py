@@ -33,8 +33,8 @@ def replay(since: str, history_file: Path | None, baseline: str | None, seed: in
     from tacroute.history import history_path
     from tacroute.history.since import parse_since
     from tacroute.history.store import HistoryStore
-    from tacroute.replay import render_replay
-    from tacroute.replay import replay as run
+    from tacroute.whatif.replay import render_replay
+    from tacroute.whatif.replay import replay as run
 
     config = get_config(config_path)
     start = parse_since(since, time.time())

@@ -8,25 +8,12 @@ import click
 
 from tacroute.cli._common import config_option, echo_json, get_config, task_from_options, task_options
 from tacroute.routing import ModelRouter, router_with_history
+from tacroute.routing.scenarios import route_scenarios
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from tacroute.types import Decision
-
-#: The seed's scenario tests, plus the cases its cost examples describe.
-SCENARIOS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("Critical security issue", {"priority": "critical", "labels": ["security"], "retry_count": 0,
-                                 "hour": 14}),
-    ("Documentation update", {"priority": "low", "labels": ["documentation"], "retry_count": 0,
-                              "hour": 14}),
-    ("Retry of a failed feature", {"priority": "normal", "labels": ["feature"], "retry_count": 1,
-                                   "hour": 14}),
-    ("High-priority bug", {"priority": "high", "labels": ["bug"], "retry_count": 0, "hour": 14}),
-    ("Low-priority chore at 03:00", {"priority": "low", "labels": ["chore"], "retry_count": 0,
-                                     "hour": 3}),
-)
-
 
 def _target(provider: str, model: str) -> str:
     return f"{provider}/{model}"
@@ -103,7 +90,7 @@ def routing(as_json: bool, config_path: Path | None) -> None:
     """The routing rules in priority order, and the seed's scenario tests."""
     config = get_config(config_path)
     router = ModelRouter(config)
-    results = [(name, task, router.route(task)) for name, task in SCENARIOS]
+    results = route_scenarios(router)
     if as_json:
         echo_json({
             "config": str(config.path),

@@ -8,7 +8,8 @@ import click
 
 from tacroute.cli._common import config_option, echo_json, get_config
 from tacroute.config.discover import find_config
-from tacroute.config.edit import add_rule, parse_condition, remove_rule, set_rule_enabled
+from tacroute.config.edit import add_rule, remove_rule, set_rule_enabled
+from tacroute.keyvalue import parse_condition
 
 
 @click.group()

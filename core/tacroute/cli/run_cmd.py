@@ -9,9 +9,9 @@ import click
 
 from tacroute.cli._common import config_option, echo_json, get_config, task_from_options, task_options
 from tacroute.runner.signals import StopSignals
-from tacroute.types import AttemptRecord, RunResult
+from tacroute.types import RunResult
 
-__all__ = ["run", "result_dict"]
+__all__ = ["run"]
 
 
 def _check_timeout(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
@@ -69,7 +69,7 @@ def _run(stop: StopSignals, prompt_file: Path, task: dict[str, Any], output_file
                                        timeout=timeout, status=None if stream is None else False,
                                        cancel=stop.cancel,
                                        on_line=None if stream is None else stream.on_line))
-    data = result_dict(result)
+    data = result.as_dict()
     if stop.signum is not None and not result.success:
         data["error_class"] = "cancelled"  # also when no attempt had started yet
     try:
@@ -90,44 +90,6 @@ def _run(stop: StopSignals, prompt_file: Path, task: dict[str, Any], output_file
         click.get_current_context().exit(1)
 
 
-def result_dict(result: RunResult) -> dict[str, Any]:
-    """The ``--json`` object of a run."""
-    final = result.attempts[-1] if result.attempts else None
-    return {
-        "run_id": result.run_id,
-        "success": result.success,
-        "provider": result.provider,
-        "model": result.model,
-        "rule": final.rule if final else None,
-        "error_class": final.error_class.value if final and final.error_class else None,
-        "error": result.error,
-        "result": result.result,
-        "cost_usd": result.cost_usd,
-        "usage": result.usage.as_dict(),
-        "duration_ms": result.duration_ms,
-        "output_file": result.output_file,
-        "attempts": [_attempt_dict(a) for a in result.attempts],
-        "decision": result.decision.as_dict(),
-        "task": dict(result.task),
-    }
-
-
-def _attempt_dict(a: AttemptRecord) -> dict[str, Any]:
-    return {
-        "attempt": a.attempt,
-        "provider": a.provider,
-        "provider_type": a.provider_type,
-        "model": a.model,
-        "rule": a.rule,
-        "success": a.success,
-        "error_class": a.error_class.value if a.error_class else None,
-        "message": a.message,
-        "exit_code": a.exit_code,
-        "duration_ms": a.duration_ms,
-        "usage": a.usage.as_dict(),
-        "cost_usd": a.cost_usd,
-        "output_file": a.output_file,
-    }
 
 
 def _print(result: RunResult) -> None:

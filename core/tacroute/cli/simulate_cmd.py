@@ -40,8 +40,8 @@ def simulate(tasks: Path, compare_path: Path | None, baseline: str | None, input
     task to the baseline, and the savings.
     """
     from tacroute.pricing import estimate_usage
-    from tacroute.simulate import simulate as run
-    from tacroute.whatif import render
+    from tacroute.whatif.simulate import simulate as run
+    from tacroute.whatif.tally import render
 
     config = get_config(config_path)
     compare = get_config(compare_path) if compare_path is not None else None

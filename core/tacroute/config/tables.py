@@ -91,4 +91,4 @@ PRICING_SECTION: ConfigSection[Mapping[str, Mapping[str, float]]] = ConfigSectio
     "pricing", "model prices in USD per million tokens (tacroute.pricing)", check_pricing)
 #: ``[estimate]``: the token counts it gives (:func:`tacroute.pricing.estimate_usage` fills in the rest).
 ESTIMATE_SECTION: ConfigSection[Mapping[str, int]] = ConfigSection(
-    "estimate", "a typical task's token counts (tacroute.simulate, strategy cheapest)", check_estimate)
+    "estimate", "a typical task's token counts (tacroute.whatif.simulate, strategy cheapest)", check_estimate)

@@ -14,21 +14,22 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tacroute.history.settings import CooldownPolicy, HistorySettings, history_path, load_settings
+from tacroute.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from tacroute.config.model import Config
     from tacroute.history.gate import HistoryGate, ProviderLimits
     from tacroute.history.records import RunRow
+    from tacroute.history.routing import open_gate
     from tacroute.history.stats import STATS_KEYS, StatsRow
     from tacroute.history.store import Cooldown, HistoryError, HistoryStore, LimitsSnapshot
 
 # SQLite and the store load on first use, so routing without a history file stays light.
 _LAZY = {
     "HistoryGate": "tacroute.history.gate",
+    "open_gate": "tacroute.history.routing",
     "ProviderLimits": "tacroute.history.gate",
     "RunRow": "tacroute.history.records",
     "STATS_KEYS": "tacroute.history.stats",
@@ -40,11 +41,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tacroute.history' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [
@@ -64,38 +61,3 @@ __all__ = [
     "open_gate",
 ]
 
-
-def open_gate(config: Config, state: dict[str, Any] | None = None) -> HistoryGate | None:
-    """The gate for routing with ``config``, or None when nothing can be skipped.
-
-    None when ``[history] enabled = false``, or when no history file exists yet
-    and no provider has a limit (then nothing was recorded: nothing to skip,
-    and no file is created just to route), or when the file cannot be opened
-    (a warning on stderr: routing goes on without the gate, and the
-    recording hooks leave the file alone). ``state``: the
-    run's :attr:`tacroute.RunContext.state`, where the store is left for the
-    tracking plugin, so a run opens its history database once.
-    """
-    settings = load_settings(config)
-    if not settings.enabled:
-        return None
-    has_limits = any(p.max_concurrent is not None or p.rpm is not None for p in config.providers.values())
-    if not settings.path.exists() and not has_limits:
-        return None
-    from tacroute.history.damage import give_up, is_broken
-    from tacroute.history.gate import HistoryGate
-    from tacroute.history.store import HistoryError, HistoryStore
-
-    if is_broken(settings.path):
-        return None
-    try:
-        store = HistoryStore(settings.path, policy=settings.cooldown)
-        if state is not None:
-            from tacroute.history.plugin import STATE_KEY
-
-            state[STATE_KEY] = store  # the recording hooks of the run reuse its connection
-    except HistoryError as exc:
-        # A broken history file must not stop routing: no cooldowns, said once on stderr.
-        give_up(settings.path, exc)
-        return None
-    return HistoryGate(store, config)

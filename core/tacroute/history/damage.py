@@ -15,7 +15,9 @@ import sys
 import threading
 from typing import Any
 
-__all__ = ["MAX_TIMESTAMP", "give_up", "is_broken", "reset", "timestamp", "warn"]
+from tacroute.errors import TacrouteError
+
+__all__ = ["MAX_TIMESTAMP", "HistoryError", "give_up", "is_broken", "reset", "timestamp", "warn"]
 
 #: Latest epoch time every ``datetime`` on any platform can show (9999-12-30).
 MAX_TIMESTAMP = 253_402_128_000.0
@@ -25,6 +27,10 @@ MIN_TIMESTAMP = -62_135_510_400.0
 _lock = threading.Lock()
 _warned: set[str] = set()
 _broken: set[str] = set()
+
+
+class HistoryError(TacrouteError):
+    """The history database cannot be used (unreadable, newer schema, ...)."""
 
 
 def warn(text: str, once_per: str | None = None) -> None:

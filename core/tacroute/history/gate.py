@@ -100,3 +100,4 @@ class HistoryGate:
             return NO_SLOT
         acquire(self.store, run_id, attempt, provider, model, limit, self.clock())
         return Slot(self.store, run_id, attempt, self.clock)
+

@@ -10,7 +10,7 @@ import orjson
 
 from tacroute.bounds import bound_cost, bound_usage
 from tacroute.history.damage import timestamp
-from tacroute.types import RunResult, Task, Usage
+from tacroute.types import RunResult, Task, Usage, attempt_totals
 
 __all__ = ["RunFigures", "RunRow", "labels_of", "redact", "run_figures"]
 
@@ -107,11 +107,9 @@ def run_figures(result: RunResult, clock: Callable[[], float]) -> RunFigures:
     attempts = result.attempts
     if attempts:
         started = min(a.started_at for a in attempts)
-        usage = Usage()
-        for a in attempts:
-            usage = usage + a.usage
-        costs = [a.cost_usd for a in attempts if a.cost_usd is not None]
-        cost: float | None = sum(costs) if costs else result.cost_usd
+        usage, cost = attempt_totals(attempts)
+        if cost is None:
+            cost = result.cost_usd
         last = attempts[-1]
         error = result.error
         if error is None and not result.success and last.error_class is not None:

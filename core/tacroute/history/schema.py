@@ -24,8 +24,12 @@ Layout, chosen for ``tacroute stats`` over a million runs:
 from __future__ import annotations
 
 import sqlite3
+import time
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate"]
+__all__ = ["BUSY_MS", "MIGRATIONS", "SCHEMA_VERSION", "migrate", "use_wal"]
+
+#: How long a statement waits for another process's lock (``busy_timeout``).
+BUSY_MS = 30_000
 
 _V1 = """
 CREATE TABLE runs (
@@ -193,3 +197,23 @@ def _statements(script: str) -> list[str]:
     if current.strip():
         out.append(current.strip())
     return out
+
+
+def use_wal(conn: sqlite3.Connection) -> str:
+    """Switch to WAL mode, waiting out other processes like every other statement does.
+
+    SQLite answers ``database is locked`` at once, without calling the busy
+    handler, when several processes open a new file together; giving up there
+    would leave a process without history (and so without its limits).
+    """
+    deadline = time.monotonic() + BUSY_MS / 1000
+    delay = 0.001
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)

@@ -139,7 +139,7 @@ def acquire(store: HistoryStore, run_id: str, attempt: int, provider: str, model
     """
     import sqlite3
 
-    from tacroute.history.store import HistoryError
+    from tacroute.history.damage import HistoryError
 
     pid = os.getpid()
     try:

@@ -20,14 +20,12 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from tacroute.types import ModelStats, Usage
+from tacroute.types import DEFAULT_RULE, ModelStats, Usage
 
 __all__ = ["STATS_KEYS", "StatsRow", "all_model_stats", "model_stats", "percentile_rank", "stats"]
 
 #: What ``stats(by=...)`` accepts.
 STATS_KEYS = ("provider", "model", "rule", "label")
-#: How ``stats`` names runs routed by the default (no rule matched).
-DEFAULT_RULE = "(default)"
 
 
 class StatsRow(NamedTuple):

@@ -5,6 +5,9 @@ WAL mode (readers never block the writer), a generous ``busy_timeout`` and
 so it can never fail half-way on a lock upgrade), so several processes record
 at once without losing a row. One store may be shared by threads (a lock
 serialises its connection); after ``fork`` the child opens its own connection.
+The queries are :class:`~tacroute.history.reads.StoreReads`. Kept light:
+``tacroute route`` opens a store to read cooldowns, so the record types load
+only when recording or reading runs.
 """
 
 from __future__ import annotations
@@ -15,53 +18,23 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from tacroute.bounds import bound_cost, bound_retry_after, bound_usage
-from tacroute.errors import TacrouteError
-from tacroute.history import schema
-from tacroute.history.damage import timestamp, warn
+from tacroute.history.damage import HistoryError
+from tacroute.history.reads import Cooldown, LimitsSnapshot, StoreReads
+from tacroute.history.schema import BUSY_MS, SCHEMA_VERSION, migrate, use_wal
 from tacroute.history.settings import CooldownPolicy
-from tacroute.history.slots import RPM_WINDOW_S, SLOT_MAX_AGE_S, owner_alive, process_start, prune
+from tacroute.history.slots import process_start, prune
 
 if TYPE_CHECKING:
-    from tacroute.history.records import RunRow
-    from tacroute.history.stats import StatsRow
-    from tacroute.types import AttemptRecord, Decision, ModelStats, RunResult, Task
-
-# Kept light on purpose: ``tacroute route`` opens a store to read cooldowns, so
-# the record types (and the dataclasses behind them) load only when recording
-# or reading runs; the value types here are NamedTuples.
+    from tacroute.types import AttemptRecord, Decision, RunResult, Task
 
 __all__ = ["Cooldown", "HistoryError", "HistoryStore", "LimitsSnapshot"]
 
-_BUSY_MS = 30_000
-_FAR_PAST = -1e300
-
-
-class HistoryError(TacrouteError):
-    """The history database cannot be used (unreadable, newer schema, ...)."""
-
-
-class Cooldown(NamedTuple):
-    """A provider/model skipped until ``until`` (epoch seconds)."""
-
-    provider: str
-    model: str
-    until: float
-    kind: str
-    reason: str
-    set_at: float
-
-
-class LimitsSnapshot(NamedTuple):
-    """Attempts running now and attempts started in the last minute, per provider."""
-
-    running: dict[str, int]
-    started_last_minute: dict[str, int]
 
 
 def _close_quietly(conn: sqlite3.Connection, pid: int) -> None:
@@ -74,7 +47,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True, separators=(",", ":"))
 
 
-class HistoryStore:
+class HistoryStore(StoreReads):
     """Records decisions, attempts and runs; answers history, stats and gate queries.
 
     ``policy`` decides when failed attempts put a provider/model on cooldown
@@ -99,21 +72,21 @@ class HistoryStore:
             return self._conn
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=_BUSY_MS / 1000, isolation_level=None,
+            conn = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None,
                                    check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise HistoryError(f"cannot open history database {self.path}: {exc}") from exc
         try:
-            conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
-            mode = _wal(conn)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+            mode = use_wal(conn)
             if str(mode).lower() != "wal":
                 raise HistoryError(f"history database {self.path} cannot use WAL mode (got {mode})")
             conn.execute("PRAGMA synchronous = NORMAL")
             (version,) = conn.execute("PRAGMA user_version").fetchone()
-            if version != schema.SCHEMA_VERSION:
+            if version != SCHEMA_VERSION:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    schema.migrate(conn)
+                    migrate(conn)
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
@@ -307,153 +280,3 @@ class HistoryStore:
                 [(row_id, label, fig.started_at, int(result.success), result.duration_ms, u.input_tokens,
                   u.output_tokens, u.cache_read_tokens, u.cache_creation_tokens, cost)
                  for label in labels_of(result.task)])
-
-    # ---------------------------------------------------------------- reading
-    def runs(self, since: float | None = None) -> Iterator[RunRow]:
-        """Recorded runs, oldest first (``since``: epoch seconds)."""
-
-        sql = ("SELECT id, run_id, started_at, task, rule, provider, model, success, error, attempts,"
-               " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd,"
-               " duration_ms FROM runs WHERE started_at >= ? AND id > ? ORDER BY id LIMIT 5000")
-        last = 0
-        low = _low(since)
-        while True:
-            rows = self._read(sql, (low, last))
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield from self._run_rows(row[1:] for row in rows)
-
-    def recent(self, limit: int | None = 50, since: float | None = None) -> list[RunRow]:
-        """The newest runs first (``limit`` None: all of them)."""
-        return list(self.iter_recent(limit, since))
-
-    def iter_recent(self, limit: int | None = 50, since: float | None = None) -> Iterator[RunRow]:
-        """:meth:`recent`, one row at a time: memory stays flat however many runs there are.
-
-        Holds the store's lock until the iterator is exhausted or closed.
-        """
-        with self._reading() as conn:
-            cursor = conn.execute(
-                "SELECT run_id, started_at, task, rule, provider, model, success, error, attempts,"
-                " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd,"
-                " duration_ms FROM runs WHERE started_at >= ? ORDER BY started_at DESC, id DESC LIMIT ?",
-                (_low(since), -1 if limit is None else limit))
-            try:
-                while rows := cursor.fetchmany(1000):
-                    yield from self._run_rows(rows)
-            finally:
-                cursor.close()
-
-    def _run_rows(self, rows: Iterable[Sequence[Any]]) -> Iterator[RunRow]:
-        """Runs of ``runs`` rows; a row that makes no sense is skipped with a warning."""
-        from tacroute.history.records import RunRow
-
-        for row in rows:
-            try:
-                yield RunRow.from_row(row)
-            except (TypeError, ValueError) as exc:
-                warn(f"history database {self.path}: skipping damaged run rows (first: {exc})",
-                     once_per=f"{self.path} runs")
-
-    def count(self, table: str) -> int:
-        """Rows in one of the store's tables (for tests, benchmarks and ``history --json``)."""
-        if table not in {"runs", "attempts", "decisions", "cooldowns", "slots", "run_labels"}:
-            raise ValueError(f"unknown table {table!r}")
-        return int(self._read(f"SELECT count(*) FROM {table}")[0][0])
-
-    def cooldowns(self, now: float | None = None) -> list[Cooldown]:
-        """Cooldowns still running at ``now``, none longer than ``policy.max_cooldown_s``.
-
-        A row that makes no sense (no time a calendar shows, a start in the
-        future) is skipped with a warning; one ending too late is cut short.
-        """
-        at = self.clock() if now is None else now
-        out: list[Cooldown] = []
-        for row in self._read("SELECT provider, model, until, kind, reason, set_at FROM cooldowns "
-                              "WHERE until > ? ORDER BY provider, model", (at,)):
-            try:
-                cool = _cooldown(row, at, self.policy.max_cooldown_s)
-            except (TypeError, ValueError) as exc:
-                warn(f"history database {self.path}: skipping damaged cooldown rows (first: {exc})",
-                     once_per=f"{self.path} cooldowns")
-                continue
-            if cool.until > at:
-                out.append(cool)
-        return out
-
-    def limits(self, now: float | None = None) -> LimitsSnapshot:
-        """Attempts running (their owner process still alive) and started in the last 60 s,
-        per provider: the routing snapshot (taking a slot checks again, atomically)."""
-        at = self.clock() if now is None else now
-        running: dict[str, int] = {}
-        alive: dict[tuple[int, int | None], bool] = {}
-        for provider, pid, start in self._read("SELECT provider, pid, pid_start FROM slots WHERE ended_at "
-                                               "IS NULL AND started_at >= ?", (at - SLOT_MAX_AGE_S,)):
-            key = (pid, start)
-            if key not in alive:
-                alive[key] = owner_alive(pid, start)
-            if alive[key]:
-                running[provider] = running.get(provider, 0) + 1
-        started = {p: int(n) for p, n in self._read(
-            "SELECT provider, count(*) FROM slots WHERE started_at > ? GROUP BY provider",
-            (at - RPM_WINDOW_S,))}
-        return LimitsSnapshot(running, started)
-
-    def model_stats(self, provider: str, model: str, since: float | None = None) -> ModelStats | None:
-        """Attempts, success rate and p95 duration (of successful attempts) of one provider/model."""
-        from tacroute.history.stats import model_stats
-
-        with self._reading() as conn:
-            return model_stats(conn, provider, model, _low(since))
-
-    def all_model_stats(self, since: float | None = None) -> dict[tuple[str, str], ModelStats]:
-        """:meth:`model_stats` for every recorded provider/model, in one pass."""
-        from tacroute.history.stats import all_model_stats
-
-        with self._reading() as conn:
-            return all_model_stats(conn, _low(since))
-
-    def stats(self, by: str = "provider", since: float | None = None) -> list[StatsRow]:
-        """Per-key run figures (see :class:`tacroute.history.stats.StatsRow`)."""
-        from tacroute.history.stats import stats
-
-        with self._reading() as conn:
-            return stats(conn, by, _low(since))
-
-
-def _cooldown(row: Sequence[Any], now: float, longest: float) -> Cooldown:
-    provider, model, until, kind, reason, set_at = row
-    if not isinstance(provider, str) or not isinstance(model, str):
-        raise ValueError(f"provider/model {provider!r}/{model!r} are not names")
-    start = timestamp(set_at)
-    if not isinstance(until, (int, float)) or isinstance(until, bool) or until != until:  # NaN
-        raise ValueError(f"cooldown of {provider}/{model} ends at {until!r:.40}, no time")
-    if start > now + longest:
-        raise ValueError(f"cooldown of {provider}/{model} set in the future ({start:.0f})")
-    return Cooldown(provider, model, min(until, start + longest), str(kind), str(reason), start)
-
-
-def _wal(conn: sqlite3.Connection) -> str:
-    """Switch to WAL mode, waiting out other processes like every other statement does.
-
-    SQLite answers ``database is locked`` at once, without calling the busy
-    handler, when several processes open a new file together; giving up there
-    would leave a process without history (and so without its limits).
-    """
-    deadline = time.monotonic() + _BUSY_MS / 1000
-    delay = 0.001
-    while True:
-        try:
-            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
-        except sqlite3.OperationalError as exc:
-            text = str(exc)
-            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
-                raise
-        time.sleep(delay)
-        delay = min(delay * 2, 0.05)
-
-
-def _low(since: float | None) -> float:
-    return _FAR_PAST if since is None else since
-

@@ -68,9 +68,10 @@ def _fingerprint() -> str:
 
 def _cache_file() -> str:
     """One cache file per environment, named after its prefix."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    from tacroute.paths import cache_dir
+
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in sys.prefix.strip(os.sep))[-150:]
-    return os.path.join(base, "tacroute", f"entry-points-{name}.json")
+    return os.path.join(cache_dir(), f"entry-points-{name}.json")
 
 
 def discover_entry_points() -> list[EntryPointInfo]:

@@ -1,4 +1,4 @@
-"""The provider seam: one :class:`Attempt` in, one :class:`~tacroute.outcomes.Outcome` out.
+"""The provider seam: one :class:`Attempt` in, one :class:`~tacroute.types.Outcome` out.
 
 A provider either runs a command (an argv template and an output parser; the
 runner's :class:`~tacroute.runner.attempt.CommandProvider` does the work) or
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from tacroute.config.model import ProviderConfig
-    from tacroute.outcomes import Outcome, ParserSignal, Usage
+    from tacroute.types import Outcome, ParserSignal, Usage
 
 __all__ = ["Attempt", "ProgressSink", "Provider", "executes_in_process", "stopped_by"]
 

@@ -24,7 +24,7 @@ import threading
 import uuid
 from typing import Any, TextIO
 
-from tacroute.outcomes import RunResult, Usage
+from tacroute.types.run import RunResult, Usage
 
 __all__ = ["FORMATS", "ClaudeStream", "claude_usage", "error_object", "failure_text"]
 

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from tacroute.outcomes import ErrorClass, Outcome
+from tacroute.types import ErrorClass, Outcome
 
 if TYPE_CHECKING:
     from tacroute.providers.execute import Attempt, Provider

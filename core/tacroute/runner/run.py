@@ -38,7 +38,7 @@ from tacroute.runner.settings import RunnerSettings, load_runner_settings
 from tacroute.runner.status import StatusLine
 from tacroute.secrets import with_env_file
 from tacroute.taskattrs import check_task
-from tacroute.types import AttemptRecord, Candidate, Decision, Outcome, RunResult, Task, Usage
+from tacroute.types import AttemptRecord, Candidate, Decision, Outcome, RunResult, Task, attempt_totals
 
 __all__ = ["attempt_output_file", "run_task"]
 
@@ -210,10 +210,7 @@ def _status_summary(record: AttemptRecord) -> str:
 def _result(run_id: str, task: Task, decision: Decision, records: list[AttemptRecord],
             last: Outcome | None, ctx: AttemptContext, duration_ms: int,
             stop_reason: str | None) -> RunResult:
-    usage = Usage()
-    costs = [r.cost_usd for r in records if r.cost_usd is not None]
-    for r in records:
-        usage = usage + r.usage
+    usage, cost = attempt_totals(records)
     final = records[-1] if records else None
     success = bool(final and final.success)
     error = None
@@ -229,6 +226,6 @@ def _result(run_id: str, task: Task, decision: Decision, records: list[AttemptRe
         run_id=run_id, task=task, decision=decision, attempts=tuple(records), success=success,
         provider=final.provider if final else None, model=final.model if final else None,
         result=ctx.redact(last.result) if last is not None else None, usage=usage,
-        cost_usd=sum(costs) if costs else None, duration_ms=duration_ms,
+        cost_usd=cost, duration_ms=duration_ms,
         error=ctx.redact.cut(error, MESSAGE_LIMIT),
     )

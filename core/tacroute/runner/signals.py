@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tacroute.outcomes import RunResult
+from tacroute.types.run import RunResult
 
 __all__ = ["StopSignals"]
 

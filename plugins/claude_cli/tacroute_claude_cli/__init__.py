@@ -16,7 +16,7 @@ from tacroute import OutputParserType, ProviderType, RegisterOutputParser, Regis
 
 if TYPE_CHECKING:
     from tacroute.config.model import ProviderConfig
-    from tacroute.outcomes import OutputParser
+    from tacroute.types import OutputParser
 
 
 class ClaudeCLIProvider(ProviderType):

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tacroute.redact import MESSAGE_LIMIT, Redactor
+from tacroute_openrouter.claude_stream_writer import ChatUsage, StreamJsonWriter
 from tacroute_openrouter.errors import (
     ERROR_TEXT_LIMIT,
     EXIT_ERROR,
@@ -37,7 +38,6 @@ from tacroute_openrouter.errors import (
     midstream_status,
     retry_after_seconds,
 )
-from tacroute_openrouter.streamjson import ChatUsage, StreamJsonWriter
 
 if TYPE_CHECKING:
     import httpx

@@ -32,7 +32,7 @@ def refresh(base_url: str | None, timeout: float) -> None:
     """Fetch every model's price from OpenRouter's /models into the pricing cache."""
     from tacroute.pricing import cache_path
     from tacroute_openrouter.api import ApiError, fetch_prices, write_cache
-    from tacroute_openrouter.plugin import base_url_for
+    from tacroute_openrouter.options import base_url_for
 
     url = base_url or base_url_for(None, os.environ)
     try:

@@ -3,7 +3,7 @@
 :func:`execute` makes the same streamed request as ``tacroute-openrouter``
 (:func:`tacroute_openrouter.chat.run_chat`, same settings, retries and error
 classes), writes the same Claude-compatible stream-json transcript to the
-attempt's output file (:class:`~tacroute_openrouter.streamjson.StreamJsonWriter`),
+attempt's output file (:class:`~tacroute_openrouter.claude_stream_writer.StreamJsonWriter`),
 and reads each line it writes with the same ``openrouter-stream-json`` parser
 the runner uses on the wrapper's output. So the :class:`Outcome` (result text,
 usage, cost, error class, retry-after) is the one the subprocess path gives,
@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tacroute.outcomes import ErrorClass, Outcome, ParserSignal
 from tacroute.providers.execute import stopped_by
 from tacroute.redact import BadKeyError, Redactor, clean_key
+from tacroute.types import ErrorClass, Outcome, ParserSignal
+from tacroute_openrouter.claude_stream_writer import StreamJsonWriter
 from tacroute_openrouter.options import DEFAULT_KEY_ENV, OptionsError
 from tacroute_openrouter.settings import settings_for
-from tacroute_openrouter.streamjson import StreamJsonWriter
 
 if TYPE_CHECKING:
     from tacroute.providers.execute import Attempt

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tacroute.config.model import ProviderConfig
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -29,6 +32,7 @@ __all__ = [
     "ENV_OPTIONS",
     "OPTION_TYPES",
     "OptionsError",
+    "base_url_for",
     "check_options",
     "options_from_env",
 ]
@@ -110,3 +114,13 @@ def check_options(options: Mapping[str, Any]) -> list[str]:
     if isinstance(retries, int) and retries < 0:
         problems.append("option 'max_retries' must be 0 or more")
     return problems
+
+
+def base_url_for(config: ProviderConfig | None, env: Mapping[str, str]) -> str:
+    """The API base URL: the table's ``base_url``, ``$OPENROUTER_BASE_URL``, or OpenRouter's."""
+    option = config.options.get("base_url") if config is not None else None
+    if isinstance(option, str) and option:
+        return option
+    if config is not None and config.env.get("OPENROUTER_BASE_URL"):
+        return config.env["OPENROUTER_BASE_URL"]
+    return env.get("OPENROUTER_BASE_URL") or DEFAULT_BASE_URL

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from tacroute import OutputParserType, ProviderType, RegisterOutputParser, RegisterProvider, hookimpl
 from tacroute_openrouter.options import (
-    DEFAULT_BASE_URL,
     DEFAULT_KEY_ENV,
     ENV_KEY_NAME,
     ENV_OPTIONS,
     OPTION_TYPES,
+    base_url_for,
     check_options,
 )
 
@@ -30,21 +30,11 @@ if TYPE_CHECKING:
     import click
 
     from tacroute.config.model import ProviderConfig
-    from tacroute.outcomes import Outcome, OutputParser
     from tacroute.providers import Attempt
+    from tacroute.types import Outcome, OutputParser
 
 __all__ = ["OpenRouterProvider", "OpenRouterStreamJson", "register_commands", "register_output_parsers",
            "register_providers"]
-
-
-def base_url_for(config: ProviderConfig | None, env: Mapping[str, str]) -> str:
-    """The API base URL: the table's ``base_url``, ``$OPENROUTER_BASE_URL``, or OpenRouter's."""
-    option = config.options.get("base_url") if config is not None else None
-    if isinstance(option, str) and option:
-        return option
-    if config is not None and config.env.get("OPENROUTER_BASE_URL"):
-        return config.env["OPENROUTER_BASE_URL"]
-    return env.get("OPENROUTER_BASE_URL") or DEFAULT_BASE_URL
 
 
 class OpenRouterProvider(ProviderType):

@@ -9,28 +9,10 @@ from typing import Any
 from tacroute_openrouter.options import (
     DEFAULT_BASE_URL,
     DEFAULT_KEY_ENV,
-    ENV_KEY_NAME,
-    ENV_OPTIONS,
-    OPTION_TYPES,
-    PROVIDER_KEYS,
     OptionsError,
-    check_options,
-    options_from_env,
 )
 
-__all__ = [
-    "DEFAULT_BASE_URL",
-    "DEFAULT_KEY_ENV",
-    "ENV_KEY_NAME",
-    "ENV_OPTIONS",
-    "OPTION_TYPES",
-    "PROVIDER_KEYS",
-    "OptionsError",
-    "Settings",
-    "check_options",
-    "options_from_env",
-    "settings_for",
-]
+__all__ = ["Settings", "settings_for"]
 
 
 @dataclass

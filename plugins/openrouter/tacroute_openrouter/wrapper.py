@@ -26,17 +26,16 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+from tacroute_openrouter.claude_stream_writer import FORMATS, StreamJsonWriter
 from tacroute_openrouter.errors import EXIT_ERROR, EXIT_USAGE
-from tacroute_openrouter.settings import (
+from tacroute_openrouter.options import (
     DEFAULT_BASE_URL,
     DEFAULT_KEY_ENV,
     ENV_KEY_NAME,
     OptionsError,
-    Settings,
     options_from_env,
-    settings_for,
 )
-from tacroute_openrouter.streamjson import FORMATS, StreamJsonWriter
+from tacroute_openrouter.settings import Settings, settings_for
 
 __all__ = ["build_parser", "main", "run"]
 

@@ -14,8 +14,8 @@ from tacroute.errors import ConfigError
 from tacroute.plugins import Registry
 from tacroute.providers import ProviderManager, executes_in_process
 from tacroute.providers.command import build_command, build_env
+from tacroute_openrouter.options import ENV_KEY_NAME, ENV_OPTIONS
 from tacroute_openrouter.plugin import OpenRouterProvider
-from tacroute_openrouter.settings import ENV_KEY_NAME, ENV_OPTIONS
 from testkit.openrouter_fixtures import TEST_KEY
 from testkit.openrouter_server import FakeOpenRouter
 

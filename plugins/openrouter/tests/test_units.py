@@ -7,15 +7,16 @@ import json
 import pytest
 
 from tacroute import ErrorClass
+from tacroute_openrouter.claude_stream_writer import ChatUsage
 from tacroute_openrouter.errors import (
     MAX_RETRY_AFTER_S,
     error_message,
     midstream_status,
     retry_after_seconds,
 )
+from tacroute_openrouter.options import check_options
 from tacroute_openrouter.parser import OpenRouterStreamJsonParser
-from tacroute_openrouter.settings import Settings, check_options
-from tacroute_openrouter.streamjson import ChatUsage
+from tacroute_openrouter.settings import Settings
 
 
 def test_retry_after_forms() -> None:

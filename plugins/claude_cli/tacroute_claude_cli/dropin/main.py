@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from tacroute.config.model import Config
-    from tacroute.outcomes import RunResult
+    from tacroute.types.run import RunResult
     from tacroute_claude_cli.dropin.argv import Call
 
 __all__ = ["NESTED_MARKER", "main"]
@@ -46,11 +46,12 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point of the console script (run as one, the process ends without module teardown)."""
     if argv is not None:
         _main(argv)
+    from tacroute.fastexit import fast_exit, note_writes
+
+    sys.addaudithook(note_writes)  # a file a plugin left open is flushed at the fast exit
     try:
         _main(sys.argv[1:])
     except SystemExit as exc:
-        from tacroute.fastexit import fast_exit
-
         fast_exit(exc)
         raise
 

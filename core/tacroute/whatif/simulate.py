@@ -40,31 +40,33 @@ import orjson
 from tacroute.config.model import Config
 from tacroute.errors import UsageError
 from tacroute.pricing import PricingTable, estimate_usage
-from tacroute.providers import ProviderManager
 from tacroute.routing import ModelRouter
 from tacroute.taskattrs import task_problem as check_task
-from tacroute.types import Decision, Task, Usage
-from tacroute.whatif import (
+from tacroute.types import Task, Usage
+from tacroute.whatif.inputs import (
+    AssumeAvailable,
+    config_models,
+    parse_baseline,
+    require_prices,
+    target_of,
+)
+from tacroute.whatif.tally import (
     Group,
     Report,
     Tally,
-    Target,
     compare_section,
-    missing_prices,
     price,
     rule_names,
     side_of,
-    usage_of,
 )
 
-__all__ = ["MEMO_LIMIT", "AssumeAvailable", "Simulator", "TaskFileError", "check_task", "parse_baseline",
-           "scan_file", "simulate", "what_if_router"]
+__all__ = ["MEMO_LIMIT", "Simulator", "TaskFileError", "check_task", "scan_file", "simulate"]
 
 #: Distinct attribute sets remembered per process; past it, decisions are not memoised.
 MEMO_LIMIT = 200_000
 #: Files smaller than this are scanned in-process.
 PARALLEL_MIN_BYTES = 4 << 20
-_RANDOM: Group = []  # marker: this attribute set's decision is drawn per task
+_RANDOM = Group()  # marker: this attribute set's decision is drawn per task
 
 
 class TaskFileError(UsageError):
@@ -73,25 +75,6 @@ class TaskFileError(UsageError):
     def __init__(self, name: str, line: int, detail: str) -> None:
         self.name, self.line, self.detail = name, line, detail
         super().__init__(f"{name}:{line}: {detail}")
-
-
-class AssumeAvailable(ProviderManager):
-    """Every provider the config enables counts as available (simulation, replay)."""
-
-    def is_available(self, name: str) -> tuple[bool, str | None]:
-        pc = self.config.providers.get(name)
-        if pc is None:
-            return False, f"provider {name!r} is not configured"
-        return (True, None) if pc.enabled else (False, "disabled in config (enabled = false)")
-
-
-def what_if_router(config: Config, seed: int | None = None) -> ModelRouter:
-    """A router for what-if questions: no cooldowns or limits, all enabled providers available."""
-    return ModelRouter(config, AssumeAvailable(config), rng=random.Random(seed))
-
-
-def target_of(d: Decision) -> Target:
-    return (d.provider, d.model, d.rule)
 
 
 class Simulator:
@@ -175,12 +158,12 @@ class Simulator:
                 g = resolve(obj, key, where)
             if g is _RANDOM:
                 g = group_for(obj)
-            g[0] += 1
-            g[1] += i
-            g[2] += o
-            g[3] += cr
-            g[4] += cw
-            if g[6] and len(sample) < cap:
+            g.tasks += 1
+            g.input_tokens += i
+            g.output_tokens += o
+            g.cache_read_tokens += cr
+            g.cache_creation_tokens += cw
+            if g.changed and len(sample) < cap:
                 sample.append(lineno)
         return data.count(b"\n")
 
@@ -275,39 +258,6 @@ def scan_file(sim: Simulator, path: Path, workers: int | None = None) -> Tally:
     return tally
 
 
-# ---------------------------------------------------------------------- report
-def parse_baseline(text: str | None, config: Config) -> tuple[str, str]:
-    """``PROVIDER/MODEL`` (the model may hold more slashes); default: the config's default."""
-    if text is None:
-        return config.default_provider, config.default_model
-    provider, sep, model = text.partition("/")
-    if not sep or not model or provider not in config.providers:
-        raise UsageError(f"--baseline must be PROVIDER/MODEL with a configured provider "
-                         f"({', '.join(config.providers)}), e.g. {config.default_provider}/claude-opus-4; "
-                         f"got {text!r}")
-    return provider, model
-
-
-def config_models(config: Config) -> list[str]:
-    """Every model the config can route to (rules' targets, then the default)."""
-    models: list[str] = []
-    for r in config.rules:
-        if r.targets:
-            models.extend(t.model for t in r.targets)
-        else:
-            models.append(r.model)
-    models.append(config.default_model)
-    return models
-
-
-def require_prices(pricing: PricingTable, models: list[str], config: Config) -> None:
-    missing = missing_prices(pricing, models)
-    if missing:
-        raise UsageError(f"no price known for {', '.join(repr(m) for m in missing)} (used by "
-                         f"{config.path or 'the config'}): add [pricing.\"MODEL\"] tables with input "
-                         "and output in USD per million tokens")
-
-
 def simulate(config: Config, path: Path, *, compare: Config | None = None, baseline: str | None = None,
              defaults: Usage | None = None, workers: int | None = None, seed: int | None = 0,
              sample_cap: int = 10) -> Report:
@@ -328,7 +278,7 @@ def simulate(config: Config, path: Path, *, compare: Config | None = None, basel
                    rule_names(config.rules_by_priority()))
     total = Usage()
     for g in tally.groups.values():
-        total = total + usage_of(g)
+        total = total + g.usage
     report = Report(str(path), str(config.path), side, base, price(pricing_a, base[1], total), defaults)
     if compare is not None:
         report.compare = compare_section(tally, str(compare.path), pricing_a, pricing_b, side.cost_usd,

@@ -1,8 +1,8 @@
 """Types of running tasks and learning from them: outcomes, records, stats.
 
-Kept apart from :mod:`tacroute.types` so that routing (which needs none of
-them) does not pay for creating these classes at start-up. Everything here is
-also importable from :mod:`tacroute.types` and :mod:`tacroute`.
+A module of its own so that routing (which needs none of them) does not pay
+for creating these classes at start-up. Everything here is also importable
+from :mod:`tacroute.types` and :mod:`tacroute`.
 
 The value types are NamedTuples, like routing's: immutable, and about a third
 of a frozen dataclass's cost to create at import, which ``tacroute run`` pays
@@ -12,10 +12,11 @@ before it can spawn anything. Derive a changed copy with ``._replace(...)``.
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
-    from tacroute.types import Decision, Task
+    from tacroute.types.decision import Decision, Task
 
 __all__ = [
     "AttemptRecord",
@@ -28,6 +29,7 @@ __all__ = [
     "RunResult",
     "StatsSource",
     "Usage",
+    "attempt_totals",
 ]
 
 
@@ -150,6 +152,24 @@ class AttemptRecord(NamedTuple):
     #: the history layer uses it as the cooldown length.
     retry_after_s: float | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The attempt as ``tacroute run --json`` shows it."""
+        return {
+            "attempt": self.attempt,
+            "provider": self.provider,
+            "provider_type": self.provider_type,
+            "model": self.model,
+            "rule": self.rule,
+            "success": self.success,
+            "error_class": self.error_class.value if self.error_class else None,
+            "message": self.message,
+            "exit_code": self.exit_code,
+            "duration_ms": self.duration_ms,
+            "usage": self.usage.as_dict(),
+            "cost_usd": self.cost_usd,
+            "output_file": self.output_file,
+        }
+
 
 class RunResult(NamedTuple):
     """A whole run: every attempt and how it ended, passed to ``observe_run``."""
@@ -169,6 +189,27 @@ class RunResult(NamedTuple):
     #: Where the run's output is: ``--output-file`` when given (the winning
     #: attempt's output, or the last attempt's), else the last attempt's own file.
     output_file: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The run as ``tacroute run --json`` prints it (one JSON object)."""
+        final = self.attempts[-1] if self.attempts else None
+        return {
+            "run_id": self.run_id,
+            "success": self.success,
+            "provider": self.provider,
+            "model": self.model,
+            "rule": final.rule if final else None,
+            "error_class": final.error_class.value if final and final.error_class else None,
+            "error": self.error,
+            "result": self.result,
+            "cost_usd": self.cost_usd,
+            "usage": self.usage.as_dict(),
+            "duration_ms": self.duration_ms,
+            "output_file": self.output_file,
+            "attempts": [a.as_dict() for a in self.attempts],
+            "decision": self.decision.as_dict(),
+            "task": dict(self.task),
+        }
 
 
 # ------------------------------------------------------------ learning from history
@@ -198,3 +239,14 @@ class CandidateGate(Protocol):
     def skip_reason(self, provider: str, model: str) -> str | None:
         """A human-readable reason to skip the candidate now, or None to use it."""
         ...
+
+
+def attempt_totals(attempts: Iterable[AttemptRecord]) -> tuple[Usage, float | None]:
+    """Token usage and cost summed over attempts; cost None when no attempt reported one."""
+    usage = Usage()
+    cost: float | None = None
+    for a in attempts:
+        usage = usage + a.usage
+        if a.cost_usd is not None:
+            cost = a.cost_usd if cost is None else cost + a.cost_usd
+    return usage, cost

@@ -20,9 +20,9 @@ import orjson
 from tacroute.config.model import Config
 from tacroute.errors import InvalidTaskError
 from tacroute.pricing import PricingTable
-from tacroute.simulate import config_models, parse_baseline, require_prices, target_of, what_if_router
 from tacroute.types import Usage
-from tacroute.whatif import (
+from tacroute.whatif.inputs import config_models, parse_baseline, require_prices, target_of, what_if_router
+from tacroute.whatif.tally import (
     Group,
     Report,
     Tally,
@@ -30,7 +30,6 @@ from tacroute.whatif import (
     price,
     rule_names,
     side_of,
-    usage_of,
 )
 
 __all__ = ["RunLike", "render_replay", "replay"]
@@ -84,11 +83,7 @@ def replay(runs: Iterable[RunLike], config: Config, *, source: str = "history",
                 memo[key] = b
         g: Group = tally.group((run.provider, run.model, run.rule), b)
         u = run.usage
-        g[0] += 1
-        g[1] += u.input_tokens
-        g[2] += u.output_tokens
-        g[3] += u.cache_read_tokens
-        g[4] += u.cache_creation_tokens
+        g.add_usage(u)
         cost = run.cost_usd
         if cost is None:
             cost = pricing.cost(run.model, u)
@@ -97,8 +92,8 @@ def replay(runs: Iterable[RunLike], config: Config, *, source: str = "history",
                 cost = 0.0
             else:
                 estimated += 1
-        g[5] += cost
-        if g[6] and len(tally.changed_sample) < sample_cap:
+        g.recorded_usd += cost
+        if g.changed and len(tally.changed_sample) < sample_cap:
             tally.changed_sample.append(run.run_id)
     return _report(tally, config, pricing, base, source, estimated, unknown)
 
@@ -110,19 +105,18 @@ def _report(tally: Tally, config: Config, pricing: PricingTable, base: tuple[str
     total = Usage()
     recorded = 0.0
     for g in tally.groups.values():
-        total = total + usage_of(g)
-        recorded += g[5]
-    moves: dict[tuple[str, str], Group] = {}
+        total = total + g.usage
+        recorded += g.recorded_usd
+    #: (from, to, model under B) -> the runs that move that way.
+    moves: dict[tuple[str, str, str], Group] = {}
     for (a, b), g in tally.groups.items():
-        if b is None or not g[6]:
+        if b is None or not g.changed:
             continue
-        m = moves.setdefault((f"{a[0]}/{a[1]}", f"{b[0]}/{b[1]}"), [0, Usage(), 0.0, b[1]])
-        m[0] += g[0]
-        m[1] = m[1] + usage_of(g)
-        m[2] += g[5]
-    changes = [{"from": k[0], "to": k[1], "tasks": m[0], "recorded_cost_usd": m[2],
-                "cost_usd": price(pricing, m[3], m[1]), "difference_usd": price(pricing, m[3], m[1]) - m[2]}
-               for k, m in sorted(moves.items(), key=lambda kv: (-kv[1][0], kv[0]))]
+        moves.setdefault((f"{a[0]}/{a[1]}", f"{b[0]}/{b[1]}", b[1]), Group()).add(g)
+    changes = [{"from": k[0], "to": k[1], "tasks": m.tasks, "recorded_cost_usd": m.recorded_usd,
+                "cost_usd": price(pricing, k[2], m.usage),
+                "difference_usd": price(pricing, k[2], m.usage) - m.recorded_usd}
+               for k, m in sorted(moves.items(), key=lambda kv: (-kv[1].tasks, kv[0]))]
     report = Report(source, str(config.path), side, base, price(pricing, base[1], total))
     diff = side.cost_usd - recorded
     report.extra = {
@@ -140,7 +134,7 @@ def _report(tally: Tally, config: Config, pricing: PricingTable, base: tuple[str
 
 def render_replay(report: Report) -> str:
     """Text for ``tacroute replay``."""
-    from tacroute.whatif import fmt_usd, render
+    from tacroute.whatif.tally import fmt_usd, render
 
     e = report.extra
     lines = render(report, f"Replayed {report.side.tasks:,} recorded runs with {report.config}").split("\n")

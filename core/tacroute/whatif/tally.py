@@ -16,21 +16,63 @@ from typing import Any
 
 from tacroute.errors import UsageError
 from tacroute.pricing import PricingTable
-from tacroute.types import Usage
+from tacroute.types import DEFAULT_RULE, Usage
 
 __all__ = ["DEFAULT_RULE", "Group", "Report", "Side", "Target", "Tally", "missing_prices", "side_of"]
 
-#: The ``by_rule`` key of tasks no rule matched (routed to the default).
-DEFAULT_RULE = "(default)"
 
 #: ``(provider, model, rule)``; rule None means the default.
 Target = tuple[str, str, "str | None"]
-#: Per group: tasks, input, output, cache read, cache creation tokens, recorded USD, changed flag.
-Group = list[Any]
 
 
-def new_group(changed: bool = False) -> Group:
-    return [0, 0, 0, 0, 0, 0.0, changed]
+class Group:
+    """The tasks routed one way: their count, token sums and recorded cost.
+
+    A row that is added to in place: the scan finds a task's group once per
+    distinct attribute set (memoised) and then only adds its counts, so a
+    million lines cost a million additions, not a million new rows.
+    """
+
+    __slots__ = ("cache_creation_tokens", "cache_read_tokens", "changed", "input_tokens",
+                 "output_tokens", "recorded_usd", "tasks")
+
+    def __init__(self, changed: bool = False) -> None:
+        self.tasks = 0
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.cache_read_tokens = 0
+        self.cache_creation_tokens = 0
+        #: replay: the cost the runs recorded (estimated where they recorded none).
+        self.recorded_usd = 0.0
+        #: Whether config B sends these tasks to another provider/model than A.
+        self.changed = changed
+
+    def add(self, other: Group) -> None:
+        """Add ``other``'s counts, tokens and recorded cost to this group."""
+        self.tasks += other.tasks
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cache_read_tokens += other.cache_read_tokens
+        self.cache_creation_tokens += other.cache_creation_tokens
+        self.recorded_usd += other.recorded_usd
+
+    def add_usage(self, usage: Usage) -> None:
+        """Count one more task with ``usage``."""
+        self.tasks += 1
+        self.input_tokens += usage.input_tokens
+        self.output_tokens += usage.output_tokens
+        self.cache_read_tokens += usage.cache_read_tokens
+        self.cache_creation_tokens += usage.cache_creation_tokens
+
+    @property
+    def usage(self) -> Usage:
+        return Usage(self.input_tokens, self.output_tokens, self.cache_read_tokens,
+                     self.cache_creation_tokens)
+
+    def copy(self) -> Group:
+        g = Group(self.changed)
+        g.add(self)
+        return g
 
 
 @dataclass
@@ -46,28 +88,23 @@ class Tally:
         g = self.groups.get(key)
         if g is None:
             changed = b is not None and (a[0], a[1]) != (b[0], b[1])
-            g = self.groups[key] = new_group(changed)
+            g = self.groups[key] = Group(changed)
         return g
 
     def merge(self, other: Tally, sample_cap: int) -> None:
         for key, g in other.groups.items():
             mine = self.groups.get(key)
             if mine is None:
-                self.groups[key] = list(g)
+                self.groups[key] = g.copy()
             else:
-                for i in range(6):
-                    mine[i] += g[i]
+                mine.add(g)
         room = sample_cap - len(self.changed_sample)
         if room > 0:
             self.changed_sample.extend(other.changed_sample[:room])
 
     @property
     def tasks(self) -> int:
-        return sum(g[0] for g in self.groups.values())
-
-
-def usage_of(g: Group) -> Usage:
-    return Usage(int(g[1]), int(g[2]), int(g[3]), int(g[4]))
+        return sum(g.tasks for g in self.groups.values())
 
 
 def price(pricing: PricingTable, model: str, usage: Usage) -> float:
@@ -107,20 +144,18 @@ def side_of(groups: Iterable[tuple[Target, Group]], pricing: PricingTable,
     per_target: dict[tuple[str, str], Group] = {}
     by_rule: dict[str, int] = {name: 0 for name in rule_order}
     for t, g in groups:
-        mine = per_target.setdefault((t[0], t[1]), new_group())
-        for i in range(5):
-            mine[i] += g[i]
+        per_target.setdefault((t[0], t[1]), Group()).add(g)
         rule = t[2] if t[2] is not None else DEFAULT_RULE
-        by_rule[rule] = by_rule.get(rule, 0) + g[0]
-    tasks = sum(g[0] for g in per_target.values())
+        by_rule[rule] = by_rule.get(rule, 0) + g.tasks
+    tasks = sum(g.tasks for g in per_target.values())
     rows: list[dict[str, Any]] = []
     total = 0.0
-    for (provider, model), g in sorted(per_target.items(), key=lambda kv: (-kv[1][0], kv[0])):
-        u = usage_of(g)
+    for (provider, model), g in sorted(per_target.items(), key=lambda kv: (-kv[1].tasks, kv[0])):
+        u = g.usage
         cost = price(pricing, model, u)
         total += cost
-        rows.append({"provider": provider, "model": model, "tasks": g[0],
-                     "share": g[0] / tasks if tasks else 0.0, "cost_usd": cost, **u.as_dict()})
+        rows.append({"provider": provider, "model": model, "tasks": g.tasks,
+                     "share": g.tasks / tasks if tasks else 0.0, "cost_usd": cost, **u.as_dict()})
     return Side(tasks, total, by_rule, rows)
 
 
@@ -174,16 +209,14 @@ def compare_section(tally: Tally, config_b: str, pricing_a: PricingTable, pricin
                      rule_order_b)
     moves: dict[tuple[tuple[str, str], tuple[str, str]], Group] = {}
     for (a, b), g in tally.groups.items():
-        if b is None or not g[6]:
+        if b is None or not g.changed:
             continue
-        m = moves.setdefault(((a[0], a[1]), (b[0], b[1])), new_group())
-        for i in range(5):
-            m[i] += g[i]
+        moves.setdefault(((a[0], a[1]), (b[0], b[1])), Group()).add(g)
     changes = []
-    for ((pa, ma), (pb, mb)), g in sorted(moves.items(), key=lambda kv: (-kv[1][0], kv[0])):
-        u = usage_of(g)
+    for ((pa, ma), (pb, mb)), g in sorted(moves.items(), key=lambda kv: (-kv[1].tasks, kv[0])):
+        u = g.usage
         ca, cb = price(pricing_a, ma, u), price(pricing_b, mb, u)
-        changes.append({"from": f"{pa}/{ma}", "to": f"{pb}/{mb}", "tasks": g[0], "cost_a_usd": ca,
+        changes.append({"from": f"{pa}/{ma}", "to": f"{pb}/{mb}", "tasks": g.tasks, "cost_a_usd": ca,
                         "cost_b_usd": cb, "difference_usd": cb - ca})
     diff = side_b.cost_usd - side_a_cost
     return {

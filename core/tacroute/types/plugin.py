@@ -1,13 +1,8 @@
-"""The small set of types that the core and plugins share.
-
-The value types here are NamedTuples (immutable, cheap to create at import;
-routing is start-up-bound), the plugin base classes plain classes.
+"""The plugin base classes: condition, provider and output parser types.
 
 Plugin authors subclass :class:`ConditionType`, :class:`ProviderType` and
-:class:`OutputParserType`, and implement :class:`OutputParser`; their register
-hooks receive a :data:`RegisterCondition`, :data:`RegisterProvider` or
-:data:`RegisterOutputParser`; tracking plugins receive :class:`Decision`,
-:class:`AttemptRecord` and :class:`RunResult` through the observer hooks.
+:class:`OutputParserType`; their register hooks receive a
+:data:`RegisterCondition`, :data:`RegisterProvider` or :data:`RegisterOutputParser`.
 """
 
 from __future__ import annotations
@@ -20,50 +15,19 @@ if TYPE_CHECKING:
 
     from tacroute.clock import HourClock
     from tacroute.config.model import ProviderConfig
-    from tacroute.outcomes import (
-        AttemptRecord,
-        CandidateGate,
-        ErrorClass,
-        ModelStats,
-        Outcome,
-        OutputParser,
-        ParserSignal,
-        RunResult,
-        StatsSource,
-        Usage,
-    )
     from tacroute.providers.execute import Attempt
+    from tacroute.types.decision import Predicate
+    from tacroute.types.run import Outcome, OutputParser
 
 __all__ = [
-    "AttemptRecord",
-    "Candidate",
-    "CandidateGate",
     "CompileContext",
     "ConditionType",
-    "Decision",
-    "ErrorClass",
-    "ModelStats",
-    "Outcome",
-    "OutputParser",
     "OutputParserType",
-    "ParserSignal",
-    "Predicate",
     "ProviderType",
     "RegisterCondition",
     "RegisterOutputParser",
     "RegisterProvider",
-    "RunResult",
-    "StatsSource",
-    "Task",
-    "Usage",
 ]
-
-#: A task's attributes: an open mapping (``priority``, ``labels``,
-#: ``retry_count``, ``hour`` and anything a custom condition reads).
-Task = Mapping[str, Any]
-
-#: A compiled condition: called with the task, returns whether it holds.
-Predicate = Callable[[Task], bool]
 
 
 # --------------------------------------------------------------------- conditions
@@ -226,85 +190,3 @@ RegisterProvider = Callable[[ProviderType], None]
 RegisterCondition = Callable[[ConditionType], None]
 #: The ``register`` callable a ``register_output_parsers`` hook receives.
 RegisterOutputParser = Callable[[OutputParserType], None]
-
-
-# --------------------------------------------------------------------- decisions
-class Candidate(NamedTuple):
-    """One provider/model a decision may use, and whether it can be used now."""
-
-    provider: str
-    model: str
-    rule: str | None
-    available: bool = True
-    reason: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider,
-            "model": self.model,
-            "rule": self.rule,
-            "available": self.available,
-            "reason": self.reason,
-        }
-
-
-class Decision(NamedTuple):
-    """The router's answer for one task.
-
-    ``provider``/``model``/``rule`` are the first available candidate (or, when
-    none is available, what the rules chose, with ``available`` False).
-    ``rule`` is None when the default was used and ``reason`` says why.
-    ``fallbacks`` are the other available candidates in the order the runner
-    should try them; ``skipped`` are the candidates passed over, with reasons.
-    """
-
-    provider: str
-    model: str
-    rule: str | None
-    reason: str
-    fallbacks: tuple[Candidate, ...] = ()
-    skipped: tuple[Candidate, ...] = ()
-    available: bool = True
-
-    @property
-    def candidates(self) -> tuple[Candidate, ...]:
-        """The chosen candidate followed by the fallbacks: the runner's order."""
-        first = Candidate(self.provider, self.model, self.rule, self.available,
-                          None if self.available else self.reason)
-        return (first, *self.fallbacks)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider,
-            "model": self.model,
-            "rule": self.rule,
-            "reason": self.reason,
-            "available": self.available,
-            "fallbacks": [
-                {"provider": c.provider, "model": c.model, "rule": c.rule} for c in self.fallbacks
-            ],
-            "skipped": [c.as_dict() for c in self.skipped],
-        }
-
-
-_OUTCOMES = frozenset((
-    "AttemptRecord",
-    "CandidateGate",
-    "ErrorClass",
-    "ModelStats",
-    "Outcome",
-    "OutputParser",
-    "ParserSignal",
-    "RunResult",
-    "StatsSource",
-    "Usage",
-))
-
-
-def __getattr__(name: str) -> Any:
-    """The outcome and record types live in :mod:`tacroute.outcomes`; load it on first use."""
-    if name in _OUTCOMES:
-        from tacroute import outcomes
-
-        return getattr(outcomes, name)
-    raise AttributeError(f"module 'tacroute.types' has no attribute {name!r}")

@@ -2,9 +2,10 @@
 
 Everything that can be worked out once is worked out when the router is built:
 rules sorted by priority (ties keep file order), each rule's conditions
-combined into one predicate, each rule's candidate (with its provider's
-availability) made ready. A decision then only calls those predicates and
-picks from the prepared candidates: no hooks, no config lookups.
+combined into one predicate, each rule's candidates (with their providers'
+availability) compiled into a :class:`~tacroute.routing.targets.TargetSet`
+(a plain rule is a set of one). A decision then only calls those predicates
+and picks from the prepared candidates: no hooks, no config lookups.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tacroute.errors import InvalidTaskError
 from tacroute.providers import ProviderManager
+from tacroute.routing.decision import assemble_decision
+from tacroute.routing.targets import compile_rules
 from tacroute.taskattrs import task_problem
 from tacroute.types import Candidate, Decision, Predicate, Task
 
@@ -24,10 +27,9 @@ if TYPE_CHECKING:
 
     from tacroute.config.model import Config
     from tacroute.errors import ConfigError
-    from tacroute.outcomes import CandidateGate, StatsSource
-    from tacroute.strategies import MultiRouter
+    from tacroute.types import CandidateGate, StatsSource
 
-__all__ = ["ConditionTrace", "ModelRouter", "RuleTrace", "assemble_decision", "router_with_history"]
+__all__ = ["ConditionTrace", "ModelRouter", "RuleTrace", "router_with_history"]
 
 
 class ConditionTrace(NamedTuple):
@@ -69,51 +71,6 @@ def _combine(predicates: Sequence[Predicate]) -> Predicate:
     return lambda task: all(p(task) for p in preds)
 
 
-def assemble_decision(matched: Sequence[Candidate], skipped: list[Candidate], default: Candidate,
-                      gate: CandidateGate | None, reason_of: Callable[[Candidate], str]) -> Decision:
-    """A decision from the matching rules' candidates, in order, then the default.
-
-    The first usable candidate is chosen and the others are its fallbacks
-    (each provider/model once); unavailable candidates, and those ``gate``
-    skips now, go to ``skipped`` with their reasons. With nothing usable, the
-    decision names what the rules chose, marked unavailable. ``skipped`` may
-    already hold candidates passed over earlier (unavailable targets).
-    """
-    usable: list[Candidate] = []
-    seen: set[tuple[str, str]] = set()
-    any_rule = bool(matched or skipped)
-    for c in (*matched, default):
-        if c.available and gate is not None:
-            why = gate.skip_reason(c.provider, c.model)
-            if why is not None:
-                c = Candidate(c.provider, c.model, c.rule, False, why)
-        if not c.available:
-            skipped.append(c)
-            continue
-        key = (c.provider, c.model)
-        if key not in seen:
-            seen.add(key)
-            usable.append(c)
-    if usable:
-        first = usable[0]
-        if first.rule is not None:
-            reason = reason_of(first)
-        elif any_rule:
-            reason = "matching rules' candidates are unavailable or skipped: using the default"
-        else:
-            reason = "no rule matched: using the default"
-        return Decision(first.provider, first.model, first.rule, reason, tuple(usable[1:]), tuple(skipped))
-    chosen = next((c for c in skipped if c.rule is not None), skipped[-1])
-    if chosen.rule is None:
-        return Decision(chosen.provider, chosen.model, None,
-                        f"no rule matched; the default is unavailable: {chosen.reason}",
-                        (), tuple(skipped), available=False)
-    return Decision(chosen.provider, chosen.model, chosen.rule,
-                    f"no candidate is available; rule {chosen.rule!r} chose "
-                    f"{chosen.provider}/{chosen.model} ({chosen.reason})",
-                    (), tuple(skipped), available=False)
-
-
 class ModelRouter:
     """Routes tasks with one config. Cheap to call, safe to share across threads."""
 
@@ -139,25 +96,17 @@ class ModelRouter:
         self._default = Candidate(config.default_provider, config.default_model, None,
                                   default_ok, default_why)
         self._enabled = config.routing_enabled
-        compiled: list[tuple[Predicate, Candidate, str]] = []
-        for rule in config.rules_by_priority():
-            if not rule.enabled:
-                continue
-            ok, why = self.providers.is_available(rule.provider)
-            compiled.append((_combine(rule.predicates),
-                             Candidate(rule.provider, rule.model, rule.name, ok, why),
-                             f"matched rule {rule.name!r} (priority {rule.priority})"))
-        self._rules = tuple(compiled)
-        self._tests = tuple((1 << i, pred) for i, (pred, _, _) in enumerate(compiled))
-        self._cache: dict[int, Decision] = {}
-        self._multi: MultiRouter | None = None
-        if any(r.targets for r in config.rules if r.enabled):
-            # Rules with several targets (tacroute.strategies); plain configs never get here.
-            from tacroute.strategies import build_multi
+        rules = [r for r in config.rules_by_priority() if r.enabled]
+        self._sets, self._reasons = compile_rules(rules, self.providers.is_available, self.stats,
+                                                  config.raw)
+        self._tests = tuple((1 << i, _combine(r.predicates)) for i, r in enumerate(rules))
+        #: Rules whose candidate order is drawn per decision (weighted): never cached.
+        self._random = sum(1 << i for i, ts in enumerate(self._sets) if ts.cumulative)
+        if self._random and self.rng is None:
+            import random
 
-            self._multi = build_multi(config, self.providers, self._default, _combine, self.stats,
-                                      self.rng)
-            self.rng = self._multi.rng
+            self.rng = random.Random()
+        self._cache: dict[int, Decision] = {}
         self._disabled = self._only_default("routing is disabled")
         self._unmatched = self._only_default("no rule matched")
 
@@ -174,7 +123,8 @@ class ModelRouter:
 
         Which rules match is all that varies between tasks, so decisions are
         kept per set of matching rules (a bit mask): immutable, and shared.
-        A gate (cooldowns, limits) changes over time, so with one nothing is kept.
+        A gate (cooldowns, limits) changes over time, and a matching weighted
+        rule draws anew each time, so then nothing is kept.
         Raises :class:`~tacroute.errors.InvalidTaskError` (a ValueError) when a
         well-known attribute is not valid (:mod:`tacroute.taskattrs`).
         """
@@ -183,33 +133,30 @@ class ModelRouter:
             raise InvalidTaskError(problem)
         if not self._enabled:
             return self._disabled
-        if self._multi is not None:
-            return self._multi.route(task, self.gate)
         mask = 0
         for bit, pred in self._tests:
             if pred(task):
                 mask |= bit
-        if self.gate is not None:
-            return self._decide(self._matched(mask))
+        if self.gate is not None or mask & self._random:
+            return self._decide(mask)
         decision = self._cache.get(mask)
         if decision is None:
-            decision = self._decide(self._matched(mask)) if mask else self._unmatched
+            decision = self._decide(mask) if mask else self._unmatched
             if len(self._cache) >= 4096:
                 self._cache.clear()
             self._cache[mask] = decision
         return decision
 
-    def _matched(self, mask: int) -> list[Candidate]:
-        return [c for i, (_, c, _) in enumerate(self._rules) if mask >> i & 1]
-
-    def _decide(self, matched: list[Candidate]) -> Decision:
+    def _decide(self, mask: int) -> Decision:
+        matched: list[Candidate] = []
+        for i, ts in enumerate(self._sets):
+            if mask >> i & 1:
+                matched.extend(ts.expand(self.rng))
+                matched.extend(ts.skipped)  # passed over whatever the task: in rule order
         return assemble_decision(matched, [], self._default, self.gate, self._reason)
 
     def _reason(self, c: Candidate) -> str:
-        for _, cand, reason in self._rules:
-            if cand is c:
-                return reason
-        return "using the default"
+        return self._reasons.get(id(c), f"matched rule {c.rule!r}")
 
     # ---------------------------------------------------------------- explain
     def explain(self, task: Task) -> list[RuleTrace]:
@@ -284,11 +231,11 @@ def router_with_history(config: Config, *, providers: ProviderManager | None = N
     feeds it, the cooldowns and provider limits (as its gate) and, when a rule
     uses ``cheapest``, the recorded success rates and durations (read once).
     ``state``: the run's ``RunContext.state`` (see :func:`tacroute.history.open_gate`)."""
-    from tacroute.history import open_gate
+    from tacroute.history.routing import open_gate
 
     stats = None
     if any(r.strategy == "cheapest" and r.enabled for r in config.rules):
-        from tacroute.strategies import history_stats
+        from tacroute.routing.stats import history_stats
 
         stats = history_stats(config)
     return ModelRouter(config, providers=providers, registry=registry, gate=open_gate(config, state),

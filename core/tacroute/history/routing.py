@@ -1,0 +1,53 @@
+"""What routing reads from the history: the gate and the recorded stats.
+
+Both are opened only when there is something to read, so routing with no
+history file (or ``[history] enabled = false``) never loads SQLite.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tacroute.history.settings import load_settings
+
+if TYPE_CHECKING:
+    from tacroute.config.model import Config
+    from tacroute.history.gate import HistoryGate
+
+__all__ = ["open_gate"]
+
+
+def open_gate(config: Config, state: dict[str, Any] | None = None) -> HistoryGate | None:
+    """The gate for routing with ``config``, or None when nothing can be skipped.
+
+    None when ``[history] enabled = false``, or when no history file exists yet
+    and no provider has a limit (then nothing was recorded: nothing to skip,
+    and no file is created just to route), or when the file cannot be opened
+    (a warning on stderr: routing goes on without the gate, and the
+    recording hooks leave the file alone). ``state``: the
+    run's :attr:`tacroute.RunContext.state`, where the store is left for the
+    tracking plugin, so a run opens its history database once.
+    """
+    settings = load_settings(config)
+    if not settings.enabled:
+        return None
+    has_limits = any(p.max_concurrent is not None or p.rpm is not None for p in config.providers.values())
+    if not settings.path.exists() and not has_limits:
+        return None
+    from tacroute.history.damage import HistoryError, give_up, is_broken
+    from tacroute.history.gate import HistoryGate
+    from tacroute.history.store import HistoryStore
+
+    if is_broken(settings.path):
+        return None
+    try:
+        store = HistoryStore(settings.path, policy=settings.cooldown)
+        if state is not None:
+            from tacroute.history.plugin import STATE_KEY
+
+            state[STATE_KEY] = store  # the recording hooks of the run reuse its connection
+    except HistoryError as exc:
+        # A broken history file must not stop routing: no cooldowns, said once on stderr.
+        give_up(settings.path, exc)
+        return None
+    return HistoryGate(store, config)
