@@ -153,6 +153,18 @@ class ProviderType:
     output_parser: ClassVar[str | None] = None
     #: Extra table keys: name -> accepted Python type(s) after TOML parsing.
     options: ClassVar[Mapping[str, type | tuple[type, ...]]] = {}
+    #: Whose cost to keep when the table has no ``cost_source``: ``"reported"``
+    #: (the program's own figure; without one tacroute estimates anyway) or
+    #: ``"estimated"`` (priced from the tokens with tacroute's pricing table).
+    default_cost_source: ClassVar[str] = "reported"
+
+    def cost_source(self, config: ProviderConfig) -> str:
+        """``"reported"`` or ``"estimated"`` for this table (its ``cost_source``, else the default).
+
+        Override to decide from the table, e.g. a CLI pointed at another vendor's
+        endpoint reports costs at the wrong prices.
+        """
+        return config.cost_source or self.default_cost_source
 
     def lint(self, config: ProviderConfig) -> list[str]:
         """Warnings for ``tacroute config validate`` (the config still loads)."""

@@ -144,6 +144,7 @@ def result_dict(result: RunResult) -> dict[str, Any]:
         "error": result.error,
         "result": result.result,
         "cost_usd": result.cost_usd,
+        "cost_source": result.cost_source,
         "usage": result.usage.as_dict(),
         "duration_ms": result.duration_ms,
         "output_file": final.output_file if final else None,
@@ -167,6 +168,8 @@ def _attempt_dict(a: AttemptRecord) -> dict[str, Any]:
         "duration_ms": a.duration_ms,
         "usage": a.usage.as_dict(),
         "cost_usd": a.cost_usd,
+        "cost_source": a.cost_source,
+        "session_id": a.session_id,
         "output_file": a.output_file,
     }
 
@@ -182,6 +185,8 @@ def _print(result: RunResult) -> None:
         click.echo(f"failed: {result.error}", err=True)
     u = result.usage
     cost = f"${result.cost_usd:.6f}" if result.cost_usd is not None else "unknown"
+    if result.cost_source == "estimated":
+        cost += " (estimated)"
     click.echo(f"tokens: in {u.input_tokens}, out {u.output_tokens}, cache read {u.cache_read_tokens}, "
                f"cache creation {u.cache_creation_tokens}; cost {cost}; {result.duration_ms / 1000:.1f}s")
     if result.attempts and result.attempts[-1].output_file:

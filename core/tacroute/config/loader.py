@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from tacroute.clock import HourClock
 from tacroute.config.bounds import count_too_large, seconds_problem
-from tacroute.config.model import Config, ProviderConfig, RuleConfig
+from tacroute.config.model import COST_SOURCES, Config, ProviderConfig, RuleConfig
 from tacroute.config.tables import check_estimate, check_pricing
 from tacroute.config.targets import check_cheapest_prices, load_targets
 from tacroute.config.templates import PLACEHOLDERS, check_template, template_fields
@@ -48,6 +48,8 @@ _PROVIDER_KEYS: dict[str, tuple[type, ...]] = {
     # Rate-limit awareness (history layer): attempts at once, attempts started per minute.
     "max_concurrent": (int,),
     "rpm": (int,),
+    # Whose cost to keep: the provider's ("reported") or tacroute's from the tokens ("estimated").
+    "cost_source": (str,),
 }
 _ROUTING_KEYS: dict[str, tuple[type, ...]] = {
     "enabled": (bool,),
@@ -314,6 +316,11 @@ def _load_providers(doc: Mapping[str, Any], chk: _Checker, registry: Any) -> dic
         if requires_key and not key_env:
             chk.add([*path, "api_key_env"], "must name the environment variable holding the API "
                     "key when requires_api_key is true")
+        cost_source = good.get("cost_source")
+        if cost_source is not None and cost_source not in COST_SOURCES:
+            chk.add([*path, "cost_source"], f"must be one of {', '.join(map(repr, COST_SOURCES))}, "
+                    f"not {cost_source!r}")
+            cost_source = None
         options = {k: v for k, v in good.items() if k not in _PROVIDER_KEYS}
         out[name] = ProviderConfig(
             name=name,
@@ -330,6 +337,7 @@ def _load_providers(doc: Mapping[str, Any], chk: _Checker, registry: Any) -> dic
             type_missing=ptype is None,
             max_concurrent=good["max_concurrent"] if good.get("max_concurrent", 0) >= 1 else None,
             rpm=good["rpm"] if good.get("rpm", 0) >= 1 else None,
+            cost_source=cost_source,
         )
     return out
 
