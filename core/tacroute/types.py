@@ -149,6 +149,10 @@ class ProviderType:
     default_stdin: ClassVar[str | None] = None
     #: Environment variable holding the API key when the table names none.
     default_api_key_env: ClassVar[str | None] = None
+    #: The variable the program itself reads its key from, when it cannot be told
+    #: another (the Gemini CLI: ``GEMINI_API_KEY``); a table whose ``api_key_env``
+    #: names another gets the key copied into this one for its process.
+    program_key_env: ClassVar[str | None] = None
     #: Name of the registered output parser that reads this provider's stdout.
     output_parser: ClassVar[str | None] = None
     #: Extra table keys: name -> accepted Python type(s) after TOML parsing.
