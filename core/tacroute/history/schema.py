@@ -149,8 +149,19 @@ _V3 = """
 CREATE INDEX attempts_cancelled ON attempts(provider, model, started_at) WHERE error_class = 'cancelled';
 """
 
+# Version 4: the program's session id, reasoning tokens and where each cost comes
+# from ("reported" by the provider or "estimated" by tacroute); a small partial
+# index finds the runs with estimated costs for ``stats``.
+_V4 = """
+ALTER TABLE attempts ADD COLUMN session_id TEXT;
+ALTER TABLE attempts ADD COLUMN cost_source TEXT;
+ALTER TABLE attempts ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN cost_source TEXT;
+CREATE INDEX runs_estimated ON runs(provider, model, rule, started_at, cost_usd) WHERE cost_source = 'estimated';
+"""
+
 #: ``MIGRATIONS[i]`` takes a database from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
