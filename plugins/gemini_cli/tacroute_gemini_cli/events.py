@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
@@ -27,7 +28,8 @@ from tacroute.providers.agentcli import classify_status
 __all__ = ["GeminiStreamJsonParser", "classify_error"]
 
 _MAX_DIAGNOSTICS = 20
-_API_ERROR = re.compile(r"\[API Error: (.*)\]\s*$", re.S)
+_API_PREFIX = "[API Error: "
+_SUGGESTED = re.compile(r"retry after (\d+(?:\.\d+)?)s", re.I)
 _AUTH_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED", "API_KEY_SERVICE_BLOCKED"})
 _DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
 
@@ -38,23 +40,14 @@ def _int(value: Any) -> int:
 
 def classify_error(message: str) -> tuple[ErrorClass, int | None, float | None]:
     """Class, HTTP status and retry delay (seconds) of a ``result`` error message."""
-    found = _API_ERROR.search(message)
+    found = message.find(_API_PREFIX)
     body: Any = None
-    if found:
-        try:
-            body = json.loads(found.group(1))
-        except (ValueError, RecursionError):
-            body = None
+    if found >= 0:
+        with contextlib.suppress(ValueError, RecursionError):
+            body, _ = json.JSONDecoder().raw_decode(message, found + len(_API_PREFIX))
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
-        lower = message.lower()
-        if "api key" in lower or "auth" in lower:
-            return ErrorClass.AUTH, None, None
-        if "quota" in lower or "rate limit" in lower:
-            return ErrorClass.RATE_LIMIT, None, None
-        if found:  # "[API Error: terminated]": the connection was cut
-            return ErrorClass.OVERLOADED, None, None
-        return ErrorClass.CRASH, None, None
+        return _classify_text(message, found >= 0)
     code = error.get("code")
     status = code if isinstance(code, int) and not isinstance(code, bool) else None
     reasons: set[str] = set()
@@ -71,6 +64,19 @@ def classify_error(message: str) -> tuple[ErrorClass, int | None, float | None]:
         return ErrorClass.AUTH, status, None
     cls = classify_status(status)
     return cls, status, delay if cls is ErrorClass.RATE_LIMIT else None
+
+
+def _classify_text(message: str, api_error: bool) -> tuple[ErrorClass, int | None, float | None]:
+    """The CLI's own wording of an error (it rewrites some API errors, e.g. a 429)."""
+    lower = message.lower()
+    if "resource has been exhausted" in lower or "quota" in lower or "rate limit" in lower:
+        delay = _SUGGESTED.search(message)
+        return ErrorClass.RATE_LIMIT, 429, float(delay.group(1)) if delay else None
+    if "api key" in lower or "unauthenticated" in lower or "invalid auth" in lower:
+        return ErrorClass.AUTH, None, None
+    if api_error:  # "[API Error: terminated]": the connection was cut
+        return ErrorClass.OVERLOADED, None, None
+    return ErrorClass.CRASH, None, None
 
 
 class GeminiStreamJsonParser:

@@ -79,3 +79,11 @@ def test_success_needs_the_result_not_the_exit_code() -> None:
 def test_exit_41_without_api_key_settings_is_auth() -> None:
     out = GeminiStreamJsonParser().finish(41, "Invalid auth method selected.")
     assert out.error_class is ErrorClass.AUTH
+
+
+def test_the_clis_own_429_wording_is_a_rate_limit_with_its_delay() -> None:
+    # What the real CLI 0.61.0 prints for a 429 with a RetryInfo of 3 s.
+    msg = ("[API Error: Resource has been exhausted\nSuggested retry after 3s.]\nPlease wait and try again "
+           "later. To increase your limits, request a quota increase through AI Studio, or switch to "
+           "another /auth method")
+    assert classify_error(msg) == (ErrorClass.RATE_LIMIT, 429, 3.0)
