@@ -98,7 +98,7 @@ def agent_registry() -> Iterator[Any]:
     from tacroute.plugins import Registry, set_registry
 
     reg = Registry.load(env={"TACROUTE_LOAD_PLUGINS": "priority,labels,retry_count,hour_range,"
-                                                      "claude_cli,openrouter,codex_cli,gemini_cli"})
+                                                      "claude_cli,openrouter,codex_cli,gemini_cli,history"})
     set_registry(reg)
     yield reg
     set_registry(None)
