@@ -21,6 +21,7 @@ import contextlib
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
@@ -83,6 +84,8 @@ class Recorded:
     reply: str = ""
     body: Any = None
     usage: dict[str, int] = field(default_factory=dict)
+    #: When the request arrived (``time.time()``).
+    at: float = field(default_factory=time.time)
 
 
 class FakeAgentServer:
