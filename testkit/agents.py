@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tacroute_codex_cli import CodexCLIProvider
 from tacroute_gemini_cli import GeminiCLIProvider
-
 from testkit.gemini_server import FakeGeminiServer
 from testkit.openai_server import FakeOpenAIServer
 

@@ -47,12 +47,12 @@ def _usage(reply: Reply) -> dict[str, Any]:
 
 def _events(reply: Reply, model: str) -> Iterator[tuple[str, dict[str, Any]]]:
     rid = f"resp_fake_{uuid.uuid4().hex[:16]}"
-    base = {"id": rid, "object": "response", "created_at": int(time.time()), "model": model,
+    base: dict[str, Any] = {"id": rid, "object": "response", "created_at": int(time.time()), "model": model,
             "status": "in_progress", "output": []}
     yield "response.created", {"type": "response.created", "response": base}
     if isinstance(reply, ToolCall):
         args = json.dumps({"cmd": reply.command})
-        item = {"type": "function_call", "id": f"fc_{uuid.uuid4().hex[:12]}", "call_id":
+        item: dict[str, Any] = {"type": "function_call", "id": f"fc_{uuid.uuid4().hex[:12]}", "call_id":
                 f"call_{uuid.uuid4().hex[:12]}", "name": "exec_command", "arguments": args, "status": "completed"}
         yield "response.output_item.added", {"type": "response.output_item.added", "output_index": 0,
                                              "item": {**item, "arguments": "", "status": "in_progress"}}
@@ -60,15 +60,16 @@ def _events(reply: Reply, model: str) -> Iterator[tuple[str, dict[str, Any]]]:
                                             "item": item}
         output = [item]
     else:
+        text = reply.text if isinstance(reply, (Text, Slow, Drop)) else ""
         mid = f"msg_{uuid.uuid4().hex[:12]}"
         yield "response.output_item.added", {"type": "response.output_item.added", "output_index": 0,
                                              "item": {"type": "message", "id": mid, "role": "assistant",
                                                       "status": "in_progress", "content": []}}
-        for delta in words(reply.text):
+        for delta in words(text):
             yield "response.output_text.delta", {"type": "response.output_text.delta", "item_id": mid,
                                                  "output_index": 0, "content_index": 0, "delta": delta}
         item = {"type": "message", "id": mid, "role": "assistant", "status": "completed",
-                "content": [{"type": "output_text", "text": reply.text, "annotations": []}]}
+                "content": [{"type": "output_text", "text": text, "annotations": []}]}
         yield "response.output_item.done", {"type": "response.output_item.done", "output_index": 0,
                                             "item": item}
         output = [item]

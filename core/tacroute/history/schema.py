@@ -157,7 +157,8 @@ ALTER TABLE attempts ADD COLUMN session_id TEXT;
 ALTER TABLE attempts ADD COLUMN cost_source TEXT;
 ALTER TABLE attempts ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN cost_source TEXT;
-CREATE INDEX runs_estimated ON runs(provider, model, rule, started_at, cost_usd) WHERE cost_source = 'estimated';
+CREATE INDEX runs_estimated ON runs(provider, model, rule, started_at, cost_usd)
+    WHERE cost_source = 'estimated';
 """
 
 #: ``MIGRATIONS[i]`` takes a database from version ``i`` to ``i + 1``.

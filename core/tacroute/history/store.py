@@ -293,7 +293,8 @@ class HistoryStore:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO runs (run_id, started_at, task, rule, provider, model, success, error,"
                 " attempts, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens,"
-                " cost_usd, duration_ms, cost_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " cost_usd, duration_ms, cost_source)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (result.run_id, fig.started_at, _json(dict(result.task)), result.decision.rule,
                  fig.provider, fig.model, int(result.success), redact(fig.error), len(result.attempts),
                  u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_creation_tokens,
@@ -338,7 +339,8 @@ class HistoryStore:
             cursor = conn.execute(
                 "SELECT run_id, started_at, task, rule, provider, model, success, error, attempts,"
                 " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd,"
-                " duration_ms, cost_source FROM runs WHERE started_at >= ? ORDER BY started_at DESC, id DESC LIMIT ?",
+                " duration_ms, cost_source FROM runs WHERE started_at >= ?"
+                " ORDER BY started_at DESC, id DESC LIMIT ?",
                 (_low(since), -1 if limit is None else limit))
             try:
                 while rows := cursor.fetchmany(1000):

@@ -77,7 +77,7 @@ def test_no_turn_result_is_a_crash_with_stderr() -> None:
 
 
 def test_classify_message() -> None:
-    assert classify_message("We’re currently experiencing high demand")[0] is ErrorClass.OVERLOADED
+    assert classify_message("We\u2019re currently experiencing high demand")[0] is ErrorClass.OVERLOADED
     assert classify_message("unexpected status 403 Forbidden")[0] is ErrorClass.AUTH
     assert classify_message("You've hit your usage limit")[0] is ErrorClass.RATE_LIMIT
     assert classify_message("unexpected status 500 Internal Server Error") == (ErrorClass.OVERLOADED, 500)
