@@ -88,6 +88,17 @@ class Recorded:
     at: float = field(default_factory=time.time)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client stopped mid-answer (a CLI killed on purpose) is not worth a traceback."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class FakeAgentServer:
     """Start/stop, the script and the request log; subclasses set :attr:`handler`."""
 
@@ -98,8 +109,7 @@ class FakeAgentServer:
         self._lock = threading.Lock()
         self._script: list[Reply] = [Text()]
         self.requests: list[Recorded] = []
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self.handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", 0), self.handler)
         self._httpd.fake = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._httpd.serve_forever, name=self.thread_name,
                                         daemon=True)
