@@ -2,20 +2,25 @@
 #   make demo   set up, then route the example tasks of examples/config.toml and explain why
 #   make test   set up, then run ruff, mypy --strict and the whole test suite
 # Set-up is a virtualenv in .venv with the four distributions and the example
-# plugin installed editable, plus the pinned Claude CLI in .tools/ (for the
-# tests that run the real CLI).
+# plugin installed editable, plus the pinned Claude, Codex and Gemini CLIs in
+# .tools/ (for the tests that run the real CLIs).
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 CLAUDE_VERSION := 2.1.197
+CODEX_VERSION := 0.169.0
+GEMINI_VERSION := 0.61.0
 TOOLS := .tools
-PACKAGES := -e '.[dev]' -e plugins/conditions -e plugins/claude_cli -e plugins/openrouter -e examples/weekday
+PACKAGES := -e '.[dev]' -e plugins/conditions -e plugins/claude_cli -e plugins/openrouter \
+            -e plugins/codex_cli -e plugins/gemini_cli -e examples/weekday
 TYPED := core/tacroute plugins/conditions/tacroute_conditions plugins/claude_cli/tacroute_claude_cli \
-         plugins/openrouter/tacroute_openrouter examples/weekday/tacroute_weekday.py
+         plugins/openrouter/tacroute_openrouter plugins/codex_cli/tacroute_codex_cli \
+         plugins/gemini_cli/tacroute_gemini_cli examples/weekday/tacroute_weekday.py
 # the fake OpenRouter server and its fixtures
 TYPED += testkit/openrouter_server.py testkit/openrouter_fixtures.py
+TYPED += testkit/agent_api.py testkit/openai_server.py testkit/gemini_server.py
 
 .PHONY: setup demo test lint typecheck pytest bench clean
 
@@ -24,11 +29,16 @@ $(VENV)/.installed: pyproject.toml plugins/*/pyproject.toml examples/weekday/pyp
 	$(PY) -m pip install -q --disable-pip-version-check $(PACKAGES)
 	touch $@
 
-$(TOOLS)/node_modules/.bin/claude:
+# The three agent CLIs, pinned, from the npm registry only (Codex's platform
+# binary is an optional npm dependency of @openai/codex). One install: npm
+# would otherwise drop the packages a previous, narrower install put there.
+$(TOOLS)/.installed-$(CLAUDE_VERSION)-$(CODEX_VERSION)-$(GEMINI_VERSION):
 	mkdir -p $(TOOLS)
-	cd $(TOOLS) && npm install --silent --no-audit --no-fund --prefix . @anthropic-ai/claude-code@$(CLAUDE_VERSION)
+	cd $(TOOLS) && npm install --silent --no-audit --no-fund --prefix . @anthropic-ai/claude-code@$(CLAUDE_VERSION) \
+		@openai/codex@$(CODEX_VERSION) @google/gemini-cli@$(GEMINI_VERSION)
+	touch $@
 
-setup: $(VENV)/.installed $(TOOLS)/node_modules/.bin/claude
+setup: $(VENV)/.installed $(TOOLS)/.installed-$(CLAUDE_VERSION)-$(CODEX_VERSION)-$(GEMINI_VERSION)
 
 # The demo runs Python only (no provider is ever spawned), so it needs the venv
 # and not npm; the Claude CLI is for the tests (pytest: setup).

@@ -7,4 +7,6 @@ pytest_plugins = [
     "testkit.claude",
     # the fake OpenRouter server
     "testkit.openrouter_fixtures",
+    # the real Codex and Gemini CLIs and their fake APIs
+    "testkit.agents",
 ]

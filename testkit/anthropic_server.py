@@ -163,7 +163,7 @@ class FakeAnthropicServer:
     def reported_usage(self) -> dict[str, int]:
         """Sum of the usage this server reported over all answered messages."""
         total = {"input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0,
-                 "cache_creation_tokens": 0}
+                 "cache_creation_tokens": 0, "reasoning_tokens": 0}
         for r in self.message_requests():
             for k, v in r.usage.items():
                 total[k] += v

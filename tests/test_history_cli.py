@@ -49,7 +49,7 @@ def test_history_json_since(recorded: Path) -> None:
     data = json.loads(res.output)
     assert [r["run_id"] for r in data["runs"]] == ["new", "mid"]
     assert data["runs"][1]["usage"] == {"input_tokens": 2000, "output_tokens": 10, "cache_read_tokens": 0,
-                                        "cache_creation_tokens": 0}
+                                        "cache_creation_tokens": 0, "reasoning_tokens": 0}
     assert data["cooldowns"][0]["kind"] == "failures"
     assert data["history"] == str(recorded)
 

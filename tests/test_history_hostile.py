@@ -241,7 +241,7 @@ def test_absurd_worker_figures_are_clamped_once_and_the_rows_kept(
     assert code == 0, err
     data = _strict(out)  # strict JSON: no NaN
     assert data["usage"] == {"input_tokens": 2**53, "output_tokens": 0, "cache_read_tokens": 7,
-                             "cache_creation_tokens": 0}
+                             "cache_creation_tokens": 0, "reasoning_tokens": 0}
     assert data["cost_usd"] is None
     assert "input_tokens 1000000000000000000000000000000 is not a token count" in err
     assert "cost_usd nan is not a finite" in err

@@ -70,3 +70,29 @@ def test_background_child_left_after_a_clean_exit_is_ended_with_the_attempt(tmp_
     finally:
         if process_alive(child, settle_s=0):
             os.kill(child, signal.SIGKILL)
+
+
+def test_a_group_of_zombies_only_counts_as_ended() -> None:
+    """Codex leaves an unreaped ``git`` behind; waiting for a zombie to go only waits for init."""
+    import os
+    import subprocess
+    import time
+
+    from tacroute.runner.process import group_has_live
+
+    live = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    dead = subprocess.Popen(["true"], start_new_session=True)
+    try:
+        assert group_has_live(live.pid)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # until `true` has exited (unreaped: a zombie)
+            with open(f"/proc/{dead.pid}/stat", "rb") as fh:
+                if fh.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                    break
+            time.sleep(0.01)
+        os.killpg(dead.pid, 0)  # the group still "exists" for signals...
+        assert not group_has_live(dead.pid)  # ...but nothing in it is alive
+    finally:
+        live.kill()
+        live.wait()
+        dead.wait()

@@ -45,7 +45,7 @@ def test_run_json_success(tmp_path: Path) -> None:
             "attempts"} <= set(data)
     assert (data["provider"], data["model"], data["success"], data["result"]) == ("s0", "ok", True, "hello")
     assert set(data["usage"]) == {"input_tokens", "output_tokens", "cache_read_tokens",
-                                  "cache_creation_tokens"}
+                                  "cache_creation_tokens", "reasoning_tokens"}
     assert [(a["provider"], a["model"], a["error_class"]) for a in data["attempts"]] == [
         ("s0", "fatal", "auth"), ("s0", "ok", None)]
     # Every attempt keeps its own file; --output-file holds the winner's output.

@@ -23,9 +23,9 @@ def test_usage_addition_sums_fields_instead_of_concatenating() -> None:
     total = Usage(1, 2, 3, 4) + Usage(10, 20, 30, 40)
     assert type(total) is Usage
     assert total == Usage(11, 22, 33, 44)
-    assert len(total) == 4
+    assert len(total) == 5
     assert total.as_dict() == {"input_tokens": 11, "output_tokens": 22, "cache_read_tokens": 33,
-                               "cache_creation_tokens": 44}
+                               "cache_creation_tokens": 44, "reasoning_tokens": 0}
     assert Usage() + Usage() == Usage(0, 0, 0, 0)
 
 

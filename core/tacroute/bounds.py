@@ -47,9 +47,9 @@ def bound_count(value: Any, name: str, notes: list[str]) -> int:
 
 def bound_usage(usage: Usage, notes: list[str]) -> Usage:
     """``usage`` with every field a count in ``[0, MAX_TOKENS]``."""
-    a, b, c, d = usage
+    a, b, c, d, e = usage
     if (type(a) is int and type(b) is int and type(c) is int and type(d) is int  # not bool
-            and min(a, b, c, d) >= 0 and max(a, b, c, d) <= MAX_TOKENS):
+            and type(e) is int and min(a, b, c, d, e) >= 0 and max(a, b, c, d, e) <= MAX_TOKENS):
         return usage  # the common case, kept cheap: history reads a million rows through here
     return Usage(*(bound_count(v, name, notes) for v, name in zip(usage, Usage._fields)))
 

@@ -68,6 +68,20 @@ BUILTIN_PRICES: Mapping[str, ModelPrice] = {
     "claude-3-haiku": _p(0.25, 1.25, 0.03, 0.3),
     "gpt-4o": _p(2.5, 10.0, 1.25, 2.5),
     "gpt-4o-mini": _p(0.15, 0.6, 0.075, 0.15),
+    # OpenAI list prices of the Codex CLI's models (cache write: no surcharge).
+    "gpt-5": _p(1.25, 10.0, 0.125, 1.25),
+    "gpt-5-codex": _p(1.25, 10.0, 0.125, 1.25),
+    "gpt-5-mini": _p(0.25, 2.0, 0.025, 0.25),
+    "gpt-5-1": _p(1.25, 10.0, 0.125, 1.25),
+    "gpt-5-1-codex": _p(1.25, 10.0, 0.125, 1.25),
+    "gpt-5-1-codex-mini": _p(0.25, 2.0, 0.025, 0.25),
+    "gpt-5-1-codex-max": _p(1.25, 10.0, 0.125, 1.25),
+    "codex-mini-latest": _p(1.5, 6.0, 0.375, 1.5),
+    # Google list prices of the Gemini CLI's models (prompts up to 200k tokens).
+    "gemini-2-5-pro": _p(1.25, 10.0, 0.125, 1.25),
+    "gemini-2-5-flash": _p(0.3, 2.5, 0.03, 0.3),
+    "gemini-2-5-flash-lite": _p(0.1, 0.4, 0.01, 0.1),
+    "gemini-3-pro-preview": _p(2.0, 12.0, 0.2, 2.0),
 }
 
 _DATE = re.compile(r"-\d{8}$")

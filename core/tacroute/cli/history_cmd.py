@@ -41,8 +41,12 @@ def _secs(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}s"
 
 
-def _cost(value: float | None) -> str:
-    return "-" if value is None else f"${value:.4f}"
+def _cost(value: float | None, source: str | None = None) -> str:
+    """A cost; ``~`` in front when tacroute estimated it (all of it, or some: ``mixed``)."""
+    if value is None:
+        return "-"
+    mark = "~" if source in ("estimated", "mixed") else ""
+    return f"{mark}${value:.4f}"
 
 
 _SINCE_HELP = "Only runs started since then: 90s, 30m, 12h, 7d, 2w or a date (default: all)."
@@ -81,7 +85,8 @@ def history(since_text: str | None, limit: int, as_json: bool, config_path: Path
         click.echo(f"{_when(r.started_at)}  {r.provider}/{r.model}  [{r.rule or 'default'}]  {result}")
         click.echo(f"    {_secs(r.duration_ms / 1000)}, {r.attempts} attempt(s), tokens in {u.input_tokens} "
                    f"out {u.output_tokens} cache read {u.cache_read_tokens} cache write "
-                   f"{u.cache_creation_tokens}, cost {_cost(r.cost_usd)}  run {r.run_id}")
+                   f"{u.cache_creation_tokens}, cost {_cost(r.cost_usd, r.cost_source)}"
+                   f"{' (estimated)' if r.cost_source == 'estimated' else ''}  run {r.run_id}")
     if not shown:
         click.echo("No runs in that period.")
     for c in cooldowns:
@@ -113,8 +118,11 @@ def stats(by: str, since_text: str | None, as_json: bool, config_path: Path | No
         u = r.usage
         table.append((r.key, r.runs, f"{r.success_rate:.1%}", _secs(r.median_duration_s),
                       _secs(r.p95_duration_s), u.input_tokens, u.output_tokens, u.cache_read_tokens,
-                      u.cache_creation_tokens, _cost(r.cost_usd)))
+                      u.cache_creation_tokens, _cost(r.cost_usd, r.cost_source)))
     widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
     for row in table:
         cells = [str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(row, widths))]
         click.echo("  ".join(cells).rstrip())
+    if any(r.cost_source in ("estimated", "mixed") for r in rows):
+        click.echo("~: cost estimated by tacroute from the tokens (the provider reported none, "
+                   "or its cost_source is \"estimated\")")

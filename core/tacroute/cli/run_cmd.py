@@ -103,6 +103,8 @@ def _print(result: RunResult) -> None:
         click.echo(f"failed: {result.error}", err=True)
     u = result.usage
     cost = f"${result.cost_usd:.6f}" if result.cost_usd is not None else "unknown"
+    if result.cost_source == "estimated":
+        cost += " (estimated)"
     click.echo(f"tokens: in {u.input_tokens}, out {u.output_tokens}, cache read {u.cache_read_tokens}, "
                f"cache creation {u.cache_creation_tokens}; cost {cost}; {result.duration_ms / 1000:.1f}s")
     if result.output_file:

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from tacroute.runner.settings import RunnerSettings
     from tacroute.types import Predicate
 
-__all__ = ["Config", "ProviderConfig", "Requirements", "RuleConfig", "TargetConfig"]
+__all__ = ["COST_SOURCES", "Config", "ProviderConfig", "Requirements", "RuleConfig", "TargetConfig"]
+
+#: What a provider's ``cost_source`` may say.
+COST_SOURCES = ("reported", "estimated")
 
 #: The strategies a rule with ``targets`` may name.
 STRATEGIES = ("ordered", "weighted", "cheapest")
@@ -48,6 +51,9 @@ class ProviderConfig(NamedTuple):
     max_concurrent: int | None = None
     #: At most this many attempts started per minute on this provider (history layer).
     rpm: int | None = None
+    #: ``"reported"`` (trust the provider's cost) or ``"estimated"`` (price the tokens);
+    #: None: the type's default (:meth:`ProviderType.cost_source`).
+    cost_source: str | None = None
 
 
 class TargetConfig(NamedTuple):

@@ -12,7 +12,7 @@ from typing import Any
 
 from tacroute.config.bounds import count_too_large, seconds_problem
 from tacroute.config.checker import Checker, format_key, value_name
-from tacroute.config.model import ProviderConfig
+from tacroute.config.model import COST_SOURCES, ProviderConfig
 from tacroute.config.templates import check_template
 from tacroute.providers.execute import executes_in_process
 
@@ -31,6 +31,8 @@ PROVIDER_KEYS: dict[str, tuple[type, ...]] = {
     # Rate-limit awareness (history layer): attempts at once, attempts started per minute.
     "max_concurrent": (int,),
     "rpm": (int,),
+    # Whose cost to keep: the provider's ("reported") or tacroute's from the tokens ("estimated").
+    "cost_source": (str,),
 }
 
 
@@ -97,6 +99,11 @@ def load_providers(doc: Mapping[str, Any], chk: Checker, registry: Any) -> dict[
         if requires_key and not key_env:
             chk.add([*path, "api_key_env"], "must name the environment variable holding the API "
                     "key when requires_api_key is true")
+        cost_source = good.get("cost_source")
+        if cost_source is not None and cost_source not in COST_SOURCES:
+            chk.add([*path, "cost_source"], f"must be one of {', '.join(map(repr, COST_SOURCES))}, "
+                    f"not {cost_source!r}")
+            cost_source = None
         options = {k: v for k, v in good.items() if k not in PROVIDER_KEYS}
         out[name] = ProviderConfig(
             name=name,
@@ -113,5 +120,6 @@ def load_providers(doc: Mapping[str, Any], chk: Checker, registry: Any) -> dict[
             type_missing=ptype is None,
             max_concurrent=good["max_concurrent"] if good.get("max_concurrent", 0) >= 1 else None,
             rpm=good["rpm"] if good.get("rpm", 0) >= 1 else None,
+            cost_source=cost_source,
         )
     return out

@@ -38,6 +38,8 @@ class RunRow(NamedTuple):
     usage: Usage
     cost_usd: float | None
     duration_ms: int
+    #: ``"reported"``, ``"estimated"`` (any attempt's cost was) or None (no cost).
+    cost_source: str | None = None
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> RunRow:
@@ -45,7 +47,8 @@ class RunRow(NamedTuple):
         (a damaged file, a hand edit): no id, a time no calendar shows, a NULL count.
         Token counts and cost out of range are clamped as when recording."""
         (run_id, started_at, task, rule, provider, model, success, error, attempts,
-         inp, out, cread, ccreate, cost, duration) = row
+         inp, out, cread, ccreate, cost, duration, *rest) = row
+        source = rest[0] if rest and rest[0] in ("reported", "estimated") else None
         try:
             parsed = orjson.loads(task)
         except (TypeError, ValueError):  # orjson's decode error is a ValueError
@@ -54,14 +57,14 @@ class RunRow(NamedTuple):
         return cls(_text(run_id), timestamp(started_at), parsed if isinstance(parsed, dict) else {},
                    _opt_text(rule), _text(provider), _text(model), bool(success), _opt_text(error),
                    _whole(attempts), bound_usage(Usage(inp, out, cread, ccreate), notes),
-                   bound_cost(cost, notes), _whole(duration))
+                   bound_cost(cost, notes), _whole(duration), source if cost is not None else None)
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "started_at": self.started_at, "task": self.task,
                 "rule": self.rule, "provider": self.provider, "model": self.model,
                 "success": self.success, "error": self.error, "attempts": self.attempts,
                 "usage": self.usage.as_dict(), "cost_usd": self.cost_usd,
-                "duration_ms": self.duration_ms}
+                "cost_source": self.cost_source, "duration_ms": self.duration_ms}
 
 
 def _lenient_json(text: Any) -> Any:
@@ -100,6 +103,7 @@ class RunFigures(NamedTuple):
     usage: Usage
     cost_usd: float | None
     error: str | None
+    cost_source: str | None = None
 
 
 def run_figures(result: RunResult, clock: Callable[[], float]) -> RunFigures:
@@ -119,7 +123,10 @@ def run_figures(result: RunResult, clock: Callable[[], float]) -> RunFigures:
         usage, cost, error = result.usage, result.cost_usd, result.error
     provider = result.provider or (attempts[-1].provider if attempts else result.decision.provider)
     model = result.model or (attempts[-1].model if attempts else result.decision.model)
-    return RunFigures(started, provider, model, usage, cost, error)
+    sources = [a.cost_source for a in attempts if a.cost_usd is not None]
+    source = ("estimated" if "estimated" in sources else "reported" if sources
+              else result.cost_source)
+    return RunFigures(started, provider, model, usage, cost, error, source)
 
 
 def labels_of(task: Task) -> list[str]:

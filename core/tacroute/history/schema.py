@@ -162,8 +162,20 @@ ALTER TABLE slots ADD COLUMN pid_start INTEGER;
 CREATE INDEX slots_open ON slots(provider, started_at) WHERE ended_at IS NULL;
 """
 
+# Version 5: the program's session id, reasoning tokens and where each cost comes
+# from ("reported" by the provider or "estimated" by tacroute); a small partial
+# index finds the runs with estimated costs for ``stats``.
+_V5 = """
+ALTER TABLE attempts ADD COLUMN session_id TEXT;
+ALTER TABLE attempts ADD COLUMN cost_source TEXT;
+ALTER TABLE attempts ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN cost_source TEXT;
+CREATE INDEX runs_estimated ON runs(provider, model, rule, started_at, cost_usd)
+    WHERE cost_source = 'estimated';
+"""
+
 #: ``MIGRATIONS[i]`` takes a database from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

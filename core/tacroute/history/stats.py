@@ -41,13 +41,25 @@ class StatsRow(NamedTuple):
     cost_usd: float | None
     #: Runs among ``runs`` that were stopped on purpose (not in ``success_rate``).
     cancelled: int = 0
+    #: The part of ``cost_usd`` from runs whose cost tacroute estimated (None: no such run).
+    estimated_cost_usd: float | None = None
+
+    @property
+    def cost_source(self) -> str | None:
+        """``"reported"``, ``"estimated"``, ``"mixed"`` or None (no cost)."""
+        if self.cost_usd is None:
+            return None
+        if self.estimated_cost_usd is None:
+            return "reported"
+        return "estimated" if self.estimated_cost_usd >= self.cost_usd else "mixed"
 
     def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, "runs": self.runs, "successes": self.successes,
                 "cancelled": self.cancelled,
                 "success_rate": self.success_rate, "median_duration_s": self.median_duration_s,
                 "p95_duration_s": self.p95_duration_s, "usage": self.usage.as_dict(),
-                "cost_usd": self.cost_usd}
+                "cost_usd": self.cost_usd, "estimated_cost_usd": self.estimated_cost_usd,
+                "cost_source": self.cost_source}
 
 
 def percentile_rank(q: float, n: int) -> tuple[int, float]:
@@ -125,6 +137,7 @@ def stats(conn: sqlite3.Connection, by: str, since: float) -> list[StatsRow]:
             key = {"provider": provider, "model": (provider, model), "rule": rule}[by]
             groups.setdefault(key, _Acc()).add(sums)
     cancelled = _cancelled_runs(conn, by, since)
+    estimated = _estimated_costs(conn, by, since)
     out: list[StatsRow] = []
     for key, acc in groups.items():
         sql, args = _duration_query(by, key, since)
@@ -136,7 +149,7 @@ def stats(conn: sqlite3.Connection, by: str, since: float) -> list[StatsRow]:
             median_duration_s=_percentile(conn, sql, args, 0.5, acc.runs),
             p95_duration_s=_percentile(conn, sql, args, 0.95, acc.runs),
             usage=Usage(acc.inp, acc.out, acc.cread, acc.ccreate),
-            cost_usd=acc.cost if acc.costed else None))
+            cost_usd=acc.cost if acc.costed else None, estimated_cost_usd=estimated.get(key)))
     out.sort(key=lambda r: (-r.runs, r.key))
     return out
 
@@ -160,6 +173,24 @@ def _cancelled_runs(conn: sqlite3.Connection, by: str, since: float) -> dict[Any
         key = {"provider": provider, "model": (provider, model), "rule": rule}[by]
         counts[key] = counts.get(key, 0) + n
     return counts
+
+
+def _estimated_costs(conn: sqlite3.Connection, by: str, since: float) -> dict[Any, float]:
+    """Cost of the runs with an estimated cost, per stats key (through the partial index)."""
+    sums: dict[Any, float] = {}
+    if by == "label":
+        for label, cost in conn.execute(
+                "SELECT l.label, total(r.cost_usd) FROM runs AS r INDEXED BY runs_estimated "
+                "JOIN run_labels AS l ON l.run = r.id WHERE r.cost_source = 'estimated' "
+                "AND r.started_at >= ? GROUP BY l.label", (since,)):
+            sums[label] = cost
+        return sums
+    for provider, model, rule, cost in conn.execute(
+            "SELECT provider, model, rule, total(cost_usd) FROM runs INDEXED BY runs_estimated "
+            "WHERE cost_source = 'estimated' AND started_at >= ? GROUP BY provider, model, rule", (since,)):
+        key = {"provider": provider, "model": (provider, model), "rule": rule}[by]
+        sums[key] = sums.get(key, 0.0) + cost
+    return sums
 
 
 def _key_name(by: str, key: Any) -> str:

@@ -194,13 +194,15 @@ class HistoryStore(StoreReads):
                 "INSERT OR IGNORE INTO attempts (run_id, attempt, started_at, task, provider, provider_type,"
                 " model, rule, success, error_class, message, exit_code, duration_ms, input_tokens,"
                 " output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, output_file,"
-                " retry_after_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " retry_after_s, session_id, cost_source, reasoning_tokens)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.run_id, record.attempt, record.started_at, _json(dict(record.task)),
                  record.provider, record.provider_type, record.model, record.rule, int(record.success),
                  error_class, redact(record.message), record.exit_code, record.duration_ms,
                  u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_creation_tokens,
                  bound_cost(record.cost_usd, []), record.output_file,
-                 bound_retry_after(record.retry_after_s, [])))
+                 bound_retry_after(record.retry_after_s, []), _short(record.session_id),
+                 _source(record.cost_source), u.reasoning_tokens))
             if cur.rowcount == 0:
                 return  # already recorded (the hook fired twice): nothing more to do
             ended = conn.execute("UPDATE slots SET ended_at = ? WHERE run_id = ? AND attempt = ?",
@@ -265,11 +267,12 @@ class HistoryStore(StoreReads):
             cur = conn.execute(
                 "INSERT OR IGNORE INTO runs (run_id, started_at, task, rule, provider, model, success, error,"
                 " attempts, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens,"
-                " cost_usd, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " cost_usd, duration_ms, cost_source)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (result.run_id, fig.started_at, _json(dict(result.task)), result.decision.rule,
                  fig.provider, fig.model, int(result.success), redact(fig.error), len(result.attempts),
                  u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_creation_tokens,
-                 cost, result.duration_ms))
+                 cost, result.duration_ms, _source(fig.cost_source) if cost is not None else None))
             if cur.rowcount == 0:
                 return
             row_id = cur.lastrowid
@@ -280,3 +283,13 @@ class HistoryStore(StoreReads):
                 [(row_id, label, fig.started_at, int(result.success), result.duration_ms, u.input_tokens,
                   u.output_tokens, u.cache_read_tokens, u.cache_creation_tokens, cost)
                  for label in labels_of(result.task)])
+
+
+def _source(value: str | None) -> str | None:
+    """A cost source as stored: one of the two known words, else nothing."""
+    return value if value in ("reported", "estimated") else None
+
+
+def _short(value: str | None) -> str | None:
+    """A session id as stored: text, at most 200 characters."""
+    return value[:200] if isinstance(value, str) else None

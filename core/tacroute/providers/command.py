@@ -66,6 +66,9 @@ def build_env(providers: ProviderManager, name: str) -> dict[str, str]:
             env[pc.api_key_env] = providers.api_key(name) or ""
         except UsageError as exc:
             raise ProviderError(str(exc)) from None
+        alias = getattr(ptype, "program_key_env", None)
+        if alias and alias != pc.api_key_env:
+            env[alias] = env[pc.api_key_env]
     return env
 
 

@@ -22,6 +22,7 @@ from tacroute.providers import ProviderManager
 from tacroute.providers.command import build_command, build_env, build_stdin
 from tacroute.providers.execute import Attempt, Provider, executes_in_process, stopped_by
 from tacroute.redact import MESSAGE_LIMIT, Redactor
+from tacroute.runner.costing import REPORTED, settle_cost
 from tacroute.runner.guard import GuardedParser
 from tacroute.runner.inprocess import InProcessProvider
 from tacroute.runner.plain import PlainOutputParser
@@ -48,8 +49,8 @@ class AttemptContext:
     import, on ``tacroute run``'s path to spawning the command.
     """
 
-    __slots__ = ("cancel", "cwd", "extra_args", "on_line", "prompt_file", "providers", "redact", "registry",
-                 "run_id", "settings", "status", "task", "timeout")
+    __slots__ = ("_pricing", "cancel", "cwd", "extra_args", "on_line", "prompt_file", "providers", "redact",
+                 "registry", "run_id", "settings", "status", "task", "timeout")
 
     def __init__(self, run_id: str, task: Task, prompt_file: Path, providers: ProviderManager,
                  registry: Any, settings: RunnerSettings, redact: Redactor, timeout: float | None = None,
@@ -71,6 +72,15 @@ class AttemptContext:
         self.on_line = on_line
         #: Arguments appended to the commands of providers of a type (see ``run_task``).
         self.extra_args: Mapping[str, Sequence[str]] = extra_args or {}
+        self._pricing: Any = None
+
+    def pricing(self) -> Any:
+        """The run's pricing table, loaded on first use (an estimated cost needs it)."""
+        if self._pricing is None:
+            from tacroute.pricing import PricingTable
+
+            self._pricing = PricingTable.load(self.providers.config.raw)
+        return self._pricing
 
 
 def run_attempt(ctx: AttemptContext, number: int, cand: Candidate, output_file: Path
@@ -97,6 +107,8 @@ def run_attempt(ctx: AttemptContext, number: int, cand: Candidate, output_file: 
     else:
         provider, command = InProcessProvider(ptype, ctx.cancel, ctx.settings.kill_grace), None
     outcome = _bounded(provider.execute(attempt), cand)
+    source = ptype.cost_source(pc) if ptype is not None else (pc.cost_source or REPORTED)
+    outcome = settle_cost(outcome, source, cand.model, ctx.pricing)
     wrote = command is None or command.wrote_output
     return _record(ctx, number, cand, pc.type, outcome, attempt.exit_code, started, t0,
                    output_file if wrote else None), outcome
@@ -242,4 +254,5 @@ def _record(ctx: AttemptContext, number: int, cand: Candidate, ptype: str, outco
         duration_ms=int((time.monotonic() - t0) * 1000), usage=outcome.usage, cost_usd=outcome.cost_usd,
         output_file=str(output_file) if output_file is not None else None,
         retry_after_s=None if outcome.success else outcome.retry_after_s,
+        session_id=outcome.session_id, cost_source=outcome.cost_source,
     )

@@ -232,11 +232,37 @@ def kill_group(proc: subprocess.Popen[bytes], grace: float) -> None:
         if proc.returncode is None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=grace)
-        while _signal_group(pgid, 0) and time.monotonic() < end:
+        while _signal_group(pgid, 0) and group_has_live(pgid) and time.monotonic() < end:
             time.sleep(0.02)
         _signal_group(pgid, signal.SIGKILL)
     if proc.returncode is None:
         proc.wait()
+
+
+def group_has_live(pgid: int) -> bool:
+    """Whether group ``pgid`` has a process that is not a zombie (True when it cannot tell).
+
+    A zombie has ended: it holds no pipe and no signal moves it, it only waits
+    for its parent (often init, once the command exited) to reap it. Codex
+    leaves a ``git`` child unreaped; an init that reaps slowly (or never, in a
+    container without one) would otherwise hold every attempt for the whole grace.
+    """
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return True
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 2 and fields[2] == str(pgid).encode() and fields[0] != b"Z":
+            return True
+    return False
 
 
 def _signal_group(pgid: int, sig: int) -> bool:

@@ -31,6 +31,7 @@ from tacroute.providers import ProviderManager
 from tacroute.redact import MESSAGE_LIMIT, Redactor
 from tacroute.routing import router_with_history
 from tacroute.runner.attempt import AttemptContext, run_attempt
+from tacroute.runner.costing import run_cost_source
 from tacroute.runner.outputs import attempt_output_file, attempts_beside, publish_output, run_folder
 from tacroute.runner.policy import AttemptPlan
 from tacroute.runner.preflight import check_output_files, check_prompt_text
@@ -228,4 +229,5 @@ def _result(run_id: str, task: Task, decision: Decision, records: list[AttemptRe
         result=ctx.redact(last.result) if last is not None else None, usage=usage,
         cost_usd=cost, duration_ms=duration_ms,
         error=ctx.redact.cut(error, MESSAGE_LIMIT),
+        cost_source=run_cost_source([r.cost_source for r in records]) if cost is not None else None,
     )

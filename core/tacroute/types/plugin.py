@@ -113,10 +113,26 @@ class ProviderType:
     default_stdin: ClassVar[str | None] = None
     #: Environment variable holding the API key when the table names none.
     default_api_key_env: ClassVar[str | None] = None
+    #: The variable the program itself reads its key from, when it cannot be told
+    #: another (the Gemini CLI: ``GEMINI_API_KEY``); a table whose ``api_key_env``
+    #: names another gets the key copied into this one for its process.
+    program_key_env: ClassVar[str | None] = None
     #: Name of the registered output parser that reads this provider's stdout.
     output_parser: ClassVar[str | None] = None
     #: Extra table keys: name -> accepted Python type(s) after TOML parsing.
     options: ClassVar[Mapping[str, type | tuple[type, ...]]] = {}
+    #: Whose cost to keep when the table has no ``cost_source``: ``"reported"``
+    #: (the program's own figure; without one tacroute estimates anyway) or
+    #: ``"estimated"`` (priced from the tokens with tacroute's pricing table).
+    default_cost_source: ClassVar[str] = "reported"
+
+    def cost_source(self, config: ProviderConfig) -> str:
+        """``"reported"`` or ``"estimated"`` for this table (its ``cost_source``, else the default).
+
+        Override to decide from the table, e.g. a CLI pointed at another vendor's
+        endpoint reports costs at the wrong prices.
+        """
+        return config.cost_source or self.default_cost_source
 
     def lint(self, config: ProviderConfig) -> list[str]:
         """Warnings for ``tacroute config validate`` (the config still loads)."""

@@ -52,12 +52,18 @@ class ErrorClass(enum.StrEnum):
 
 
 class Usage(NamedTuple):
-    """Token counts of one attempt (all models it used, side requests included)."""
+    """Token counts of one attempt (all models it used, side requests included).
+
+    ``input_tokens`` leaves out the cached ones (``cache_read_tokens``);
+    ``reasoning_tokens`` is the part of ``output_tokens`` the model spent
+    thinking (already counted there, and priced with it).
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_creation_tokens: int = 0
+    reasoning_tokens: int = 0
 
     def __add__(self, other: Usage) -> Usage:  # type: ignore[override]
         """Field-wise sum (not tuple concatenation)."""
@@ -66,6 +72,7 @@ class Usage(NamedTuple):
             self.output_tokens + other.output_tokens,
             self.cache_read_tokens + other.cache_read_tokens,
             self.cache_creation_tokens + other.cache_creation_tokens,
+            self.reasoning_tokens + other.reasoning_tokens,
         )
 
     def as_dict(self) -> dict[str, int]:
@@ -75,6 +82,7 @@ class Usage(NamedTuple):
             "output_tokens": self.output_tokens,
             "cache_read_tokens": self.cache_read_tokens,
             "cache_creation_tokens": self.cache_creation_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
         }
 
 
@@ -91,6 +99,12 @@ class Outcome(NamedTuple):
     api_error_status: int | None = None
     models: tuple[str, ...] = ()
     diagnostics: tuple[str, ...] = ()
+    #: The program's own id of the conversation (Claude's ``session_id``, Codex's
+    #: ``thread_id``), to find or resume it later.
+    session_id: str | None = None
+    #: Where ``cost_usd`` comes from: ``"reported"`` by the provider, ``"estimated"``
+    #: by tacroute from the tokens and its pricing table; None without a cost.
+    cost_source: str | None = None
 
 
 class ParserSignal(NamedTuple):
@@ -151,6 +165,10 @@ class AttemptRecord(NamedTuple):
     #: The provider's retry-after on a rate-limit answer (seconds), when it gave one;
     #: the history layer uses it as the cooldown length.
     retry_after_s: float | None = None
+    #: The program's conversation id (:attr:`Outcome.session_id`), when it told one.
+    session_id: str | None = None
+    #: ``"reported"`` or ``"estimated"`` (:attr:`Outcome.cost_source`); None without a cost.
+    cost_source: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The attempt as ``tacroute run --json`` shows it."""
@@ -167,6 +185,8 @@ class AttemptRecord(NamedTuple):
             "duration_ms": self.duration_ms,
             "usage": self.usage.as_dict(),
             "cost_usd": self.cost_usd,
+            "cost_source": self.cost_source,
+            "session_id": self.session_id,
             "output_file": self.output_file,
         }
 
@@ -186,6 +206,9 @@ class RunResult(NamedTuple):
     cost_usd: float | None
     duration_ms: int
     error: str | None = None
+    #: ``"reported"`` when every attempt's cost was reported, ``"estimated"`` when
+    #: any was estimated; None without a cost.
+    cost_source: str | None = None
     #: Where the run's output is: ``--output-file`` when given (the winning
     #: attempt's output, or the last attempt's), else the last attempt's own file.
     output_file: str | None = None
@@ -203,6 +226,7 @@ class RunResult(NamedTuple):
             "error": self.error,
             "result": self.result,
             "cost_usd": self.cost_usd,
+            "cost_source": self.cost_source,
             "usage": self.usage.as_dict(),
             "duration_ms": self.duration_ms,
             "output_file": self.output_file,

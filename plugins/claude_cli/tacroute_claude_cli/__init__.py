@@ -48,6 +48,30 @@ class ClaudeCLIProvider(ProviderType):
         return warnings
 
 
+    def cost_source(self, config: ProviderConfig) -> str:
+        """``estimated`` when ``ANTHROPIC_BASE_URL`` leads elsewhere than Anthropic (OpenRouter, say).
+
+        The CLI's ``total_cost_usd`` is Anthropic's price list applied to the
+        tokens, wrong for another vendor's endpoint. A loopback address (a local
+        proxy or test double) counts as Anthropic's; ``cost_source`` decides otherwise.
+        """
+        if config.cost_source:
+            return config.cost_source
+        url = config.env.get("ANTHROPIC_BASE_URL")
+        return "estimated" if url and not _anthropic_host(url) else "reported"
+
+
+def _anthropic_host(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    return (host == "anthropic.com" or host.endswith(".anthropic.com")
+            or host in ("localhost", "127.0.0.1", "::1"))
+
+
 def _is_root() -> bool:
     import os
 

@@ -103,6 +103,7 @@ class ClaudeStreamJsonParser:
         self._transient = 0
         self._last_retry: dict[str, Any] | None = None
         self._lines = 0
+        self._session: str | None = None
 
     # ------------------------------------------------------------------ feed
     def feed(self, line: str) -> ParserSignal | None:
@@ -120,6 +121,8 @@ class ClaudeStreamJsonParser:
             self._diagnose(text)
             return None
         kind = msg.get("type")
+        if isinstance(msg.get("session_id"), str):  # on init, assistant and result lines
+            self._session = msg["session_id"][:200]
         if kind == "result":
             self._result = msg
         elif kind == "assistant":
@@ -197,7 +200,7 @@ class ClaudeStreamJsonParser:
         ok = is_error is False and subtype in (None, "success")
         if ok:
             return Outcome(True, result=text, usage=usage, cost_usd=cost_usd, api_error_status=status,
-                           models=models, diagnostics=diagnostics)
+                           models=models, diagnostics=diagnostics, session_id=self._session)
         errors = res.get("errors")
         message = text or ("; ".join(str(e) for e in errors) if isinstance(errors, list) and errors
                            else None) or f"result line reports an error (subtype {subtype!r})"
@@ -213,7 +216,7 @@ class ClaudeStreamJsonParser:
         if cls is ErrorClass.RATE_LIMIT and self._last_retry is not None:
             retry_after = _delay_s(self._last_retry.get("retry_delay_ms"))
         return Outcome(False, cls, message, text, usage, cost_usd, retry_after, status, models,
-                       diagnostics)
+                       diagnostics, self._session)
 
     def _no_result(self, exit_code: int | None, stderr_tail: str,
                    diagnostics: tuple[str, ...]) -> Outcome:
@@ -223,12 +226,12 @@ class ClaudeStreamJsonParser:
                            "the CLI refuses --dangerously-skip-permissions as root; set "
                            'IS_SANDBOX = "1" in the provider\'s env table (only in a sandbox) '
                            f"or drop the flag. stderr: {tail[-500:]}", diagnostics=diagnostics,
-                           usage=self.progress())
+                           usage=self.progress(), session_id=self._session)
         how = "was killed" if exit_code is None else f"exited with code {exit_code}"
         detail = f"; stderr: {tail[-1000:]}" if tail else "; stderr was empty"
         seen = f" after {self._lines} output lines" if self._lines else " without any output"
         return Outcome(False, ErrorClass.CRASH, f"the program {how}{seen} and no result line{detail}",
-                       usage=self.progress(), diagnostics=diagnostics)
+                       usage=self.progress(), diagnostics=diagnostics, session_id=self._session)
 
 
 def _model_usage(value: Any) -> tuple[Usage, tuple[str, ...]]:

@@ -92,7 +92,7 @@ def test_rule_sends_the_task_to_openrouter(keys: str, tmp_path: Path,
     assert data["result"] == "Patched the test."
     assert data["cost_usd"] == pytest.approx(0.00021)
     assert data["usage"] == {"input_tokens": 100, "output_tokens": 30, "cache_read_tokens": 20,
-                             "cache_creation_tokens": 0}
+                             "cache_creation_tokens": 0, "reasoning_tokens": 0}
     assert [a["error_class"] for a in data["attempts"]] == [None]
     (req,) = openrouter_server.chat_requests()
     assert req.body["model"] == HAIKU and req.headers["x-title"] == "tacroute e2e"
