@@ -36,8 +36,10 @@ def core_sections() -> tuple[ConfigSection[Any], ...]:
     """The sections the core's own layers own."""
     from tacroute.config.tables import ESTIMATE_SECTION, PRICING_SECTION
     from tacroute.history.settings import HISTORY_SECTION
+    from tacroute.preferences.check import POLICY_SECTION, PROJECTS_SECTION, USERS_SECTION
 
-    return (_RUNNER_SECTION, HISTORY_SECTION, PRICING_SECTION, ESTIMATE_SECTION)
+    return (_RUNNER_SECTION, HISTORY_SECTION, PRICING_SECTION, ESTIMATE_SECTION, PROJECTS_SECTION,
+            USERS_SECTION, POLICY_SECTION)
 
 
 # The runner's module (tacroute.runner.settings) is imported only for a config
