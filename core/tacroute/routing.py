@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tacroute.config.model import Config
     from tacroute.errors import ConfigError
     from tacroute.outcomes import CandidateGate, StatsSource
+    from tacroute.preferences.router import PreferenceRouter
     from tacroute.strategies import MultiRouter
 
 __all__ = ["ConditionTrace", "ModelRouter", "RuleTrace", "assemble_decision", "router_with_history"]
@@ -279,13 +280,22 @@ def _mtime(path: Path | None) -> float | None:
 
 
 def router_with_history(config: Config, *, providers: ProviderManager | None = None,
-                        registry: Any = None, state: dict[str, Any] | None = None) -> ModelRouter:
+                        registry: Any = None, state: dict[str, Any] | None = None,
+                        cwd: Path | None = None) -> ModelRouter | PreferenceRouter:
     """The router ``tacroute route`` and ``run_task`` use: what the history records
     feeds it, the cooldowns and provider limits (as its gate) and, when a rule
     uses ``cheapest``, the recorded success rates and durations (read once).
-    ``state``: the run's ``RunContext.state`` (see :func:`tacroute.history.open_gate`)."""
+    ``state``: the run's ``RunContext.state`` (see :func:`tacroute.history.open_gate`).
+    A config with ``[projects]`` or ``[users]`` tables gets the
+    :class:`~tacroute.preferences.router.PreferenceRouter` around it (``cwd``:
+    where a repository's ``.tacroute.toml`` is looked for); other configs a plain ModelRouter."""
     from tacroute.history import open_gate
 
+    if "projects" in config.raw or "users" in config.raw:
+        from tacroute.preferences.router import preference_router
+
+        return preference_router(config, providers=providers, registry=registry,
+                                 gate=open_gate(config, state), cwd=cwd)
     stats = None
     if any(r.strategy == "cheapest" and r.enabled for r in config.rules):
         from tacroute.strategies import history_stats

@@ -67,8 +67,8 @@ def _setting(ctx: SectionContext) -> _Setting:
     doc = ctx.doc
     providers = doc.get("providers")
     providers = providers if isinstance(providers, dict) else {}
-    routing = doc.get("routing") if isinstance(doc.get("routing"), dict) else {}
-    llm = doc.get("llm") if isinstance(doc.get("llm"), dict) else {}
+    routing: Mapping[str, Any] = doc["routing"] if isinstance(doc.get("routing"), dict) else {}
+    llm: Mapping[str, Any] = doc["llm"] if isinstance(doc.get("llm"), dict) else {}
     default = routing.get("default_provider") or llm.get("provider")
     if not isinstance(default, str):
         default = next(iter(providers)) if len(providers) == 1 else None
