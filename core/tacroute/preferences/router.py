@@ -75,13 +75,18 @@ class _Filtered(ProviderManager):
 class _Combo:
     """What routing a (project, user) pair needs, worked out at its first task."""
 
-    __slots__ = ("budgets", "prefer", "project", "refused", "router", "user")
+    __slots__ = ("budgets", "checks", "prefer", "preferred", "project", "refused", "router", "user")
 
     def __init__(self, router: ModelRouter, project: Entry | None, user: Entry | None,
                  budgets: tuple[tuple[Entry, Key], ...], prefer: tuple[str, ...]) -> None:
         self.router, self.project, self.user = router, project, user
         self.budgets, self.prefer = budgets, prefer
         self.refused = bool(getattr(router.providers, "_refused", None))
+        #: (key, is daily, amount, reserve) of every budget amount: what a decision compares.
+        self.checks = tuple((key, lim.period == "day", lim.usd, e.budget.reserve_usd)
+                            for e, key in budgets if e.budget is not None for lim in e.budget.limits)
+        #: id(decision) -> (decision, the decision reordered by prefer_providers)
+        self.preferred: dict[int, tuple[Decision, Decision]] = {}
 
 
 def _ordered(rules: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -146,21 +151,41 @@ class PreferenceRouter:
     def route(self, task: Task) -> Decision:
         """Decide for one task; its ``project`` and ``user`` attributes pick the entries."""
         get = task.get
-        project, user = get("project"), get("user")
-        if (project is not None and type(project) is not str) or (user is not None and type(user) is not str):
-            raise InvalidTaskError(task_problem(task) or "task attributes project and user must be strings")
-        combo = self._combos.get((project, user))
+        pair = (get("project"), get("user"))
+        try:
+            combo = self._combos.get(pair)
+        except TypeError:  # unhashable: not a string
+            combo = None
         if combo is None:
-            combo = self._combo(project, user)
+            if any(v is not None and type(v) is not str for v in pair):
+                raise InvalidTaskError(task_problem(task) or "task attributes project and user must be strings")
+            combo = self._combo(*pair)
         d = combo.router.route(task)
         if not d.available and combo.refused:
             d = _not_refused(d)
         if combo.prefer and d.fallbacks:
-            d = _prefer(d, combo.prefer)
-        if combo.budgets and self.spend is not None:
-            v = verdict(combo.budgets, self.spend, self.clock())
-            if v is not None:
-                d = self._over_budget(combo, d, v)
+            kept = combo.preferred.get(id(d))
+            if kept is not None and kept[0] is d:  # the same (cached) decision as last time
+                d = kept[1]
+            else:
+                if len(combo.preferred) >= 256:
+                    combo.preferred.clear()
+                combo.preferred[id(d)] = (d, d := _prefer(d, combo.prefer))
+        spend = self.spend
+        if combo.checks and spend is not None:
+            now = self.clock()
+            fresh = spend.fresh
+            if not fresh[0] <= now < fresh[1]:
+                spend.current(now)
+            table = spend.spend
+            for key, day, limit, reserve in combo.checks:  # the common case: under every budget
+                v = table.get(key)
+                spent = (v[0] if day else v[1]) if v is not None else 0.0
+                if spent >= limit or limit - spent < reserve:
+                    found = verdict(combo.budgets, spend, now)
+                    if found is not None:
+                        d = self._over_budget(combo, d, found)
+                    break
         return d
 
     def _over_budget(self, combo: _Combo, d: Decision, v: Verdict) -> Decision:

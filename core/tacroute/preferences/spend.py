@@ -72,6 +72,9 @@ class SpendTable:
         #: key -> [spent today, spent this month]
         self.spend: dict[Key, list[float]] = {}
         self.lock = threading.RLock()
+        #: ``current(now)`` has nothing to do while ``fresh[0] <= now < fresh[1]`` (the router
+        #: compares before calling it).
+        self.fresh = (0.0, 0.0)
 
     def get(self, key: Key, period: str) -> float:
         v = self.spend.get(key)
@@ -86,6 +89,7 @@ class SpendTable:
         """Make the table hold the periods of ``now`` (a new period starts at zero)."""
         if not self.day[0] <= now < self.day[1]:
             self._roll(now)
+        self.fresh = self.day
 
     def _roll(self, now: float) -> None:
         with self.lock:
@@ -168,6 +172,7 @@ class HistorySpend(SpendTable):
             self._checked = now
             if self._changed():
                 self._load()
+        self.fresh = (max(self.day[0], self._checked), min(self.day[1], self._checked + self.RECHECK_S))
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._conn is None and self.path.exists():
