@@ -77,8 +77,14 @@ input = 1.0
 output = 5.0
 [estimate]
 input_tokens = 1000
+[projects."acme/*"]
+deny_providers = []
+[users.alice]
+[policy]
+repo_config = false
 """)
-    assert set(known_tables(all_sections(builtin_registry))) == {"providers", "routing", "llm", "runner", "history", "pricing", "estimate"}
+    assert set(known_tables(all_sections(builtin_registry))) == {"providers", "routing", "llm", "runner", "history",
+                                                                 "pricing", "estimate", "projects", "users", "policy"}
     code, _, err = validate(path)
     assert code == 0 and "unknown" not in err
 
