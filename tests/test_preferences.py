@@ -227,3 +227,24 @@ def test_a_new_period_resets_the_spend() -> None:
     assert not r.route({"project": "docs/site"}).available
     now[0] = period_bounds(NOW, config.timezone, "day")[1]  # midnight UTC
     assert r.route({"project": "docs/site"}).available
+
+
+def test_a_repository_file_may_only_narrow(tmp_path: Path) -> None:
+    from tacroute.preferences.repo import with_repo_config
+
+    config = load(PREFS + "\n[policy]\nrepo_config = true\n")
+    prefs = preferences(config)
+    (tmp_path / ".tacroute.toml").write_text(
+        '[projects."acme/api"]\ndeny_providers = ["other"]\nbudget = { monthly_usd = 0.5, over = "downgrade", '
+        'to = "cli/cheap" }\n', encoding="utf-8")
+    narrowed = with_repo_config(config, prefs, tmp_path, registry()).projects.match("acme/api")
+    assert narrowed is not None and narrowed.deny == {"router", "other"}
+    assert narrowed.budget is not None and narrowed.budget.limits[0].usd == 0.5
+    (tmp_path / ".tacroute.toml").write_text(
+        '[projects."acme/api"]\nallow_providers = ["router"]\nbudget = { monthly_usd = 5 }\n[routing]\n',
+        encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        with_repo_config(config, prefs, tmp_path, registry())
+    text = str(info.value)
+    assert ".tacroute.toml" in text and "cannot allow provider 'router'" in text
+    assert "cannot raise the monthly budget" in text and "routing: a repository's .tacroute.toml" in text

@@ -158,7 +158,8 @@ class PreferenceRouter:
             combo = None
         if combo is None:
             if any(v is not None and type(v) is not str for v in pair):
-                raise InvalidTaskError(task_problem(task) or "task attributes project and user must be strings")
+                raise InvalidTaskError(task_problem(task) or "task attributes project and user must be "
+                                       "strings")
             combo = self._combo(*pair)
         d = combo.router.route(task)
         if not d.available and combo.refused:
