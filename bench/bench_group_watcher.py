@@ -25,15 +25,15 @@ def _once() -> float:
 
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    start_watcher = process._start_watcher
+    start_watcher = process.start_watcher
     with_w: list[float] = []
     without: list[float] = []
     for _ in range(runs):
-        process._start_watcher = start_watcher
+        process.start_watcher = start_watcher
         with_w.append(_once())
-        process._start_watcher = lambda pgid: None
+        process.start_watcher = lambda pgid: None
         without.append(_once())
-    process._start_watcher = start_watcher
+    process.start_watcher = start_watcher
     a, b = statistics.median(with_w), statistics.median(without)
     print(f"stream_process(['/bin/true']), {runs} interleaved runs each")
     print(f"  with the watcher:    median {a:.2f} ms")

@@ -13,7 +13,7 @@ from tacroute.plugins import Registry, set_registry
 def builtin_registry() -> Iterator[Registry]:
     """A registry of the installed built-in plugins (entry points), set process-wide."""
     reg = Registry.load(env={"TACROUTE_LOAD_PLUGINS": "priority,labels,retry_count,hour_range,"
-                                                      "claude_cli,openrouter,weekday"})
+                                                      "claude_cli,openrouter,weekday,preferences"})
     set_registry(reg)
     yield reg
     set_registry(None)

@@ -79,8 +79,15 @@ output = 5.0
 input_tokens = 1000
 [secrets]
 env_file = ".env"
+[projects."acme/*"]
+deny_providers = []
+[users.alice]
+[policy]
+repo_config = false
 """)
-    assert set(known_tables(all_sections(builtin_registry))) == {"providers", "routing", "llm", "runner", "history", "pricing", "estimate", "secrets"}
+    assert set(known_tables(all_sections(builtin_registry))) == {"providers", "routing", "llm", "runner", "history",
+                                                                 "pricing", "estimate", "secrets", "projects",
+                                                                 "users", "policy"}
     code, _, err = validate(path)
     assert code == 0 and "unknown" not in err
 

@@ -78,7 +78,7 @@ def test_a_group_of_zombies_only_counts_as_ended() -> None:
     import subprocess
     import time
 
-    from tacroute.runner.process import group_has_live
+    from tacroute.runner.group import group_has_live
 
     live = subprocess.Popen(["sleep", "30"], start_new_session=True)
     dead = subprocess.Popen(["true"], start_new_session=True)

@@ -1,6 +1,6 @@
 """The well-known task attributes, checked the same way wherever a task comes in.
 
-``priority`` is a string; ``labels`` a list of strings (a single string is
+``priority``, ``project`` and ``user`` are strings; ``labels`` a list of strings (a single string is
 one label); ``retry_count`` a whole number >= 0; ``hour`` a whole number from
 0 to 23 (``retry_count`` and ``hour`` may also be the decimal text of one,
 which the built-in conditions read). A missing attribute, or None, is absent.
@@ -46,6 +46,10 @@ def task_problem(task: Mapping[str, Any]) -> str | None:
     h = get("hour")
     if h is not None and not (type(h) is int and 0 <= h <= 23) and not _whole(h, 0, 23):
         return f"task attribute hour must be a whole number from 0 to 23, not {_show(h)}"
+    for key in ("project", "user"):
+        v = get(key)
+        if v is not None and not isinstance(v, str):
+            return f"task attribute {key} must be a string, e.g. \"acme/api\", not {_show(v)}"
     return None
 
 

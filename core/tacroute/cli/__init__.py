@@ -37,6 +37,8 @@ _BUILTIN = {
     "run": "tacroute.cli.run_cmd:run",
     # the price table (plugins add sub-commands, e.g. `refresh`)
     "pricing": "tacroute.cli.pricing_cmd:pricing",
+    # per-project and per-user budgets (tacroute.preferences)
+    "budgets": "tacroute.cli.budgets_cmd:budgets",
 }
 
 

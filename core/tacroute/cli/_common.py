@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from tacroute.config import Config, load_config
+from tacroute.errors import UsageError
 from tacroute.keyvalue import parse_attr
 from tacroute.taskattrs import check_task
 
@@ -104,16 +105,45 @@ def task_options(func: F) -> F:
                      help="Hour of day to route as (default: now)."),
         click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE",
                      help="Any other task attribute (repeatable); VALUE is read as TOML if it can be."),
+        click.option("--user", expose_value=False, callback=_remember,
+                     help="Who the task is for ([users.NAME] preferences and budgets)."),
+        click.option("--project", expose_value=False, callback=_remember,
+                     help="The task's project, e.g. acme/api ([projects.\"NAME\"] preferences)."),
     ]):
         func = decorator(func)
     return func
 
 
+def _remember(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """``--user`` / ``--project``: kept for :func:`task_from_options` (no parameter of their own)."""
+    if value is not None and param.name is not None:
+        ctx.meta.setdefault("tacroute.task", {})[param.name] = value
+
+
+def task_from_env() -> dict[str, Any]:
+    """``$TACROUTE_TASK``: a JSON object of task attributes (the options override it)."""
+    import os
+
+    text = os.environ.get("TACROUTE_TASK", "")
+    if not text.strip():
+        return {}
+    try:
+        task = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise UsageError(f"TACROUTE_TASK is not valid JSON: {str(exc)[:200]}") from None
+    if not isinstance(task, dict):
+        raise UsageError(f"TACROUTE_TASK must be a JSON object of task attributes, not "
+                         f"{type(task).__name__}")
+    return task
+
+
 def task_from_options(priority: str | None, labels: tuple[str, ...], retry_count: int | None,
                       hour: int | None, attrs: tuple[str, ...]) -> dict[str, Any]:
-    """The task of ``route``/``run``; raises InvalidTaskError (exit 2) for a bad well-known
-    attribute, whether ``--attr`` or its own option gave it (``--attr hour=99`` as ``--hour 99``)."""
-    task: dict[str, Any] = {}
+    """The task of ``route``/``run``: ``$TACROUTE_TASK``, then ``--attr``, then the options.
+
+    Raises InvalidTaskError (exit 2) for a bad well-known attribute, whether ``--attr``
+    or its own option gave it (``--attr hour=99`` as ``--hour 99``)."""
+    task: dict[str, Any] = task_from_env()
     for item in attrs:
         key, value = parse_attr(item)
         task[key] = value
@@ -125,5 +155,8 @@ def task_from_options(priority: str | None, labels: tuple[str, ...], retry_count
         task["retry_count"] = retry_count
     if hour is not None:
         task["hour"] = hour
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        task.update(ctx.meta.get("tacroute.task", {}))
     check_task(task)
     return task

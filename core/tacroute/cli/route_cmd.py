@@ -50,6 +50,8 @@ def route(priority: str | None, labels: tuple[str, ...], retry_count: int | None
         data["task"] = task
         if explain:
             data["explain"] = [{**_trace_dict(t), "skip": _skip(router, t)} for t in router.explain(task)]
+            if hasattr(router, "layers"):  # a config with [projects]/[users] (tacroute.preferences)
+                data["layers"] = router.layers(task, decision)
         echo_json(data)
         return
     if explain:
@@ -65,15 +67,18 @@ def route(priority: str | None, labels: tuple[str, ...], retry_count: int | None
             click.echo(f"  {mark} [{t.priority}] {t.name} -> {target}{avail}")
             for c in t.conditions:
                 click.echo(f"          {'pass' if c.passed else 'fail'}  {c.name} = {c.value!r}")
+        for step in router.layers(task, decision) if hasattr(router, "layers") else ():
+            click.echo(f"  {step['layer'] + ':':<13}{step['what']}")
         click.echo("")
     _print_decision(decision)
 
 
-def _skip(router: ModelRouter, t: Any) -> str | None:
+def _skip(router: Any, t: Any) -> str | None:
     """Why the gate (cooldown, rate limit) would skip a rule's candidate now."""
     if router.gate is None or not t.available:
         return None
-    return router.gate.skip_reason(t.provider, t.model)
+    why: str | None = router.gate.skip_reason(t.provider, t.model)
+    return why
 
 
 def _trace_dict(t: Any) -> dict[str, Any]:

@@ -108,7 +108,7 @@ def parse_config(text: str, path: Path | None = None, *, registry: Any = None) -
         chk.add(["routing", "default_model"], "is not set: set routing.default_model (or llm.model_default)")
 
     base_dir = path.parent if path is not None else Path.cwd()
-    values = check_sections(doc, chk, SectionContext(path, base_dir, doc), sections)
+    values = check_sections(doc, chk, SectionContext(path, base_dir, doc, registry), sections)
     tz, tz_name = _load_timezone(routing_ok, chk)
     ctx = CompileContext(timezone=tz, clock=HourClock(tz))
     rules = load_rules(routing_ok.get("rules", []), chk, registry, ctx, providers,

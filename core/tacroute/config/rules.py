@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tacroute.config.checker import Checker
+from tacroute.config.checker import Checker, format_key
 from tacroute.config.model import ProviderConfig, RuleConfig
 from tacroute.config.targets import load_targets
 from tacroute.errors import ConditionValueError
@@ -37,14 +37,18 @@ RULE_KEYS: dict[str, tuple[type, ...]] = {
 
 def load_rules(value: Any, chk: Checker, registry: Any, ctx: CompileContext,
                 providers: Mapping[str, ProviderConfig], default_provider: str | None,
-                default_model: str | None) -> list[RuleConfig]:
-    """The rules of ``routing.rules`` (``value``), problems reported on ``chk``."""
+                default_model: str | None, base: tuple[str, ...] = ("routing", "rules"),
+                ) -> list[RuleConfig]:
+    """The rules of ``routing.rules`` (``value``), problems reported on ``chk``.
+
+    ``base``: the key path of the array, for messages (a project's own rules
+    live under ``projects."NAME".rules``)."""
     if not isinstance(value, list):
         return []
     rules: list[RuleConfig] = []
     seen: dict[str, int] = {}
     for index, table in enumerate(value):
-        path: list[str | int] = ["routing", "rules", index]
+        path: list[str | int] = [*base, index]
         good = chk.table(table, path, RULE_KEYS, "a routing rule")
         if not isinstance(table, dict):
             continue
@@ -57,7 +61,7 @@ def load_rules(value: Any, chk: Checker, registry: Any, ctx: CompileContext,
             chk.add([*path, "name"], "must not be empty: every rule needs a unique name = \"...\"")
             continue
         if name in seen:
-            chk.add([*path, "name"], f"duplicate rule name {name!r} (also routing.rules[{seen[name]}])")
+            chk.add([*path, "name"], f"duplicate rule name {name!r} (also {format_key([*base, seen[name]])})")
         seen.setdefault(name, index)
         provider = good.get("provider", default_provider)
         if "provider" in good and provider not in providers:

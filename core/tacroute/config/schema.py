@@ -43,6 +43,8 @@ class SectionContext(NamedTuple):
     base_dir: Path
     #: The whole parsed document (read-only use), for a section that depends on another.
     doc: Mapping[str, Any]
+    #: The plugin registry the config is loaded with (its condition types, say), when known.
+    registry: Any = None
 
 
 class ConfigSection(NamedTuple, Generic[T]):

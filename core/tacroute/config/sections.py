@@ -146,7 +146,7 @@ def section_value(config: Config, name: str, registry: Callable[[], Any]) -> Any
 
 def _recheck(config: Config, registry: Any) -> Mapping[str, Any]:
     chk = Checker()
-    ctx = SectionContext(config.path, config.base_dir, config.raw)
+    ctx = SectionContext(config.path, config.base_dir, config.raw, registry)
     sections = check_sections(config.raw, chk, ctx, all_sections(registry))
     chk.raise_issues(_read(config.path), config.path)
     return sections

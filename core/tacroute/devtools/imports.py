@@ -88,7 +88,7 @@ def scan(roots: Iterable[Path]) -> dict[str, Module]:
             text = path.read_text(encoding="utf-8")
             tree = ast.parse(text, filename=str(path))
             imports = _imported(name, path.name == "__init__.py", tree)
-            modules[name] = Module(name, path, text.count("\n") + 1, frozenset(imports))
+            modules[name] = Module(name, path, len(text.splitlines()), frozenset(imports))
     for name, mod in modules.items():
         local = {imp for imp in mod.imports if imp in modules and imp != name}
         modules[name] = mod._replace(imports=frozenset(local))

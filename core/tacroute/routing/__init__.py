@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
-from tacroute.routing.router import ConditionTrace, ModelRouter, RuleTrace, router_with_history
+from tacroute.routing.assemble import router_with_history
+from tacroute.routing.router import ConditionTrace, ModelRouter, RuleTrace
 
 __all__ = ["ConditionTrace", "ModelRouter", "RuleTrace", "router_with_history"]

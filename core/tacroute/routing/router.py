@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from tacroute.errors import ConfigError
     from tacroute.types import CandidateGate, StatsSource
 
-__all__ = ["ConditionTrace", "ModelRouter", "RuleTrace", "router_with_history"]
+__all__ = ["ConditionTrace", "ModelRouter", "RuleTrace"]
 
 
 class ConditionTrace(NamedTuple):
@@ -223,20 +223,3 @@ def _mtime(path: Path | None) -> float | None:
         return os.stat(path).st_mtime_ns / 1e9
     except OSError:
         return None
-
-
-def router_with_history(config: Config, *, providers: ProviderManager | None = None,
-                        registry: Any = None, state: dict[str, Any] | None = None) -> ModelRouter:
-    """The router ``tacroute route`` and ``run_task`` use: what the history records
-    feeds it, the cooldowns and provider limits (as its gate) and, when a rule
-    uses ``cheapest``, the recorded success rates and durations (read once).
-    ``state``: the run's ``RunContext.state`` (see :func:`tacroute.history.open_gate`)."""
-    from tacroute.history.routing import open_gate
-
-    stats = None
-    if any(r.strategy == "cheapest" and r.enabled for r in config.rules):
-        from tacroute.routing.stats import history_stats
-
-        stats = history_stats(config)
-    return ModelRouter(config, providers=providers, registry=registry, gate=open_gate(config, state),
-                       stats=stats)

@@ -120,7 +120,8 @@ def run_task(
     base_env = with_env_file(config, os.environ if env is None else env)
     providers = ProviderManager(config, registry, env=base_env)
     state: dict[str, Any] = {}
-    router = router_with_history(config, providers=providers, registry=registry, state=state)
+    router = router_with_history(config, providers=providers, registry=registry, state=state,
+                                 cwd=Path(cwd) if cwd is not None else None)
     decision = router.route(task)
     if output_file is not None:
         most = min(settings.max_attempts, 2 * len(decision.candidates))  # a candidate runs at most twice

@@ -1,0 +1,49 @@
+"""Per-user and per-project preferences, with budgets.
+
+``[projects."PATTERN"]`` and ``[users.PATTERN]`` tables (:mod:`~tacroute.preferences.check`)
+apply to the tasks whose ``project`` / ``user`` attribute they match. A
+:class:`~tacroute.preferences.router.PreferenceRouter` wraps the router for
+configs that have them: provider deny/allow lists filter every candidate,
+an entry's rules and default come before the global ones, ``prefer_providers``
+reorders what remains, and budgets (spend summed from the history) block or
+downgrade. :func:`budget_states` is what ``tacroute budgets`` shows.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from tacroute.preferences.model import Budget, Entry, EntrySet, Limit, Preferences
+
+if TYPE_CHECKING:
+    from tacroute.config.model import Config
+    from tacroute.preferences.budgets import BudgetState, budget_states
+    from tacroute.preferences.router import PreferenceRouter
+
+__all__ = ["Budget", "BudgetState", "Entry", "EntrySet", "Limit", "PreferenceRouter", "Preferences",
+           "budget_states", "has_preferences", "preferences"]
+
+_LAZY = {
+    "BudgetState": "tacroute.preferences.budgets",
+    "budget_states": "tacroute.preferences.budgets",
+    "PreferenceRouter": "tacroute.preferences.router",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tacroute.preferences' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def has_preferences(config: Config) -> bool:
+    """Whether ``config`` has a ``[projects]`` or ``[users]`` table (cheap: no section is read)."""
+    return "projects" in config.raw or "users" in config.raw
+
+
+def preferences(config: Config) -> Preferences:
+    """The config's checked ``[projects]``, ``[users]`` and ``[policy]`` tables."""
+    return Preferences(config.section("projects"), config.section("users"),
+                       config.section("policy").repo_config)

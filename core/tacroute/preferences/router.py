@@ -1,0 +1,284 @@
+"""PreferenceRouter: the router for configs with ``[projects]`` or ``[users]`` tables.
+
+It wraps :class:`~tacroute.routing.ModelRouter` rather than changing it. Per
+task it finds the project entry and the user entry that govern it, and routes
+with a ModelRouter built (once per pair of entries, at first use) from the
+config with
+
+- the rules in layer order: the project's, then the user's, then ``routing.rules``;
+- the default: the project's, then the user's, then ``routing.default_*``;
+- providers the entries deny (or do not allow) marked unavailable, so they
+  are skipped like any unavailable candidate, default and rules alike, with the reason.
+
+Then ``prefer_providers`` moves the preferred providers' candidates to the
+front, and the budgets are checked against the in-memory spend table
+(:mod:`tacroute.preferences.spend`): over a budget, ``block`` leaves no
+candidate and ``downgrade`` replaces them with the budget's ``to``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from tacroute.config.model import Config
+from tacroute.errors import InvalidTaskError
+from tacroute.preferences.budgetcheck import Verdict, verdict
+from tacroute.preferences.spend import budget_key
+from tacroute.providers import ProviderManager
+from tacroute.routing.router import ModelRouter
+from tacroute.taskattrs import task_problem
+from tacroute.types import Candidate, Decision, Task
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from random import Random
+
+    from tacroute.preferences.model import Entry, Preferences
+    from tacroute.preferences.spend import Key, SpendTable
+    from tacroute.routing.router import RuleTrace
+    from tacroute.types import CandidateGate, StatsSource
+
+__all__ = ["PreferenceRouter"]
+
+
+class _Layered(Config):
+    """A config whose rules are already in layer order (project, user, global)."""
+
+    __slots__ = ()
+
+    def rules_by_priority(self) -> tuple[Any, ...]:
+        return self.rules
+
+
+class _Filtered(ProviderManager):
+    """The providers of a base manager, minus those the task's entries refuse."""
+
+    def __init__(self, base: ProviderManager, entries: tuple[Entry, ...]) -> None:
+        self.__dict__.update(base.__dict__)  # the same config, registry, env and status cache
+        self._base = base
+        self._refused: dict[str, str] = {}
+        for e in entries:
+            for name in base.config.providers:
+                if name not in self._refused and not e.allows(name):
+                    how = "denied" if name in e.deny else "not in allow_providers"
+                    self._refused[name] = f"{how} by {e.label}"
+
+    def is_available(self, name: str) -> tuple[bool, str | None]:
+        why = self._refused.get(name)
+        if why is not None:
+            return False, why
+        return self._base.is_available(name)
+
+
+class _Combo:
+    """What routing a (project, user) pair needs, worked out at its first task."""
+
+    __slots__ = ("budgets", "checks", "prefer", "preferred", "project", "refused", "router", "user")
+
+    def __init__(self, router: ModelRouter, project: Entry | None, user: Entry | None,
+                 budgets: tuple[tuple[Entry, Key], ...], prefer: tuple[str, ...]) -> None:
+        self.router, self.project, self.user = router, project, user
+        self.budgets, self.prefer = budgets, prefer
+        self.refused = bool(getattr(router.providers, "_refused", None))
+        #: (key, is daily, amount, reserve) of every budget amount: what a decision compares.
+        self.checks = tuple((key, lim.period == "day", lim.usd, e.budget.reserve_usd)
+                            for e, key in budgets if e.budget is not None for lim in e.budget.limits)
+        #: id(decision) -> (decision, the decision reordered by prefer_providers)
+        self.preferred: dict[int, tuple[Decision, Decision]] = {}
+
+
+def _ordered(rules: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(sorted(rules, key=lambda r: (-r.priority, r.position)))
+
+
+class PreferenceRouter:
+    """Routes like :class:`ModelRouter`, with the preferences and budgets of the task's
+    project and user applied (see the module's text). Safe to share across threads."""
+
+    def __init__(self, config: Config, prefs: Preferences, *, providers: ProviderManager | None = None,
+                 registry: Any = None, gate: CandidateGate | None = None,
+                 stats: StatsSource | None = None, rng: Random | None = None,
+                 spend: SpendTable | None = None, clock: Callable[[], float] | None = None) -> None:
+        self.config = config
+        self.prefs = prefs
+        self.gate = gate
+        self.spend = spend
+        self.clock = clock or time.time
+        self._registry = registry
+        self._stats = stats
+        self._rng = rng
+        self.base = ModelRouter(config, providers=providers, registry=registry, gate=gate, stats=stats,
+                                rng=rng)
+        self.providers = self.base.providers
+        self._routers: dict[tuple[int, int], ModelRouter] = {}
+        self._combos: dict[tuple[str | None, str | None], _Combo] = {}
+
+    # ------------------------------------------------------------- building
+    def _combo(self, project: str | None, user: str | None) -> _Combo:
+        pe = self.prefs.projects.match(project)
+        ue = self.prefs.users.match(user)
+        entries = tuple(e for e in (pe, ue) if e is not None)
+        rkey = (id(pe), id(ue))
+        router = self._routers.get(rkey)
+        if router is None:
+            router = self.base if not entries else self._build(pe, ue, entries)
+            self._routers[rkey] = router
+        budgets = tuple((e, budget_key(e, name)) for e, name in ((pe, project), (ue, user))
+                        if e is not None and e.budget is not None and name is not None)
+        prefer = tuple(dict.fromkeys(p for e in entries for p in e.prefer))
+        combo = _Combo(router, pe, ue, budgets, prefer)
+        if len(self._combos) >= 65536:
+            self._combos.clear()
+        self._combos[(project, user)] = combo
+        return combo
+
+    def _build(self, pe: Entry | None, ue: Entry | None, entries: tuple[Entry, ...]) -> ModelRouter:
+        c = self.config
+        rules = (*(_ordered(pe.rules) if pe else ()), *(_ordered(ue.rules) if ue else ()),
+                 *c.rules_by_priority())
+        layered = _Layered._make(c._replace(
+            rules=rules,
+            default_provider=(pe and pe.default_provider) or (ue and ue.default_provider)
+            or c.default_provider,
+            default_model=(pe and pe.default_model) or (ue and ue.default_model) or c.default_model))
+        providers = _Filtered(self.base.providers, entries)
+        return ModelRouter(layered, providers=providers, registry=self._registry, gate=self.gate,
+                           stats=self._stats, rng=self._rng)
+
+    # -------------------------------------------------------------- routing
+    def route(self, task: Task) -> Decision:
+        """Decide for one task; its ``project`` and ``user`` attributes pick the entries."""
+        get = task.get
+        pair = (get("project"), get("user"))
+        try:
+            combo = self._combos.get(pair)
+        except TypeError:  # unhashable: not a string
+            combo = None
+        if combo is None:
+            if any(v is not None and type(v) is not str for v in pair):
+                raise InvalidTaskError(task_problem(task) or "task attributes project and user must be "
+                                       "strings")
+            combo = self._combo(*pair)
+        d = combo.router.route(task)
+        if not d.available and combo.refused:
+            d = _not_refused(d)
+        if combo.prefer and d.fallbacks:
+            kept = combo.preferred.get(id(d))
+            if kept is not None and kept[0] is d:  # the same (cached) decision as last time
+                d = kept[1]
+            else:
+                if len(combo.preferred) >= 256:
+                    combo.preferred.clear()
+                combo.preferred[id(d)] = (d, d := _prefer(d, combo.prefer))
+        spend = self.spend
+        if combo.checks and spend is not None:
+            now = self.clock()
+            fresh = spend.fresh
+            if not fresh[0] <= now < fresh[1]:
+                spend.current(now)
+            table = spend.spend
+            for key, day, limit, reserve in combo.checks:  # the common case: under every budget
+                v = table.get(key)
+                spent = (v[0] if day else v[1]) if v is not None else 0.0
+                if spent >= limit or limit - spent < reserve:
+                    found = verdict(combo.budgets, spend, now)
+                    if found is not None:
+                        d = self._over_budget(combo, d, found)
+                    break
+        return d
+
+    def _over_budget(self, combo: _Combo, d: Decision, v: Verdict) -> Decision:
+        passed_over = tuple(c._replace(available=False, reason=f"budget: {v.short}")
+                            for c in d.candidates if c.available) if d.available else ()
+        if v.budget.over == "block" or v.budget.to is None:
+            return Decision(d.provider, d.model, d.rule, v.message, (), d.skipped + passed_over,
+                            available=False)
+        p, m = v.budget.to
+        ok, why = combo.router.providers.is_available(p)
+        if ok and self.gate is not None:
+            why = self.gate.skip_reason(p, m)
+            ok = why is None
+        if not ok:
+            return Decision(p, m, None, f"{v.message}; the downgrade target is unavailable: {why}", (),
+                            d.skipped + passed_over + (Candidate(p, m, None, False, why),), available=False)
+        return Decision(p, m, None, v.message, (), d.skipped + passed_over)
+
+    # ----------------------------------------------------------- explaining
+    def explain(self, task: Task) -> list[RuleTrace]:
+        """Every rule the task's router checks, in layer order (project, user, global)."""
+        self.route(task)  # validates the task and builds its router
+        return self._combos[(task.get("project"), task.get("user"))].router.explain(task)
+
+    def layers(self, task: Task, decision: Decision) -> list[dict[str, Any]]:
+        """Which layer decided each step, for ``tacroute route --explain``."""
+        from tacroute.preferences.explain import layers
+
+        combo = self._combos.get((task.get("project"), task.get("user"))) or self._combo(
+            task.get("project"), task.get("user"))
+        return layers(self, combo, task, decision)
+
+    def reload_if_changed(self, on_error: Any = None) -> bool:
+        """Reload the file when it changed (the entries' routers are built again at first use)."""
+        if not self.base.reload_if_changed(on_error):
+            return False
+        from tacroute.preferences import preferences
+
+        self.config, self.prefs = self.base.config, preferences(self.base.config)
+        self.providers = self.base.providers
+        self._routers, self._combos = {}, {}
+        return True
+
+
+def _not_refused(d: Decision) -> Decision:
+    """An unavailable decision names a candidate the entries refuse only when nothing else is left."""
+    refused = [c for c in d.skipped if c.reason and (" by project " in c.reason or " by user " in c.reason)]
+    if not refused or (d.provider, d.model) not in {(c.provider, c.model) for c in refused}:
+        return d
+    other = next((c for c in d.skipped if c not in refused), None)
+    if other is None:
+        return d._replace(reason=f"every candidate is refused: {refused[0].reason}")
+    return d._replace(provider=other.provider, model=other.model, rule=other.rule,
+                      reason=f"no candidate is available; {other.provider}/{other.model} "
+                             f"({other.rule or 'default'}): {other.reason} (refused: "
+                             + ", ".join(f"{c.provider}/{c.model}" for c in refused) + ")")
+
+
+def _prefer(d: Decision, prefer: tuple[str, ...]) -> Decision:
+    """The decision with the preferred providers' candidates first (in ``prefer`` order)."""
+    cands = d.candidates
+    rank = {p: i for i, p in enumerate(prefer)}
+    ordered = sorted(cands, key=lambda c: rank.get(c.provider, len(rank)))
+    if ordered[0] is cands[0] and ordered == list(cands):
+        return d
+    first = ordered[0]
+    reason = (f"{d.reason}; {first.provider}/{first.model} moved first by prefer_providers"
+              if first is not cands[0] else d.reason)
+    return Decision(first.provider, first.model, first.rule, reason, tuple(ordered[1:]), d.skipped,
+                    d.available)
+
+
+def preference_router(config: Config, *, providers: ProviderManager | None = None, registry: Any = None,
+                      gate: CandidateGate | None = None, cwd: Path | None = None,
+                      clock: Callable[[], float] | None = None) -> PreferenceRouter:
+    """The router :func:`tacroute.routing.router_with_history` gives a config with preferences:
+    budgets read from (and kept current with) the history file, a repository's
+    ``.tacroute.toml`` applied when ``[policy] repo_config`` allows it."""
+    from tacroute.preferences import preferences
+    from tacroute.preferences.spend import shared_spend
+
+    prefs = preferences(config)
+    if prefs.repo_config:
+        from tacroute.preferences.repo import with_repo_config
+
+        prefs = with_repo_config(config, prefs, cwd, registry)
+    stats = None
+    rules = [r for e in (*prefs.projects, *prefs.users) for r in e.rules] + list(config.rules)
+    if any(r.strategy == "cheapest" and r.enabled for r in rules):
+        from tacroute.routing.stats import history_stats
+
+        stats = history_stats(config)
+    spend = shared_spend(config, prefs) if prefs.budgeted() else None
+    return PreferenceRouter(config, prefs, providers=providers, registry=registry, gate=gate, stats=stats,
+                            spend=spend, clock=clock)
