@@ -11,13 +11,28 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 CLAUDE_VERSION := 2.1.197
 TOOLS := .tools
-PACKAGES := -e '.[dev]' -e plugins/conditions -e plugins/claude_cli -e plugins/openrouter -e examples/weekday
+PACKAGES := -e '.[dev]' -e plugins/conditions -e plugins/claude_cli -e plugins/openrouter -e examples/weekday \
+            -e plugins/redis
 TYPED := core/tacroute plugins/conditions/tacroute_conditions plugins/claude_cli/tacroute_claude_cli \
          plugins/openrouter/tacroute_openrouter examples/weekday/tacroute_weekday.py
 # issue 4: the fake OpenRouter server and its fixtures
 TYPED += testkit/openrouter_server.py testkit/openrouter_fixtures.py
+# shared state on Redis: the plugin and the redis-server fixture
+TYPED += plugins/redis/tacroute_redis testkit/redis_server.py
 
-.PHONY: setup demo test lint typecheck pytest bench clean
+.PHONY: setup demo test lint typecheck pytest bench clean redis-server
+
+# redis-server (Debian's package) for the shared-state tests: installed when missing and we are
+# root; another apt-get may hold the dpkg lock, so wait and try again (up to ~10 minutes).
+redis-server:
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    for i in $$(seq 1 60); do \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server && break; \
+	      echo "apt-get busy or failed; trying again in 10 s"; sleep 10; \
+	    done; \
+	  else echo "redis-server is missing: install it (Debian: apt-get install redis-server)"; fi; \
+	fi
 
 $(VENV)/.installed: pyproject.toml plugins/*/pyproject.toml examples/weekday/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +43,7 @@ $(TOOLS)/node_modules/.bin/claude:
 	mkdir -p $(TOOLS)
 	cd $(TOOLS) && npm install --silent --no-audit --no-fund --prefix . @anthropic-ai/claude-code@$(CLAUDE_VERSION)
 
-setup: $(VENV)/.installed $(TOOLS)/node_modules/.bin/claude
+setup: $(VENV)/.installed $(TOOLS)/node_modules/.bin/claude redis-server
 
 # The demo runs Python only (no provider is ever spawned), so it needs the venv
 # and not npm; the Claude CLI is for the tests (pytest: setup).

@@ -7,4 +7,6 @@ pytest_plugins = [
     "testkit.claude",
     # issue 4: fake OpenRouter server
     "testkit.openrouter_fixtures",
+    # shared state: a real redis-server on a free loopback port
+    "testkit.redis_server",
 ]

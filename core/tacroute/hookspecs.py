@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import click
 
     from tacroute.context import RunContext
+    from tacroute.state.api import RegisterStateBackend
     from tacroute.types import (
         AttemptRecord,
         Decision,
@@ -100,6 +101,26 @@ def register_output_parsers(register: RegisterOutputParser) -> None:
     .. versionchanged:: 0.2
         ``register(parser_type)`` like the other register hooks, instead of
         ``register(name, factory)``.
+    """
+
+
+@hookspec
+def register_state_backends(register: RegisterStateBackend) -> None:
+    """Register kinds of shared state backend (where cooldowns, slots, rpm, spend and the
+    fleet aggregates live when several machines share them).
+
+    Called once per process, when the plugins load. ``[state] backend = "NAME"``
+    picks one; the core never names a backend other than its embedded ``sqlite``.
+
+    :param register: call it with an instance of a
+        :class:`tacroute.state.StateBackendType` subclass: its ``name``, the extra
+        ``[state]`` keys it reads (``keys``), its ``check`` of them, and ``open``,
+        which returns a :class:`tacroute.state.StateBackend` (raising
+        :class:`tacroute.state.StateUnavailable` from a call when it cannot answer).
+
+    The return value is ignored.
+
+    .. versionadded:: 0.2
     """
 
 

@@ -290,6 +290,7 @@ def router_with_history(config: Config, *, providers: ProviderManager | None = N
     if any(r.strategy == "cheapest" and r.enabled for r in config.rules):
         from tacroute.strategies import history_stats
 
-        stats = history_stats(config)
-    return ModelRouter(config, providers=providers, registry=registry, gate=open_gate(config, state),
+        stats = history_stats(config, registry)
+    return ModelRouter(config, providers=providers, registry=registry,
+                       gate=open_gate(config, state, registry),
                        stats=stats)

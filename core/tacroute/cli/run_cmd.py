@@ -25,6 +25,15 @@ def _check_timeout(ctx: click.Context, param: click.Parameter, value: float | No
     return value
 
 
+def _check_wait(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    from tacroute.config.bounds import seconds_problem
+
+    problem = None if value is None else seconds_problem(value, zero_ok=True)
+    if problem:
+        raise click.BadParameter(problem)
+    return value
+
+
 @click.command()
 @click.argument("prompt_file", type=click.Path(dir_okay=False, path_type=Path))
 @task_options
@@ -32,11 +41,14 @@ def _check_timeout(ctx: click.Context, param: click.Parameter, value: float | No
               help="Where the raw output goes (later attempts: NAME.attempt-N.SUFFIX beside it).")
 @click.option("--timeout", type=float, default=None, callback=_check_timeout,
               help="Seconds each attempt may take (overrides the providers' timeout).")
+@click.option("--wait", "wait", type=float, default=None, metavar="SECONDS", callback=_check_wait,
+              help="Wait up to SECONDS for a provider at its max_concurrent/rpm limit instead of "
+                   "skipping it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the outcome.")
 @config_option
 def run(prompt_file: Path, priority: str | None, labels: tuple[str, ...], retry_count: int | None,
         hour: int | None, attrs: tuple[str, ...], output_file: Path | None, timeout: float | None,
-        as_json: bool, config_path: Path | None) -> None:
+        wait: float | None, as_json: bool, config_path: Path | None) -> None:
     """Route the task in PROMPT_FILE, run it, and fail over until one candidate succeeds.
 
     Exit code 0 when an attempt succeeded, 1 when every candidate failed,
@@ -48,18 +60,18 @@ def run(prompt_file: Path, priority: str | None, labels: tuple[str, ...], retry_
     stop.install()
     try:
         _run(stop, prompt_file, task_from_options(priority, labels, retry_count, hour, attrs),
-             output_file, timeout, as_json, config_path)
+             output_file, timeout, as_json, config_path, wait)
     finally:
         stop.restore()
 
 
 def _run(stop: _StopSignals, prompt_file: Path, task: dict[str, Any], output_file: Path | None,
-         timeout: float | None, as_json: bool, config_path: Path | None) -> None:
+         timeout: float | None, as_json: bool, config_path: Path | None, wait: float | None = None) -> None:
     from tacroute.runner import run_task
 
     config = get_config(config_path)
     result = stop.run(lambda: run_task(prompt_file, task, config=config, output_file=output_file,
-                                       timeout=timeout, status=None, cancel=stop.cancel))
+                                       timeout=timeout, status=None, cancel=stop.cancel, wait=wait))
     data = result_dict(result)
     if stop.signum is not None and not result.success:
         data["error_class"] = "cancelled"  # also when no attempt had started yet

@@ -199,6 +199,10 @@ def parse_config(text: str, path: Path | None = None, *, registry: Any = None) -
         from tacroute.history.settings import check_history
 
         check_history(doc["history"], chk.add)
+    if "state" in doc:  # the state seam's table (tacroute.state.settings)
+        from tacroute.state.settings import check_state
+
+        check_state(doc["state"], chk.add, getattr(registry, "state_backends", {}))
     tz, tz_name = _load_timezone(routing_ok, chk)
     ctx = CompileContext(timezone=tz, clock=HourClock(tz))
     rules = _load_rules(routing_ok.get("rules", []), chk, registry, ctx, providers,

@@ -26,6 +26,7 @@ KNOWN_TABLES: Mapping[str, str] = {
     "llm": "the seed's default provider and model (tacroute.config.loader)",
     "runner": "timeouts and failover (tacroute.runner.settings)",
     "history": "the history database and cooldowns (tacroute.history.settings)",
+    "state": "where limits, cooldowns and fleet aggregates live (tacroute.state.settings)",
     "pricing": "model prices (tacroute.config.tables, tacroute.pricing)",
     "estimate": "a typical task's token counts (tacroute.config.tables)",
 }

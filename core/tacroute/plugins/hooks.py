@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import click
 
     from tacroute.context import RunContext
+    from tacroute.state.api import RegisterStateBackend
     from tacroute.types import (
         AttemptRecord,
         RegisterCondition,
@@ -57,6 +58,9 @@ class Hooks:
 
     def register_output_parsers(self, register: RegisterOutputParser) -> None:
         self._hook.register_output_parsers(register=register)
+
+    def register_state_backends(self, register: RegisterStateBackend) -> None:
+        self._hook.register_state_backends(register=register)
 
     def register_commands(self, cli: click.Group) -> None:
         self._hook.register_commands(cli=cli)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     import click
 
+    from tacroute.state.api import StateBackendType
     from tacroute.types import ConditionType, OutputParserType, ProviderType
 
 __all__ = ["CommandLog", "PluginInfo", "Registry"]
@@ -43,14 +44,15 @@ __all__ = ["CommandLog", "PluginInfo", "Registry"]
 #: ``register`` callable knows whom a registration belongs to.
 _current: ContextVar[PluginInfo | None] = ContextVar("tacroute_current_plugin", default=None)
 
-_KINDS = {"providers": "provider", "conditions": "condition", "output_parsers": "output parser"}
+_KINDS = {"providers": "provider", "conditions": "condition", "output_parsers": "output parser",
+          "state_backends": "state backend"}
 
 
 class PluginInfo:
     """What ``tacroute plugins`` shows for one plugin."""
 
     __slots__ = ("commands", "conditions", "disabled", "distribution", "error", "name",
-                 "output_parsers", "providers", "version")
+                 "output_parsers", "providers", "state_backends", "version")
 
     def __init__(self, name: str, distribution: str | None = None, version: str | None = None) -> None:
         self.name = name
@@ -59,6 +61,7 @@ class PluginInfo:
         self.providers: list[str] = []
         self.conditions: list[str] = []
         self.output_parsers: list[str] = []
+        self.state_backends: list[str] = []
         self.commands: list[str] = []
         self.error: str | None = None
         self.disabled = False
@@ -74,6 +77,7 @@ class PluginInfo:
             "providers": self.providers,
             "conditions": self.conditions,
             "output_parsers": self.output_parsers,
+            "state_backends": self.state_backends,
             "commands": self.commands,
             "error": self.error,
             "disabled": self.disabled,
@@ -114,6 +118,7 @@ class Registry:
         self.providers: dict[str, ProviderType] = {}
         self.conditions: dict[str, ConditionType] = {}
         self.output_parsers: dict[str, OutputParserType] = {}
+        self.state_backends: dict[str, StateBackendType] = {}
         self.plugins: dict[str, PluginInfo] = {}
         self._commands_added = False
         self._cli: tuple[click.Group, CommandLog | None] | None = None
@@ -203,6 +208,7 @@ class Registry:
         self.hooks.register_conditions(self._registrar("conditions", self.conditions))
         self.hooks.register_providers(self._registrar("providers", self.providers))
         self.hooks.register_output_parsers(self._registrar("output_parsers", self.output_parsers))
+        self.hooks.register_state_backends(self._registrar("state_backends", self.state_backends))
 
     def _registrar(self, kind: str, target: dict[str, Any]) -> Callable[[Any], None]:
         label = _KINDS[kind]
@@ -280,7 +286,8 @@ class Registry:
         info = self.plugins.get(name)
         if info is not None:
             for kind, target in (("providers", self.providers), ("conditions", self.conditions),
-                                 ("output_parsers", self.output_parsers)):
+                                 ("output_parsers", self.output_parsers),
+                                 ("state_backends", self.state_backends)):
                 for item in getattr(info, kind):
                     target.pop(item, None)
                 getattr(info, kind).clear()

@@ -25,7 +25,7 @@ from tacroute.config.bounds import seconds_problem
 from tacroute.config.model import Config
 from tacroute.context import RunContext
 from tacroute.errors import NoAvailableProviderError, TacrouteError, UsageError
-from tacroute.history.slots import SlotRefused, take_slot
+from tacroute.history.slots import SlotRefused, report_attempt
 from tacroute.providers import ProviderManager
 from tacroute.redact import MESSAGE_LIMIT, Redactor
 from tacroute.routing import router_with_history
@@ -34,6 +34,7 @@ from tacroute.runner.policy import AttemptPlan
 from tacroute.runner.preflight import check_output_files, check_prompt_text
 from tacroute.runner.settings import RunnerSettings, load_runner_settings
 from tacroute.runner.status import StatusLine
+from tacroute.runner.wait import Waiter
 from tacroute.taskattrs import check_task
 from tacroute.types import AttemptRecord, Candidate, Decision, Outcome, RunResult, Task, Usage
 
@@ -55,6 +56,7 @@ def run_task(
     cancel: threading.Event | None = None,
     status: bool | None = False,
     settings: RunnerSettings | None = None,
+    wait: float | None = None,
 ) -> RunResult:
     """Route ``task`` and run its candidates in order until one succeeds.
 
@@ -70,7 +72,9 @@ def run_task(
     and ends the run: the attempt is recorded with error class ``cancelled``
     (tokens and cost seen so far kept), no other candidate starts, and the
     observers hear the attempt and the run as usual. ``status`` shows a live status
-    line on stderr (None: only when stderr is a terminal).
+    line on stderr (None: only when stderr is a terminal). ``wait`` (seconds)
+    waits that long for a provider at its ``max_concurrent``/``rpm`` limit
+    instead of skipping it (:mod:`tacroute.runner.wait`).
 
     Every text the result carries (``error``, ``result``, each attempt's
     ``message``) has the secrets masked (:mod:`tacroute.redact`): those of the
@@ -100,13 +104,16 @@ def run_task(
         raise UsageError(f"prompt file {str(prompt)!r} does not exist or is not a file")
     if timeout is not None and (problem := seconds_problem(timeout, zero_ok=False)):
         raise UsageError(f"timeout {problem}")
+    if wait is not None and (problem := seconds_problem(wait, zero_ok=True)):
+        raise UsageError(f"wait {problem}")
+    waiter = Waiter(wait, cancel or threading.Event())
     check_task(task or {})
     task = dict(task or {})
     base_env = os.environ if env is None else env
     providers = ProviderManager(config, registry, env=base_env)
     state: dict[str, Any] = {}
     router = router_with_history(config, providers=providers, registry=registry, state=state)
-    decision = router.route(task)
+    decision = waiter.route(router, task)
     if output_file is not None:
         most = min(settings.max_attempts, 2 * len(decision.candidates))  # a candidate runs at most twice
         check_output_files(prompt, (attempt_output_file(output_file, n, "", None)
@@ -124,7 +131,7 @@ def run_task(
     ctx = AttemptContext(
         run_id=run_id, task=task, prompt_file=prompt.resolve(), providers=providers, registry=registry,
         settings=settings, redact=_redactor(config, base_env), timeout=timeout,
-        cwd=Path(cwd) if cwd is not None else None, cancel=cancel or threading.Event(),
+        cwd=Path(cwd) if cwd is not None else None, cancel=waiter.cancel,
         status=StatusLine(enabled=status),
     )
     folder = None if output_file is not None else _run_folder(settings, run_id)
@@ -138,7 +145,7 @@ def run_task(
             break  # stopped: nothing new starts, and a cancelled attempt never fails over
         number = len(records) + 1
         try:
-            slot = take_slot(router.gate, run_id, number, step.candidate)
+            slot = waiter.take(router.gate, run_id, number, step.candidate)
         except SlotRefused as exc:
             refused.append(step.candidate._replace(available=False, reason=exc.reason))
             plan.not_started()
@@ -150,6 +157,7 @@ def run_task(
             records.append(record)
             ctx.status.done(_status_summary(record))
             registry.hooks.observe_attempt(run, record)
+            report_attempt(router.gate, record)  # shared state: aggregates and the cooldown it started
         if ctx.cancel.is_set():
             break
         plan.record(step.candidate, last)
