@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 
 from tacroute.errors import TacrouteError
 
@@ -172,7 +172,7 @@ class StateBackendType:
 
     name: str = ""
     description: str = ""
-    keys: Mapping[str, tuple[type, ...]] = {}
+    keys: ClassVar[Mapping[str, tuple[type, ...]]] = {}
 
     def check(self, table: Mapping[str, Any]) -> list[tuple[str, str]]:
         return []
