@@ -31,6 +31,8 @@ _BUILTIN = {
     # history layer (issue 5a)
     "history": "tacroute.cli.history_cmd:history",
     "stats": "tacroute.cli.history_cmd:stats",
+    # shared state: the backend of limits, cooldowns and fleet stats
+    "state": "tacroute.cli.state_cmd:state",
     # issue 3: the runner
     "run": "tacroute.cli.run_cmd:run",
     # issue 4: price table (plugins add sub-commands, e.g. `refresh`)

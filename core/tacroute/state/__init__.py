@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FleetRow", "Lease", "RegisterStateBackend", "Reservation", "Snapshot", "StateBackend",
            "StateBackendType", "StateSettings", "StateStatus", "StateUnavailable", "fleet_model_stats",
-           "forget_open", "open_state"]
+           "fleet_rows", "forget_open", "open_state", "state_status"]
 
 _OPEN: dict[tuple[str, str], SharedState] = {}
 _LOCK = threading.Lock()
@@ -80,6 +80,57 @@ def fleet_model_stats(config: Config, registry: Any = None) -> dict[tuple[str, s
         return shared.call(lambda b: b.model_stats())
     except StateUnavailable:
         return None
+
+
+def state_status(config: Config, registry: Any = None) -> StateStatus:
+    """Backend, where, latency, degraded or not, slots in use: for ``tacroute state``/``providers``.
+
+    Without shared state: this machine's history database (nothing is created)."""
+    limited = [n for n, p in config.providers.items() if p.max_concurrent is not None or p.rpm is not None]
+    shared = open_state(config, registry)
+    if shared is not None:
+        try:
+            return shared.call(lambda b: b.status(limited))
+        except StateUnavailable as exc:
+            return StateStatus(shared.backend.name, shared.backend.where, True, True, None, {}, str(exc))
+    from tacroute.history import load_settings
+
+    settings = load_settings(config)
+    if not settings.enabled:
+        return StateStatus(BUILTIN, str(settings.path), False, False, None, {},
+                           "[history] enabled = false: no limits or cooldowns are kept")
+    if not settings.path.exists():
+        return StateStatus(BUILTIN, str(settings.path), False, False, None, {p: 0 for p in limited},
+                           "no history file yet")
+    from tacroute.history.store import HistoryError, HistoryStore
+    from tacroute.state.sqlite import SqliteState
+
+    try:
+        with HistoryStore(settings.path) as store:
+            return SqliteState(store).status(limited)
+    except HistoryError as exc:
+        return StateStatus(BUILTIN, str(settings.path), False, True, None, {}, str(exc))
+
+
+def fleet_rows(config: Config, registry: Any = None) -> tuple[str, list[FleetRow]]:
+    """Where the aggregates come from, and their rows: the shared backend's, or this machine's
+    history without one. Raises :class:`StateUnavailable` when the shared backend cannot answer."""
+    shared = open_state(config, registry)
+    if shared is not None:
+        return f"{shared.backend.name} at {shared.backend.where}", shared.call(lambda b: b.fleet())
+    from tacroute.history import load_settings
+
+    settings = load_settings(config)
+    if not settings.path.exists():
+        return f"this machine only: {settings.path}", []
+    from tacroute.history.store import HistoryError, HistoryStore
+    from tacroute.state.sqlite import SqliteState
+
+    try:
+        with HistoryStore(settings.path) as store:
+            return f"this machine only: {settings.path}", SqliteState(store).fleet()
+    except HistoryError as exc:
+        raise StateUnavailable(str(exc)) from exc
 
 
 def forget_open() -> None:

@@ -115,6 +115,8 @@ class StateBackend(Protocol):
     """One store of shared state. Every method may raise :class:`StateUnavailable`."""
 
     name: str
+    #: Where the state lives, safe to print (a path; a URL without its password).
+    where: str
 
     def snapshot(self, providers: Collection[str], now: float) -> Snapshot:
         """Cooldowns in force and, for ``providers``, slots held and starts in the last 60 s."""

@@ -84,6 +84,7 @@ class SqliteState:
     def __init__(self, store: HistoryStore, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.clock = clock
+        self.where = str(store.path)
 
     def snapshot(self, providers: Collection[str], now: float) -> Snapshot:
         usage = self.store.limits(now) if providers else LimitsSnapshot({}, {})
