@@ -64,6 +64,7 @@ class RedisState:
     def __init__(self, url: str, *, prefix: str = "tacroute:", password: str | None = None,
                  timeout_s: float = 0.2, lease_ttl_s: float = 30.0) -> None:
         self.url = url
+        self.where = public_url(url)
         self.prefix = prefix
         self.lease_ttl_s = lease_ttl_s
         self._redact = Redactor([password, urlsplit(url).password])
