@@ -19,15 +19,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tacroute.config.loader import parse_config  # noqa: E402
-from tacroute.history import plugin as history_plugin  # noqa: E402
-from tacroute.history.slots import ProviderLimits  # noqa: E402
-from tacroute.plugins import Registry  # noqa: E402
-from tacroute.routing import router_with_history  # noqa: E402
-from tacroute_redis import plugin as redis_plugin  # noqa: E402
-from tacroute_redis.backend import RedisState  # noqa: E402
-from testkit.redis_server import RedisServer  # noqa: E402
-from testkit.script_provider import ScriptPlugin  # noqa: E402
+from tacroute.config.loader import parse_config
+from tacroute.history import plugin as history_plugin
+from tacroute.history.slots import ProviderLimits
+from tacroute.plugins import Registry
+from tacroute.routing import router_with_history
+from tacroute_redis import plugin as redis_plugin
+from tacroute_redis.backend import RedisState
+from testkit.redis_server import RedisServer
+from testkit.script_provider import ScriptPlugin
 
 DECISIONS = 5000
 SECONDS = 3.0

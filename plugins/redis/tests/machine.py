@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root: testkit
 
-from tacroute.history import plugin as history_plugin  # noqa: E402
-from tacroute.plugins import Registry, set_registry  # noqa: E402
-from tacroute.routing import router_with_history  # noqa: E402
-from tacroute.runner import run_task  # noqa: E402
-from tacroute_redis import plugin as redis_plugin  # noqa: E402
-from testkit.script_provider import ScriptPlugin  # noqa: E402
+from tacroute.history import plugin as history_plugin
+from tacroute.plugins import Registry, set_registry
+from tacroute.routing import router_with_history
+from tacroute.runner import run_task
+from tacroute_redis import plugin as redis_plugin
+from testkit.script_provider import ScriptPlugin
 
 _LOCK = threading.Lock()
 

@@ -81,7 +81,7 @@ def test_three_machines_never_run_more_than_max_concurrent_at_once(redis_server:
 def test_a_cooldown_from_one_machines_429_is_honoured_by_the_others(redis_server: RedisServer,
                                                                    tmp_path: Path) -> None:
     config = _config(tmp_path, redis_server.url, "limit60")
-    proc, db = _machine(tmp_path, "a", config, "runs", 1)
+    proc, _ = _machine(tmp_path, "a", config, "runs", 1)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert "rate_limit" in out
