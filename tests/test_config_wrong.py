@@ -77,8 +77,11 @@ input = 1.0
 output = 5.0
 [estimate]
 input_tokens = 1000
+[state]
+backend = "sqlite"
 """)
-    assert set(KNOWN_TABLES) == {"providers", "routing", "llm", "runner", "history", "pricing", "estimate"}
+    assert set(KNOWN_TABLES) == {"providers", "routing", "llm", "runner", "history", "pricing", "estimate",
+                                 "state"}
     code, _, err = validate(path)
     assert code == 0 and "unknown" not in err
 
