@@ -14,15 +14,29 @@ CODEX_VERSION := 0.169.0
 GEMINI_VERSION := 0.61.0
 TOOLS := .tools
 PACKAGES := -e '.[dev]' -e plugins/conditions -e plugins/claude_cli -e plugins/openrouter \
-            -e plugins/codex_cli -e plugins/gemini_cli -e examples/weekday
+            -e plugins/codex_cli -e plugins/gemini_cli -e plugins/redis -e examples/weekday
 TYPED := core/tacroute plugins/conditions/tacroute_conditions plugins/claude_cli/tacroute_claude_cli \
          plugins/openrouter/tacroute_openrouter plugins/codex_cli/tacroute_codex_cli \
          plugins/gemini_cli/tacroute_gemini_cli examples/weekday/tacroute_weekday.py
 # the fake OpenRouter server and its fixtures
 TYPED += testkit/openrouter_server.py testkit/openrouter_fixtures.py
 TYPED += testkit/agent_api.py testkit/openai_server.py testkit/gemini_server.py
+# shared state on Redis: the plugin and the redis-server fixture
+TYPED += plugins/redis/tacroute_redis testkit/redis_server.py
 
-.PHONY: setup demo test lint typecheck pytest bench clean
+.PHONY: setup demo test lint typecheck pytest bench clean redis-server
+
+# redis-server (Debian's package) for the shared-state tests: installed when missing and we are
+# root; another apt-get may hold the dpkg lock, so wait and try again (up to ~10 minutes).
+redis-server:
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    for i in $$(seq 1 60); do \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server && break; \
+	      echo "apt-get busy or failed; trying again in 10 s"; sleep 10; \
+	    done; \
+	  else echo "redis-server is missing: install it (Debian: apt-get install redis-server)"; fi; \
+	fi
 
 $(VENV)/.installed: pyproject.toml plugins/*/pyproject.toml examples/weekday/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,7 +52,7 @@ $(TOOLS)/.installed-$(CLAUDE_VERSION)-$(CODEX_VERSION)-$(GEMINI_VERSION):
 		@openai/codex@$(CODEX_VERSION) @google/gemini-cli@$(GEMINI_VERSION)
 	touch $@
 
-setup: $(VENV)/.installed $(TOOLS)/.installed-$(CLAUDE_VERSION)-$(CODEX_VERSION)-$(GEMINI_VERSION)
+setup: $(VENV)/.installed $(TOOLS)/.installed-$(CLAUDE_VERSION)-$(CODEX_VERSION)-$(GEMINI_VERSION) redis-server
 
 # The demo runs Python only (no provider is ever spawned), so it needs the venv
 # and not npm; the Claude CLI is for the tests (pytest: setup).

@@ -9,4 +9,6 @@ pytest_plugins = [
     "testkit.openrouter_fixtures",
     # the real Codex and Gemini CLIs and their fake APIs
     "testkit.agents",
+    # shared state: a real redis-server on a free loopback port
+    "testkit.redis_server",
 ]

@@ -8,6 +8,9 @@ The script (:data:`AGENT`) reads the prompt on stdin and, by model name:
 ``crash``    prints ``$MY_API_KEY`` to stderr; exit 3
 ``hang``     starts a child that ignores SIGTERM (pid in ``child.pid``), prints ``started``, sleeps
 ``tofile``   writes the prompt and ``DONE`` to its output-file argument, nothing to stdout
+``slow``     appends ``start PID`` to ``$SLOT_LOG`` (O_APPEND), sleeps ``$SLOW_S`` (1) s, appends
+             ``end PID``, then answers like ``ok``: overlapping attempts show in the log's order
+``limit60``  prints ``LIMIT 60`` (``rate_limit`` with a retry-after of 60 s), then sleeps
 """
 
 from __future__ import annotations
@@ -44,6 +47,17 @@ AGENT = textwrap.dedent("""\
         open("child.pid", "w").write(str(child.pid))
         print("started", flush=True)
         time.sleep(600)
+    elif model == "slow":
+        fd = os.open(os.environ["SLOT_LOG"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        os.write(fd, ("start %d\\n" % os.getpid()).encode())
+        time.sleep(float(os.environ.get("SLOW_S", "1")))
+        os.write(fd, ("end %d\\n" % os.getpid()).encode())
+        os.close(fd)
+        print(prompt.strip(), flush=True)
+        print("DONE", flush=True)
+    elif model == "limit60":
+        print("LIMIT 60", flush=True)
+        time.sleep(600)
     elif model == "tofile":
         with open(sys.argv[2], "w") as fh:
             fh.write(prompt.strip() + "\\nDONE\\n")
@@ -69,6 +83,8 @@ class LinesParser:
             return ParserSignal(ErrorClass.AUTH, "fatal line seen")
         if line == "LIMIT":
             return ParserSignal(ErrorClass.RATE_LIMIT, "limited", retry_after_s=0.2)
+        if line.startswith("LIMIT "):
+            return ParserSignal(ErrorClass.RATE_LIMIT, "limited", retry_after_s=float(line[6:]))
         return None
 
     def progress(self) -> Usage:

@@ -84,10 +84,12 @@ deny_providers = []
 [users.alice]
 [policy]
 repo_config = false
+[state]
+backend = "sqlite"
 """)
     assert set(known_tables(all_sections(builtin_registry))) == {"providers", "routing", "llm", "runner", "history",
                                                                  "pricing", "estimate", "secrets", "projects",
-                                                                 "users", "policy"}
+                                                                 "users", "policy", "state"}
     code, _, err = validate(path)
     assert code == 0 and "unknown" not in err
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from tacroute.config.schema import RegisterConfigSection
     from tacroute.context import RunContext
+    from tacroute.state.api import RegisterStateBackend
     from tacroute.types import (
         AttemptRecord,
         Decision,
@@ -122,6 +123,26 @@ def register_config_sections(register: RegisterConfigSection) -> None:
         the loaded config then carries (``config.section("myplugin")``), its
         ``default(ctx)`` gives the value when the table is absent. A name the
         core or another plugin owns raises an error naming the owner.
+
+    The return value is ignored.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_state_backends(register: RegisterStateBackend) -> None:
+    """Register kinds of shared state backend (where cooldowns, slots, rpm, spend and the
+    fleet aggregates live when several machines share them).
+
+    Called once per process, when the plugins load. ``[state] backend = "NAME"``
+    picks one; the core never names a backend other than its embedded ``sqlite``.
+
+    :param register: call it with an instance of a
+        :class:`tacroute.state.StateBackendType` subclass: its ``name``, the extra
+        ``[state]`` keys it reads (``keys``), its ``check`` of them, and ``open``,
+        which returns a :class:`tacroute.state.StateBackend` (raising
+        :class:`tacroute.state.StateUnavailable` from a call when it cannot answer).
 
     The return value is ignored.
 

@@ -33,6 +33,8 @@ _BUILTIN = {
     # the history layer
     "history": "tacroute.cli.history_cmd:history",
     "stats": "tacroute.cli.history_cmd:stats",
+    # shared state: the backend of limits, cooldowns and fleet stats
+    "state": "tacroute.cli.state_cmd:state",
     # the runner
     "run": "tacroute.cli.run_cmd:run",
     # the price table (plugins add sub-commands, e.g. `refresh`)

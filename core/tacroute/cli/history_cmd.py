@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tacroute.cli._common import config_option, echo_json, echo_json_stream
+from tacroute.cli._common import config_option, echo_json, echo_json_stream, get_config
+from tacroute.cli._table import cost_text as _cost
+from tacroute.cli._table import print_table
+from tacroute.cli._table import secs_text as _secs
 
 if TYPE_CHECKING:
     from tacroute.history.settings import HistorySettings
@@ -35,18 +38,6 @@ def _since(text: str | None, now: float) -> float | None:
 
 def _when(ts: float) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _secs(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}s"
-
-
-def _cost(value: float | None, source: str | None = None) -> str:
-    """A cost; ``~`` in front when tacroute estimated it (all of it, or some: ``mixed``)."""
-    if value is None:
-        return "-"
-    mark = "~" if source in ("estimated", "mixed") else ""
-    return f"{mark}${value:.4f}"
 
 
 _SINCE_HELP = "Only runs started since then: 90s, 30m, 12h, 7d, 2w or a date (default: all)."
@@ -97,10 +88,22 @@ def history(since_text: str | None, limit: int, as_json: bool, config_path: Path
 @click.option("--by", type=click.Choice(["provider", "model", "rule", "label"]), default="provider",
               show_default=True, help="Group runs by this.")
 @click.option("--since", "since_text", metavar="SPAN", help=_SINCE_HELP)
+@click.option("--fleet", is_flag=True,
+              help="Attempts of every machine sharing the [state] backend, per provider/model "
+                   "(all time; --by and --since do not apply).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @config_option
-def stats(by: str, since_text: str | None, as_json: bool, config_path: Path | None) -> None:
+def stats(by: str, since_text: str | None, fleet: bool, as_json: bool, config_path: Path | None) -> None:
     """Runs, success rate, median and p95 duration, tokens and cost per provider, model, rule or label."""
+    if fleet:
+        if since_text is not None:
+            raise click.UsageError("--since does not apply to --fleet: the fleet aggregates are all time")
+        from tacroute.cli.state_cmd import fleet_stats
+
+        lines = fleet_stats(get_config(config_path), as_json)
+        if lines:
+            print_table(lines)
+        return
     since = _since(since_text, time.time())
     settings, store = _open(config_path)
     rows = store.stats(by, since) if store else []
@@ -119,10 +122,7 @@ def stats(by: str, since_text: str | None, as_json: bool, config_path: Path | No
         table.append((r.key, r.runs, f"{r.success_rate:.1%}", _secs(r.median_duration_s),
                       _secs(r.p95_duration_s), u.input_tokens, u.output_tokens, u.cache_read_tokens,
                       u.cache_creation_tokens, _cost(r.cost_usd, r.cost_source)))
-    widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
-    for row in table:
-        cells = [str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(row, widths))]
-        click.echo("  ".join(cells).rstrip())
+    print_table(table)
     if any(r.cost_source in ("estimated", "mixed") for r in rows):
         click.echo("~: cost estimated by tacroute from the tokens (the provider reported none, "
                    "or its cost_source is \"estimated\")")

@@ -7,7 +7,7 @@ import click
 
 from tacroute.cli._common import echo_json
 
-_TYPED = ("providers", "conditions", "output_parsers")
+_TYPED = ("providers", "conditions", "output_parsers", "state_backends")
 
 
 @click.command()

@@ -48,6 +48,9 @@ def providers(as_json: bool, live: bool, config_path: Path | None) -> None:
     statuses = manager.statuses()
     checks = {s.name: _live_check(manager, s) for s in statuses} if live else {}
     failed = any(c is not None and not c["ok"] for c in checks.values())
+    from tacroute.state import state_status
+
+    st = state_status(config)
     if as_json:
         rows = []
         for s in statuses:
@@ -59,6 +62,7 @@ def providers(as_json: bool, live: bool, config_path: Path | None) -> None:
             "config": str(config.path),
             "providers": rows,
             "default": {"provider": config.default_provider, "model": config.default_model},
+            "state": st.as_dict(),
         })
     else:
         click.echo("Provider status:")
@@ -73,5 +77,8 @@ def providers(as_json: bool, live: bool, config_path: Path | None) -> None:
         click.echo("")
         click.echo("Available providers: " + (", ".join(s.name for s in statuses if s.available) or "(none)"))
         click.echo(f"Default: {config.default_provider} / {config.default_model}")
+        from tacroute.cli.state_cmd import state_line
+
+        click.echo(state_line(st))
     if failed:
         raise SystemExit(1)

@@ -23,6 +23,15 @@ def _check_timeout(ctx: click.Context, param: click.Parameter, value: float | No
     return value
 
 
+def _check_wait(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    from tacroute.config.bounds import seconds_problem
+
+    problem = None if value is None else seconds_problem(value, zero_ok=True)
+    if problem:
+        raise click.BadParameter(problem)
+    return value
+
+
 @click.command()
 @click.argument("prompt_file", type=click.Path(dir_okay=False, path_type=Path))
 @task_options
@@ -30,13 +39,16 @@ def _check_timeout(ctx: click.Context, param: click.Parameter, value: float | No
               help="The winning attempt's raw output (each attempt's own: NAME.attempt-N.SUFFIX beside it).")
 @click.option("--timeout", type=float, default=None, callback=_check_timeout,
               help="Seconds each attempt may take (overrides the providers' timeout).")
+@click.option("--wait", "wait", type=float, default=None, metavar="SECONDS", callback=_check_wait,
+              help="Wait up to SECONDS for a provider at its max_concurrent/rpm limit instead of "
+                   "skipping it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the outcome.")
 @click.option("--output-format", "output_format", type=click.Choice(["stream-json"]), default=None,
               help="stream-json: print the Claude CLI's live stream (one result line, last) instead.")
 @config_option
 def run(prompt_file: Path, priority: str | None, labels: tuple[str, ...], retry_count: int | None,
         hour: int | None, attrs: tuple[str, ...], output_file: Path | None, timeout: float | None,
-        as_json: bool, output_format: str | None, config_path: Path | None) -> None:
+        wait: float | None, as_json: bool, output_format: str | None, config_path: Path | None) -> None:
     """Route the task in PROMPT_FILE, run it, and fail over until one candidate succeeds.
 
     Exit code 0 when an attempt succeeded, 1 when every candidate failed,
@@ -50,14 +62,14 @@ def run(prompt_file: Path, priority: str | None, labels: tuple[str, ...], retry_
     stop.install()
     try:
         _run(stop, prompt_file, task_from_options(priority, labels, retry_count, hour, attrs),
-             output_file, timeout, as_json, config_path, output_format)
+             output_file, timeout, as_json, config_path, output_format, wait)
     finally:
         stop.restore()
 
 
 def _run(stop: StopSignals, prompt_file: Path, task: dict[str, Any], output_file: Path | None,
          timeout: float | None, as_json: bool, config_path: Path | None,
-         output_format: str | None = None) -> None:
+         output_format: str | None = None, wait: float | None = None) -> None:
     import sys
 
     from tacroute.runner import run_task
@@ -67,7 +79,7 @@ def _run(stop: StopSignals, prompt_file: Path, task: dict[str, Any], output_file
     stream = ClaudeStream(sys.stdout, output_format) if output_format else None
     result = stop.run(lambda: run_task(prompt_file, task, config=config, output_file=output_file,
                                        timeout=timeout, status=None if stream is None else False,
-                                       cancel=stop.cancel,
+                                       cancel=stop.cancel, wait=wait,
                                        on_line=None if stream is None else stream.on_line))
     data = result.as_dict()
     if stop.signum is not None and not result.success:

@@ -21,7 +21,7 @@ from tacroute.config.schema import ConfigSection, SectionContext
 if TYPE_CHECKING:
     from tacroute.config.model import Config
 
-__all__ = ["LOADER_TABLES", "Sections", "all_sections", "check_sections", "core_sections",
+__all__ = ["LOADER_TABLES", "Sections", "all_sections", "check_sections", "core_sections", "core_table_names",
            "known_tables", "section_value"]
 
 #: The top-level tables the loader reads itself, and what they hold.
@@ -32,13 +32,19 @@ LOADER_TABLES: Mapping[str, str] = {
 }
 
 
+def core_table_names() -> set[str]:
+    """The top-level tables the core owns: no plugin may register one of these."""
+    return {*LOADER_TABLES, *(s.name for s in core_sections())}
+
+
 def core_sections() -> tuple[ConfigSection[Any], ...]:
     """The sections the core's own layers own."""
     from tacroute.config.tables import ESTIMATE_SECTION, PRICING_SECTION
     from tacroute.history.settings import HISTORY_SECTION
     from tacroute.secrets import SECRETS_SECTION
 
-    return (_RUNNER_SECTION, HISTORY_SECTION, PRICING_SECTION, ESTIMATE_SECTION, SECRETS_SECTION)
+    return (_RUNNER_SECTION, HISTORY_SECTION, PRICING_SECTION, ESTIMATE_SECTION, SECRETS_SECTION,
+            _STATE_SECTION)
 
 
 # The runner's module (tacroute.runner.settings) is imported only for a config
@@ -55,6 +61,22 @@ def _default_runner(ctx: SectionContext) -> Any:
 
     return RunnerSettings()
 
+
+def _check_state(value: Any, chk: Checker, ctx: SectionContext) -> Any:
+    from tacroute.state.settings import check_state
+
+    return check_state(value, chk.add, getattr(ctx.registry, "state_backends", {}))
+
+
+def _default_state(ctx: SectionContext) -> Any:
+    from tacroute.state.settings import StateSettings
+
+    return StateSettings()
+
+
+_STATE_SECTION: ConfigSection[Any] = ConfigSection(
+    "state", "where limits, cooldowns and fleet aggregates live (tacroute.state.settings)", _check_state,
+    default=_default_state)
 
 _RUNNER_SECTION: ConfigSection[Any] = ConfigSection(
     "runner", "attempt limits, timeouts and failover (tacroute.runner.settings)", _check_runner,

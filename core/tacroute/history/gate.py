@@ -15,21 +15,34 @@ sharing the history file the limits hold exactly (see
 :mod:`tacroute.history.slots`). A slot whose owner died without giving it back
 (its pid is gone or belongs to another process now) is closed by the next
 process that takes a slot, and no longer counted by the snapshot.
+
+Both go through the state seam (:mod:`tacroute.state`): the machine's own state
+is :class:`~tacroute.state.sqlite.SqliteState`; with ``shared`` (``[state]
+backend = "redis"``, for example) slots, ``rpm`` and the limits snapshot come
+from the shared backend, its cooldowns are honoured besides the local ones, and
+each finished attempt feeds its aggregates and publishes the cooldown it
+started. While the shared backend cannot be reached (degraded), the machine's
+own state is used as before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tacroute.history.damage import give_up, is_broken
-from tacroute.history.slots import NO_SLOT, ProviderLimits, Slot, acquire, limit_reason
+from tacroute.history.slots import NO_SLOT, ProviderLimits, limit_reason
 from tacroute.history.store import Cooldown, HistoryError, HistoryStore, LimitsSnapshot
+from tacroute.state.api import Lease, Snapshot, StateBackend, StateUnavailable
+from tacroute.state.sqlite import SqliteState
 
 if TYPE_CHECKING:
     from tacroute.config.model import Config
+    from tacroute.state.shared import SharedState
+    from tacroute.types import AttemptRecord
 
 __all__ = ["HistoryGate", "ProviderLimits"]
 
@@ -42,9 +55,15 @@ class HistoryGate:
     0 reads on every call. ``clock`` gives "now" in epoch seconds.
     """
 
+    #: How long one read of the shared state is reused: about one decision.
+    shared_refresh_s = 0.01
+
     def __init__(self, store: HistoryStore, config: Config | None = None, *,
-                 clock: Callable[[], float] = time.time, refresh_s: float = 1.0) -> None:
+                 clock: Callable[[], float] = time.time, refresh_s: float = 1.0,
+                 shared: SharedState | None = None) -> None:
         self.store = store
+        self.local = SqliteState(store, clock)
+        self.shared = shared
         self.clock = clock
         self.refresh_s = refresh_s
         self.limits: dict[str, ProviderLimits] = {}
@@ -55,13 +74,44 @@ class HistoryGate:
         self._read_at = -1.0
         self._cooldowns: dict[tuple[str, str], Cooldown] = {}
         self._usage = LimitsSnapshot({}, {})
+        self._shared_at = -1.0
+        self._shared: Snapshot | None = None
 
     def _refresh(self, now: float) -> None:
         if self._read_at >= 0 and now - self._read_at < self.refresh_s and now >= self._read_at:
             return
-        self._cooldowns = {(c.provider, c.model): c for c in self.store.cooldowns(now)}
-        self._usage = self.store.limits(now) if self.limits else LimitsSnapshot({}, {})
+        snap = self.local.snapshot(self.limits, now)
+        self._cooldowns = {(c.provider, c.model): c for c in snap.cooldowns}
+        self._usage = snap.usage
         self._read_at = now
+
+    def _shared_snapshot(self, now: float) -> Snapshot | None:
+        """The shared state's snapshot (one round trip per decision), None when degraded."""
+        if self.shared is None:
+            return None
+        if self._shared is not None and 0 <= now - self._shared_at < self.shared_refresh_s:
+            return self._shared
+        try:
+            self._shared = self.shared.call(lambda b: b.snapshot(self.limits, now))
+        except StateUnavailable:
+            self._shared = None
+        self._shared_at = now
+        return self._shared
+
+    def _local_reason(self, provider: str, model: str, now: float) -> tuple[Cooldown | None, str | None]:
+        """The local cooldown of ``provider``/``model`` and the local limit reason."""
+        if is_broken(self.store.path):
+            return None, None
+        try:
+            self._refresh(now)
+        except HistoryError as exc:
+            give_up(self.store.path, exc)
+            return None, None
+        limit = self.limits.get(provider)
+        why = None if limit is None else limit_reason(
+            provider, limit, self._usage.running.get(provider, 0),
+            self._usage.started_last_minute.get(provider, 0))
+        return self._cooldowns.get((provider, model)), why
 
     def skip_reason(self, provider: str, model: str) -> str | None:
         """Why ``provider``/``model`` must be skipped now, or None.
@@ -69,35 +119,62 @@ class HistoryGate:
         None for everything once the history file proves unusable (said once
         on stderr): routing goes on without cooldowns and limits.
         """
-        if is_broken(self.store.path):
-            return None
         now = self.clock()
-        try:
-            self._refresh(now)
-        except HistoryError as exc:
-            give_up(self.store.path, exc)
-            return None
-        cool = self._cooldowns.get((provider, model))
+        cool, why = self._local_reason(provider, model, now)
+        snap = self._shared_snapshot(now)
+        if snap is not None:
+            for c in snap.cooldowns:
+                if (c.provider, c.model) == (provider, model) and (cool is None or c.until > cool.until):
+                    cool = c
+            limit = self.limits.get(provider)
+            why = None if limit is None else limit_reason(
+                provider, limit, snap.usage.running.get(provider, 0),
+                snap.usage.started_last_minute.get(provider, 0))
         if cool is not None and cool.until > now:
             until = datetime.fromtimestamp(cool.until).strftime("%H:%M:%S")
             return f"cooldown until {until} ({cool.until - now:.0f} s left): {cool.reason}"
-        limit = self.limits.get(provider)
-        if limit is None:
-            return None
-        return limit_reason(provider, limit, self._usage.running.get(provider, 0),
-                            self._usage.started_last_minute.get(provider, 0))
+        return why
 
-    def acquire_slot(self, run_id: str, attempt: int, provider: str, model: str) -> Slot:
+    def acquire_slot(self, run_id: str, attempt: int, provider: str, model: str) -> Lease:
         """Take a slot on ``provider`` for one attempt, atomically with the limit check.
 
         Returns the held slot (a context manager: leaving it releases the slot);
         raises :class:`tacroute.history.slots.SlotRefused` when the provider is at
         ``max_concurrent`` or ``rpm`` now. A provider without limits needs no slot
-        (nothing is written; the start hook still records the attempt).
+        (nothing is written; the start hook still records the attempt). With
+        shared state the slot is a lease there (renewed while held); while it is
+        degraded, a slot of this machine's history file.
         """
         limit = self.limits.get(provider)
         if limit is None:
             return NO_SLOT
-        acquire(self.store, run_id, attempt, provider, model, limit, self.clock())
-        return Slot(self.store, run_id, attempt, self.clock)
+        if self.shared is not None and self.shared.available():
+            try:
+                return self.shared.call(lambda b: b.acquire(run_id, attempt, provider, model, limit,
+                                                            self.clock()))
+            except StateUnavailable:
+                pass
+        return self.local.acquire(run_id, attempt, provider, model, limit, self.clock())
 
+    def attempt_done(self, record: AttemptRecord) -> None:
+        """Feed a finished attempt to the shared aggregates, with the cooldown it started here
+        (the history plugin has recorded it by now). Never raises."""
+        if self.shared is None:
+            return
+        cool = None
+        if not record.success and not is_broken(self.store.path):
+            try:
+                now = self.clock()
+                cool = next((c for c in self.store.cooldowns(now)
+                             if (c.provider, c.model) == (record.provider, record.model)), None)
+            except HistoryError:
+                cool = None
+
+        def publish(backend: StateBackend) -> None:
+            backend.record_attempt(record)
+            if cool is not None:
+                backend.put_cooldown(cool)
+
+        with contextlib.suppress(StateUnavailable):  # degraded: this machine's history has it
+            self.shared.call(publish)
+        self._shared_at = -1.0  # the next decision reads the state again

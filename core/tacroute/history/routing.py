@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 __all__ = ["open_gate"]
 
 
-def open_gate(config: Config, state: dict[str, Any] | None = None) -> HistoryGate | None:
+def open_gate(config: Config, state: dict[str, Any] | None = None,
+              registry: Any = None) -> HistoryGate | None:
     """The gate for routing with ``config``, or None when nothing can be skipped.
 
     None when ``[history] enabled = false``, or when no history file exists yet
@@ -26,7 +27,8 @@ def open_gate(config: Config, state: dict[str, Any] | None = None) -> HistoryGat
     (a warning on stderr: routing goes on without the gate, and the
     recording hooks leave the file alone). ``state``: the
     run's :attr:`tacroute.RunContext.state`, where the store is left for the
-    tracking plugin, so a run opens its history database once.
+    tracking plugin, so a run opens its history database once. With a shared
+    ``[state]`` backend (its type from ``registry``'s plugins) the gate uses it too.
     """
     settings = load_settings(config)
     if not settings.enabled:
@@ -50,4 +52,6 @@ def open_gate(config: Config, state: dict[str, Any] | None = None) -> HistoryGat
         # A broken history file must not stop routing: no cooldowns, said once on stderr.
         give_up(settings.path, exc)
         return None
-    return HistoryGate(store, config)
+    from tacroute.state import open_state
+
+    return HistoryGate(store, config, shared=open_state(config, registry))

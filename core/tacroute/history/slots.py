@@ -29,10 +29,11 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from tacroute.history.store import HistoryStore
-    from tacroute.types import Candidate
+    from tacroute.state.api import Lease
+    from tacroute.types import AttemptRecord, Candidate
 
 __all__ = ["NO_SLOT", "ProviderLimits", "Slot", "SlotKeeper", "SlotRefused", "acquire", "close_dead",
-           "limit_reason", "owner_alive", "process_start", "prune", "take_slot"]
+           "limit_reason", "owner_alive", "process_start", "prune", "report_attempt", "take_slot"]
 
 #: Finished slot rows older than this are pruned (rpm only looks back 60 s).
 SLOT_KEEP_S = 3600.0
@@ -131,9 +132,13 @@ def close_dead(conn: sqlite3.Connection, now: float) -> None:
 
 
 def acquire(store: HistoryStore, run_id: str, attempt: int, provider: str, model: str,
-            limit: ProviderLimits, now: float) -> None:
+            limit: ProviderLimits, now: float,
+            also: Callable[[sqlite3.Connection], str | None] | None = None) -> None:
     """Take a slot for attempt ``attempt`` of ``run_id`` on ``provider`` if it is under
     ``limit``, in one write transaction; raise :class:`SlotRefused` otherwise.
+
+    ``also`` (a budget reservation) runs in the same transaction once the limits
+    pass; the reason it returns refuses the slot (it must then have written nothing).
 
     Raises :class:`~tacroute.history.HistoryError` when the database fails.
     """
@@ -156,6 +161,8 @@ def acquire(store: HistoryStore, run_id: str, attempt: int, provider: str, model
                     "SELECT count(*) FROM slots WHERE provider = ? AND started_at > ?",
                     (provider, now - RPM_WINDOW_S)).fetchone()
             reason = limit_reason(provider, limit, int(running), int(started))
+            if reason is None and also is not None:
+                reason = also(conn)
             if reason is None:
                 conn.execute("INSERT OR IGNORE INTO slots (provider, model, run_id, attempt, pid, pid_start,"
                              " started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -219,14 +226,21 @@ NO_SLOT = Slot(None, "", 0, lambda: 0.0)
 class SlotKeeper(Protocol):
     """A gate that also hands out provider slots (:class:`tacroute.history.HistoryGate`)."""
 
-    def acquire_slot(self, run_id: str, attempt: int, provider: str, model: str) -> Slot:
+    def acquire_slot(self, run_id: str, attempt: int, provider: str, model: str) -> Lease:
         """A held slot for the attempt, or :class:`SlotRefused` when the provider is at a limit."""
         ...
 
 
-def take_slot(gate: object, run_id: str, attempt: int, cand: Candidate) -> Slot:
+def take_slot(gate: object, run_id: str, attempt: int, cand: Candidate) -> Lease:
     """The slot for attempt ``attempt`` on ``cand``: from ``gate`` when it keeps slots,
     else :data:`NO_SLOT` (no history: no limits). Raises :class:`SlotRefused`."""
     if isinstance(gate, SlotKeeper):
         return gate.acquire_slot(run_id, attempt, cand.provider, cand.model)
     return NO_SLOT
+
+
+def report_attempt(gate: object, record: AttemptRecord) -> None:
+    """Tell ``gate`` an attempt finished (shared state: aggregates, cooldowns)."""
+    done = getattr(gate, "attempt_done", None)  # optional: gates without shared state lack it
+    if callable(done):
+        done(record)

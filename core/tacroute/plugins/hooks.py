@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from tacroute.config.schema import RegisterConfigSection
     from tacroute.context import RunContext
+    from tacroute.state.api import RegisterStateBackend
     from tacroute.types import (
         AttemptRecord,
         RegisterCondition,
@@ -61,6 +62,9 @@ class Hooks:
 
     def register_config_sections(self, register: RegisterConfigSection) -> None:
         self._hook.register_config_sections(register=register)
+
+    def register_state_backends(self, register: RegisterStateBackend) -> None:
+        self._hook.register_state_backends(register=register)
 
     def register_commands(self, cli: click.Group) -> None:
         self._hook.register_commands(cli=cli)

@@ -11,7 +11,7 @@ class PluginInfo:
     """What ``tacroute plugins`` shows for one plugin."""
 
     __slots__ = ("commands", "conditions", "config_sections", "disabled", "distribution", "error",
-                 "name", "output_parsers", "providers", "version")
+                 "name", "output_parsers", "providers", "state_backends", "version")
 
     def __init__(self, name: str, distribution: str | None = None, version: str | None = None) -> None:
         self.name = name
@@ -21,6 +21,7 @@ class PluginInfo:
         self.conditions: list[str] = []
         self.output_parsers: list[str] = []
         self.config_sections: list[str] = []
+        self.state_backends: list[str] = []
         self.commands: list[str] = []
         self.error: str | None = None
         self.disabled = False
@@ -36,6 +37,7 @@ class PluginInfo:
             "providers": self.providers,
             "conditions": self.conditions,
             "output_parsers": self.output_parsers,
+            "state_backends": self.state_backends,
             "commands": self.commands,
             "error": self.error,
             "disabled": self.disabled,

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import click
 
     from tacroute.config.schema import ConfigSection
+    from tacroute.state.api import StateBackendType
     from tacroute.types import ConditionType, OutputParserType, ProviderType
 
 __all__ = ["CommandLog", "PluginInfo", "Registry"]
@@ -46,7 +47,7 @@ __all__ = ["CommandLog", "PluginInfo", "Registry"]
 _current: ContextVar[PluginInfo | None] = ContextVar("tacroute_current_plugin", default=None)
 
 _KINDS = {"providers": "provider", "conditions": "condition", "output_parsers": "output parser",
-          "config_sections": "config section"}
+          "config_sections": "config section", "state_backends": "state backend"}
 
 
 def _env_list(env: Mapping[str, str], key: str) -> set[str] | None:
@@ -77,6 +78,7 @@ class Registry:
         self.output_parsers: dict[str, OutputParserType] = {}
         #: Top-level config tables plugins own (the core's own are in tacroute.config.sections).
         self.config_sections: dict[str, ConfigSection[Any]] = {}
+        self.state_backends: dict[str, StateBackendType] = {}
         self.plugins: dict[str, PluginInfo] = {}
         self._commands_added = False
         self._cli: tuple[click.Group, CommandLog | None] | None = None
@@ -167,6 +169,7 @@ class Registry:
         self.hooks.register_providers(self._registrar("providers", self.providers))
         self.hooks.register_output_parsers(self._registrar("output_parsers", self.output_parsers))
         self.hooks.register_config_sections(self._registrar("config_sections", self.config_sections))
+        self.hooks.register_state_backends(self._registrar("state_backends", self.state_backends))
 
     def _registrar(self, kind: str, target: dict[str, Any]) -> Callable[[Any], None]:
         label = _KINDS[kind]
@@ -181,7 +184,8 @@ class Registry:
             name = getattr(item, "name", "")
             if not isinstance(name, str) or not name:
                 raise PluginError(f"{label} registered without a name: {item!r}")
-            if kind == "config_sections" and name in _core_tables():
+            from tacroute.config.sections import core_table_names  # the config layer, only when used
+            if kind == "config_sections" and name in core_table_names():
                 raise DuplicateNameError(f"config section {name!r} is the core's [{name}] table; "
                                          f"plugin {info.name!r} must name its table differently")
             if name in target:
@@ -248,7 +252,8 @@ class Registry:
         if info is not None:
             for kind, target in (("providers", self.providers), ("conditions", self.conditions),
                                  ("output_parsers", self.output_parsers),
-                                 ("config_sections", self.config_sections)):
+                                 ("config_sections", self.config_sections),
+                                 ("state_backends", self.state_backends)):
                 for item in getattr(info, kind):
                     target.pop(item, None)
                 getattr(info, kind).clear()
@@ -291,9 +296,3 @@ class Registry:
         if info is not None and (info.disabled or info.error):
             return info.distribution or info.name
         return None
-
-
-def _core_tables() -> set[str]:
-    from tacroute.config.sections import LOADER_TABLES, core_sections
-
-    return {*LOADER_TABLES, *(s.name for s in core_sections())}

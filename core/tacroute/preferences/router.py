@@ -278,7 +278,7 @@ def preference_router(config: Config, *, providers: ProviderManager | None = Non
     if any(r.strategy == "cheapest" and r.enabled for r in rules):
         from tacroute.routing.stats import history_stats
 
-        stats = history_stats(config)
+        stats = history_stats(config, registry)
     spend = shared_spend(config, prefs) if prefs.budgeted() else None
     return PreferenceRouter(config, prefs, providers=providers, registry=registry, gate=gate, stats=stats,
                             spend=spend, clock=clock)

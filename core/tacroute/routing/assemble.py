@@ -36,11 +36,11 @@ def router_with_history(config: Config, *, providers: ProviderManager | None = N
         from tacroute.preferences.router import preference_router
 
         return preference_router(config, providers=providers, registry=registry,
-                                 gate=open_gate(config, state), cwd=cwd)
+                                 gate=open_gate(config, state, registry), cwd=cwd)
     stats = None
     if any(r.strategy == "cheapest" and r.enabled for r in config.rules):
         from tacroute.routing.stats import history_stats
 
-        stats = history_stats(config)
-    return ModelRouter(config, providers=providers, registry=registry, gate=open_gate(config, state),
-                       stats=stats)
+        stats = history_stats(config, registry)
+    return ModelRouter(config, providers=providers, registry=registry,
+                       gate=open_gate(config, state, registry), stats=stats)

@@ -36,15 +36,22 @@ def check_requirements(req: Requirements, stats: ModelStats | None) -> tuple[boo
     return True, f"meets the requirements over {n} runs"
 
 
-def history_stats(config: Config) -> StatsSource | None:
+def history_stats(config: Config, registry: object = None) -> StatsSource | None:
     """Recorded stats from the history store, when a ``cheapest`` rule needs them.
 
     One query (``all_model_stats``) when the router is built; None when no rule
     uses ``cheapest``, ``[history] enabled = false``, nothing was recorded yet
-    or the history file cannot be used (a warning on stderr).
+    or the history file cannot be used (a warning on stderr). With a shared
+    ``[state]`` backend, the fleet's aggregates instead (this machine's history
+    while it cannot be reached).
     """
     if not any(r.strategy == "cheapest" and r.enabled for r in config.rules):
         return None
+    from tacroute.state import fleet_model_stats
+
+    fleet = fleet_model_stats(config, registry)
+    if fleet is not None:
+        return DictStats(fleet)
     from tacroute.history.settings import load_settings
 
     settings = load_settings(config)

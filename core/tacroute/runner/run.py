@@ -26,7 +26,7 @@ from tacroute.config.bounds import seconds_problem
 from tacroute.config.model import Config
 from tacroute.context import RunContext
 from tacroute.errors import NoAvailableProviderError, UsageError
-from tacroute.history.slots import SlotRefused, take_slot
+from tacroute.history.slots import SlotRefused, report_attempt
 from tacroute.providers import ProviderManager
 from tacroute.redact import MESSAGE_LIMIT, Redactor
 from tacroute.routing import router_with_history
@@ -37,6 +37,7 @@ from tacroute.runner.policy import AttemptPlan
 from tacroute.runner.preflight import check_output_files, check_prompt_text
 from tacroute.runner.settings import RunnerSettings, load_runner_settings
 from tacroute.runner.status import StatusLine
+from tacroute.runner.wait import Waiter
 from tacroute.secrets import with_env_file
 from tacroute.taskattrs import check_task
 from tacroute.types import AttemptRecord, Candidate, Decision, Outcome, RunResult, Task, attempt_totals
@@ -61,6 +62,7 @@ def run_task(
     settings: RunnerSettings | None = None,
     on_line: Callable[[int, str], None] | None = None,
     extra_args: Mapping[str, Sequence[str]] | None = None,
+    wait: float | None = None,
 ) -> RunResult:
     """Route ``task`` and run its candidates in order until one succeeds.
 
@@ -78,7 +80,9 @@ def run_task(
     and ends the run: the attempt is recorded with error class ``cancelled``
     (tokens and cost seen so far kept), no other candidate starts, and the
     observers hear the attempt and the run as usual. ``status`` shows a live status
-    line on stderr (None: only when stderr is a terminal).
+    line on stderr (None: only when stderr is a terminal). ``wait`` (seconds)
+    waits that long for a provider at its ``max_concurrent``/``rpm`` limit
+    instead of skipping it (:mod:`tacroute.runner.wait`).
 
     ``on_line(attempt_number, line)`` receives every line of every attempt's
     raw output as it is written (a command's stdout, an in-process provider's
@@ -115,6 +119,9 @@ def run_task(
         raise UsageError(f"prompt file {str(prompt)!r} does not exist or is not a file")
     if timeout is not None and (problem := seconds_problem(timeout, zero_ok=False)):
         raise UsageError(f"timeout {problem}")
+    if wait is not None and (problem := seconds_problem(wait, zero_ok=True)):
+        raise UsageError(f"wait {problem}")
+    waiter = Waiter(wait, cancel or threading.Event())
     check_task(task or {})
     task = dict(task or {})
     base_env = with_env_file(config, os.environ if env is None else env)
@@ -122,7 +129,7 @@ def run_task(
     state: dict[str, Any] = {}
     router = router_with_history(config, providers=providers, registry=registry, state=state,
                                  cwd=Path(cwd) if cwd is not None else None)
-    decision = router.route(task)
+    decision = waiter.route(router, task)
     if output_file is not None:
         most = min(settings.max_attempts, 2 * len(decision.candidates))  # a candidate runs at most twice
         files = [Path(output_file)]
@@ -142,7 +149,7 @@ def run_task(
     ctx = AttemptContext(
         run_id=run_id, task=task, prompt_file=prompt.resolve(), providers=providers, registry=registry,
         settings=settings, redact=_redactor(config, base_env), timeout=timeout,
-        cwd=Path(cwd) if cwd is not None else None, cancel=cancel or threading.Event(),
+        cwd=Path(cwd) if cwd is not None else None, cancel=waiter.cancel,
         status=StatusLine(enabled=status), on_line=on_line, extra_args=extra_args,
     )
     beside = output_file if attempts_beside(output_file) else None
@@ -157,7 +164,7 @@ def run_task(
             break  # stopped: nothing new starts, and a cancelled attempt never fails over
         number = len(records) + 1
         try:
-            slot = take_slot(router.gate, run_id, number, step.candidate)
+            slot = waiter.take(router.gate, run_id, number, step.candidate)
         except SlotRefused as exc:
             refused.append(step.candidate._replace(available=False, reason=exc.reason))
             plan.not_started()
@@ -169,6 +176,7 @@ def run_task(
             records.append(record)
             ctx.status.done(_status_summary(record))
             registry.hooks.observe_attempt(run, record)
+            report_attempt(router.gate, record)  # shared state: aggregates and the cooldown it started
         if ctx.cancel.is_set():
             break
         plan.record(step.candidate, last)

@@ -1,0 +1,103 @@
+"""Shared state on Redis: decision latency with the Redis gate, and slot throughput over 3 processes.
+
+Starts its own redis-server on a free loopback port (Debian's package). Prints:
+- the p50/p99 of one routing decision through the gate with every decision
+  reading Redis (one pipelined round trip: cooldowns and the limits' usage);
+- acquire+release pairs per second of 3 processes taking slots on one provider.
+
+    .venv/bin/python bench/bench_redis_state.py
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tacroute.config.loader import parse_config
+from tacroute.history import plugin as history_plugin
+from tacroute.history.slots import ProviderLimits
+from tacroute.plugins import Registry
+from tacroute.routing import router_with_history
+from tacroute_redis import plugin as redis_plugin
+from tacroute_redis.backend import RedisState
+from testkit.redis_server import RedisServer
+from testkit.script_provider import ScriptPlugin
+
+DECISIONS = 5000
+SECONDS = 3.0
+
+
+def _slots(url: str, seconds: float, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    state = RedisState(url)
+    limit = ProviderLimits(1000, None)
+    n = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        state.acquire("bench", n, "p", "m", limit, time.time()).release()
+        n += 1
+    out.put(n)
+
+
+def main() -> None:
+    folder = Path(tempfile.mkdtemp())
+    os.environ["TACROUTE_HISTORY"] = str(folder / "history.db")
+    server = RedisServer(folder)
+    server.start()
+    try:
+        registry = Registry.from_plugins([ScriptPlugin(), history_plugin, redis_plugin])
+        config = parse_config(
+            "[providers.p]\ntype = 'script'\ncommand_template = ['true']\nmax_concurrent = 4\nrpm = 100000\n"
+            "[providers.q]\ntype = 'script'\ncommand_template = ['true']\nmax_concurrent = 4\n"
+            "[routing]\nenabled = true\ndefault_provider = 'p'\ndefault_model = 'm'\n"
+            "[[routing.rules]]\nname = 'r'\nconditions = {}\nprovider = 'q'\nmodel = 'm'\n"
+            f"[state]\nbackend = 'redis'\nurl = '{server.url}'\n", registry=registry)
+        router = router_with_history(config, registry=registry)
+        gate = router.gate
+        assert gate is not None and getattr(gate, "shared", None) is not None
+        gate.shared_refresh_s = 0.0  # type: ignore[attr-defined]  # every decision reads Redis
+        for _ in range(200):
+            router.route({})
+        times = []
+        for _ in range(DECISIONS):
+            t0 = time.perf_counter()
+            decision = router.route({})
+            times.append(time.perf_counter() - t0)
+        assert decision.available, decision
+        times.sort()
+        p50 = times[len(times) // 2] * 1000
+        p99 = times[int(len(times) * 0.99)] * 1000
+        client = RedisState(server.url).client
+        pings = []
+        for _ in range(DECISIONS):
+            t0 = time.perf_counter()
+            client.ping()
+            pings.append(time.perf_counter() - t0)
+        pings.sort()
+        print(f"baseline, one PING round trip: p50 {pings[len(pings) // 2] * 1000:.3f} ms, "
+              f"p99 {pings[int(len(pings) * 0.99)] * 1000:.3f} ms")
+        print(f"decision with the Redis gate ({DECISIONS} decisions, 2 candidates, every one reading "
+              f"Redis): p50 {p50:.3f} ms, p99 {p99:.3f} ms")
+
+        queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+        procs = [multiprocessing.Process(target=_slots, args=(server.url, SECONDS, queue)) for _ in range(3)]
+        for p in procs:
+            p.start()
+        counts = [queue.get() for _ in procs]
+        for p in procs:
+            p.join()
+        total = sum(counts)
+        print(f"slot acquire+release over 3 processes: {total / SECONDS:,.0f} pairs/s "
+              f"({', '.join(f'{c / SECONDS:,.0f}' for c in counts)} per process)")
+        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""SqliteState: the embedded state backend, over one machine's history database.
+
+Cooldowns, slots and ``rpm`` starts are the history store's own tables (see
+:mod:`tacroute.history.slots`); the aggregates are read from its ``attempts``
+table; spend lives in a ``spend`` table this module creates on first use. So
+every process of one machine shares it, and nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Collection
+
+from tacroute.history.slots import ProviderLimits, Slot, acquire
+from tacroute.history.store import Cooldown, HistoryStore, LimitsSnapshot
+from tacroute.state.api import FleetRow, Lease, Reservation, Snapshot, StateStatus
+from tacroute.state.fleet import bucket, percentile
+from tacroute.types import AttemptRecord, ModelStats
+
+__all__ = ["SqliteState"]
+
+_SPEND_TABLE = ("CREATE TABLE IF NOT EXISTS spend (key TEXT NOT NULL, period TEXT NOT NULL, "
+                "usd REAL NOT NULL, PRIMARY KEY (key, period))")
+
+
+def _reserve(conn: sqlite3.Connection, r: Reservation) -> str | None:
+    """Add ``r.usd`` when the total stays within ``r.cap`` (inside the caller's transaction)."""
+    conn.execute(_SPEND_TABLE)
+    row = conn.execute("SELECT usd FROM spend WHERE key = ? AND period = ?", (r.key, r.period)).fetchone()
+    spent = float(row[0]) if row else 0.0
+    if spent + r.usd > r.cap:
+        return (f"budget: {r.key!r} has spent ${spent:.4f} of ${r.cap:.4f} in {r.period}; "
+                f"${r.usd:.4f} more does not fit")
+    _add(conn, r.key, r.period, r.usd)
+    return None
+
+
+def _add(conn: sqlite3.Connection, key: str, period: str, usd: float) -> float:
+    conn.execute("INSERT INTO spend (key, period, usd) VALUES (?, ?, ?) ON CONFLICT (key, period) "
+                 "DO UPDATE SET usd = usd + excluded.usd", (key, period, usd))
+    return float(conn.execute("SELECT usd FROM spend WHERE key = ? AND period = ?",
+                              (key, period)).fetchone()[0])
+
+
+class _Acc:
+    __slots__ = ("cost", "fail", "hist", "n", "ok", "tok")
+
+    def __init__(self) -> None:
+        self.n = self.ok = 0
+        self.fail: dict[str, int] = {}
+        self.tok = [0, 0, 0, 0]
+        self.cost: float | None = None
+        self.hist: dict[int, int] = {}
+
+    def add(self, ok: int, cls: str | None, dur: float | None, *rest: float | None) -> None:
+        self.n += 1
+        if ok:
+            self.ok += 1
+        else:
+            self.fail[str(cls)] = self.fail.get(str(cls), 0) + 1
+        for k, v in enumerate(rest[:4]):
+            self.tok[k] += int(v or 0)
+        if rest[4] is not None:
+            self.cost = (self.cost or 0.0) + float(rest[4])
+        b = bucket(float(dur or 0))
+        self.hist[b] = self.hist.get(b, 0) + 1
+
+    def row(self, provider: str, model: str) -> FleetRow:
+        i, o, cr, cc = self.tok
+        return FleetRow(provider, model, self.n, self.ok, self.fail.get("cancelled", 0), self.fail,
+                        i, o, cr, cc, self.cost, percentile(self.hist, 0.5), percentile(self.hist, 0.95))
+
+
+class SqliteState:
+    """A :class:`~tacroute.state.api.StateBackend` over a :class:`HistoryStore`.
+
+    Raises :class:`~tacroute.history.HistoryError` (not ``StateUnavailable``) when
+    the file fails: the history layer's own handling applies.
+    """
+
+    name = "sqlite"
+
+    def __init__(self, store: HistoryStore, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.clock = clock
+        self.where = str(store.path)
+
+    def snapshot(self, providers: Collection[str], now: float) -> Snapshot:
+        usage = self.store.limits(now) if providers else LimitsSnapshot({}, {})
+        return Snapshot(self.store.cooldowns(now), usage)
+
+    def acquire(self, run_id: str, attempt: int, provider: str, model: str, limit: ProviderLimits,
+                now: float, reserve: Reservation | None = None) -> Lease:
+        also = None if reserve is None else (lambda conn: _reserve(conn, reserve))
+        acquire(self.store, run_id, attempt, provider, model, limit, now, also)
+        return Slot(self.store, run_id, attempt, self.clock)
+
+    def put_cooldown(self, cooldown: Cooldown) -> None:
+        c = cooldown
+        with self.store._write() as conn:
+            HistoryStore._set_cooldown(conn, (c.provider, c.model), c.until, c.kind, c.reason, c.set_at)
+
+    def record_attempt(self, record: AttemptRecord) -> None:
+        """Nothing to add: the history plugin's ``attempts`` rows are the aggregates."""
+
+    def model_stats(self) -> dict[tuple[str, str], ModelStats]:
+        return self.store.all_model_stats()
+
+    def fleet(self) -> list[FleetRow]:
+        """Aggregates of this machine's attempts (one pass over the attempts table)."""
+        acc: dict[tuple[str, str], _Acc] = {}
+        with self.store._reading() as conn:
+            for p, m, *row in conn.execute(
+                    "SELECT provider, model, success, error_class, duration_ms, input_tokens, output_tokens,"
+                    " cache_read_tokens, cache_creation_tokens, cost_usd FROM attempts"):
+                acc.setdefault((p, m), _Acc()).add(*row)
+        return [a.row(p, m) for (p, m), a in sorted(acc.items())]
+
+    def add_spend(self, key: str, period: str, usd: float) -> float:
+        with self.store._write() as conn:
+            conn.execute(_SPEND_TABLE)
+            return _add(conn, key, period, usd)
+
+    def spend(self, key: str, period: str) -> float:
+        with self.store._write() as conn:  # a write: the table may not exist yet
+            conn.execute(_SPEND_TABLE)
+            row = conn.execute("SELECT usd FROM spend WHERE key = ? AND period = ?", (key, period)).fetchone()
+        return float(row[0]) if row else 0.0
+
+    def reserve(self, key: str, period: str, usd: float, cap: float) -> bool:
+        with self.store._write() as conn:
+            return _reserve(conn, Reservation(key, period, usd, cap)) is None
+
+    def status(self, providers: Collection[str]) -> StateStatus:
+        t0 = time.perf_counter()
+        usage = self.store.limits(self.clock())
+        latency = (time.perf_counter() - t0) * 1000
+        return StateStatus(self.name, str(self.store.path), False, False, round(latency, 3),
+                           {p: usage.running.get(p, 0) for p in providers})
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,213 @@
+"""RedisState: the :class:`tacroute.state.StateBackend` of several coordinator machines.
+
+Keys (``PREFIX`` is ``[state] prefix``, default ``tacroute:``; ``P`` and ``M``
+a provider and model name, joined by ``\\x1f``):
+
+- ``PREFIX slots:P`` sorted set, lease id -> expiry (ms): the slots held;
+- ``PREFIX starts:P`` sorted set, lease id -> start (ms): the ``rpm`` window;
+- ``PREFIX cool:P\\x1fM`` a cooldown (JSON) that expires when it ends, listed in
+  the set ``PREFIX cools``;
+- ``PREFIX agg:P\\x1fM`` the aggregates (:mod:`tacroute_redis.aggregate`), listed in
+  ``PREFIX aggs``;
+- ``PREFIX spend:KEY\\x1fPERIOD`` the spend of a budget key in a period (kept until deleted).
+
+Every redis-py failure becomes :class:`tacroute.state.StateUnavailable` with the
+password masked; every call waits at most ``[state] timeout_ms`` (connect and
+read) and is never retried here (the core's degraded mode decides when to try again).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from tacroute.history.slots import ProviderLimits, SlotRefused, limit_reason
+from tacroute.history.store import Cooldown, LimitsSnapshot
+from tacroute.redact import Redactor
+from tacroute.state import FleetRow, Lease, Reservation, Snapshot, StateStatus, StateUnavailable
+from tacroute.types import AttemptRecord, ModelStats
+from tacroute_redis import aggregate, scripts
+from tacroute_redis.lease import RedisLease
+
+__all__ = ["RedisState", "public_url"]
+
+T = TypeVar("T")
+SEP = "\x1f"
+WINDOW_MS = 60_000
+
+
+def public_url(url: str) -> str:
+    """``url`` without its password (the user name is kept)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host += f":{parts.port}"
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+
+
+class RedisState:
+    """Shared state on one Redis server (standalone; not Redis Cluster)."""
+
+    name = "redis"
+
+    def __init__(self, url: str, *, prefix: str = "tacroute:", password: str | None = None,
+                 timeout_s: float = 0.2, lease_ttl_s: float = 30.0) -> None:
+        self.url = url
+        self.where = public_url(url)
+        self.prefix = prefix
+        self.lease_ttl_s = lease_ttl_s
+        self._redact = Redactor([password, urlsplit(url).password])
+        try:
+            self.client = redis.Redis.from_url(
+                url, password=password or None, socket_timeout=timeout_s,
+                socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 0), health_check_interval=0,
+                decode_responses=True)
+        except (ValueError, redis.RedisError) as exc:
+            raise StateUnavailable(f"bad redis URL {public_url(url)!r}: {self._redact(str(exc))}") from exc
+        self._snapshot = self.client.register_script(scripts.SNAPSHOT)
+        self._acquire = self.client.register_script(scripts.ACQUIRE)
+        self._renew = self.client.register_script(scripts.RENEW)
+        self._put_cooldown = self.client.register_script(scripts.PUT_COOLDOWN)
+        self._reserve = self.client.register_script(scripts.RESERVE)
+
+    # ------------------------------------------------------------------ helpers
+    def _do(self, what: Callable[[], T]) -> T:
+        try:
+            return what()
+        except (redis.RedisError, OSError) as exc:
+            text = self._redact(str(exc)) or type(exc).__name__
+            raise StateUnavailable(f"redis at {public_url(self.url)}: {text}") from exc
+
+    def _k(self, *parts: str) -> str:
+        return self.prefix + parts[0] + SEP.join(parts[1:])
+
+    # --------------------------------------------------------------- the gate
+    def snapshot(self, providers: Collection[str], now: float) -> Snapshot:
+        names = list(providers)
+        keys = [self._k("cools")]
+        for p in names:
+            keys += [self._k("slots:", p), self._k("starts:", p)]
+        _, cools, counts = self._do(lambda: self._snapshot(keys, [self._k("cool:"), WINDOW_MS]))
+        cooldowns = [c for c in (_cooldown(text) for text in cools) if c is not None]
+        running = {p: int(counts[2 * i]) for i, p in enumerate(names)}
+        started = {p: int(counts[2 * i + 1]) for i, p in enumerate(names)}
+        return Snapshot(cooldowns, LimitsSnapshot(running, started))
+
+    def acquire(self, run_id: str, attempt: int, provider: str, model: str, limit: ProviderLimits,
+                now: float, reserve: Reservation | None = None) -> Lease:
+        lease_id = f"{run_id}.{attempt}.{os.urandom(4).hex()}"
+        slots = self._k("slots:", provider)
+        keys = [slots, self._k("starts:", provider)]
+        ttl_ms = int(self.lease_ttl_s * 1000)
+        args: list[Any] = [lease_id, ttl_ms, _limit(limit.max_concurrent), _limit(limit.rpm), WINDOW_MS]
+        if reserve is not None:
+            keys.append(self._k("spend:", reserve.key, reserve.period))
+            args += [repr(float(reserve.usd)), repr(float(reserve.cap))]
+        ok, why, running, started, *spent = self._do(lambda: self._acquire(keys, args))
+        if not int(ok):
+            if why == "b" and reserve is not None:
+                raise SlotRefused(f"budget: {reserve.key!r} has spent ${float(spent[0]):.4f} of "
+                                  f"${reserve.cap:.4f} in {reserve.period}")
+            raise SlotRefused(limit_reason(provider, limit, int(running), int(started))
+                              or f"limit reached on provider {provider!r}")
+        return RedisLease(lambda: self._do(lambda: self._renew([slots], [lease_id, ttl_ms])),
+                          lambda: self._release(slots, lease_id), self.lease_ttl_s)
+
+    def _release(self, slots: str, lease_id: str) -> None:
+        self._do(lambda: self.client.zrem(slots, lease_id))
+
+    def put_cooldown(self, cooldown: Cooldown) -> None:
+        c = cooldown
+        member = c.provider + SEP + c.model
+        text = json.dumps({"provider": c.provider, "model": c.model, "until": c.until, "kind": c.kind,
+                           "reason": c.reason, "set_at": c.set_at})
+        self._do(lambda: self._put_cooldown([self._k("cool:", c.provider, c.model), self._k("cools")],
+                                            [int(c.until * 1000), text, member]))
+
+    # ------------------------------------------------------------- aggregates
+    def record_attempt(self, record: AttemptRecord) -> None:
+        add, cost = aggregate.increments(record)
+        key = self._k("agg:", record.provider, record.model)
+
+        def write() -> None:
+            pipe = self.client.pipeline(transaction=True)
+            for field, n in add.items():
+                pipe.hincrby(key, field, n)
+            if cost is not None:
+                pipe.hincrbyfloat(key, "cost", cost)
+            pipe.sadd(self._k("aggs"), record.provider + SEP + record.model)
+            pipe.execute()
+
+        self._do(write)
+
+    def _hashes(self) -> list[tuple[str, str, dict[str, str]]]:
+        def read() -> list[tuple[str, str, dict[str, str]]]:
+            members = sorted(str(m) for m in self.client.smembers(self._k("aggs")))
+            pipe = self.client.pipeline(transaction=False)
+            for m in members:
+                pipe.hgetall(self.prefix + "agg:" + m)
+            found = pipe.execute()
+            return [(*m.split(SEP, 1), h) for m, h in zip(members, found) if SEP in m and h]
+
+        return self._do(read)
+
+    def model_stats(self) -> dict[tuple[str, str], ModelStats]:
+        out = {}
+        for p, m, h in self._hashes():
+            st = aggregate.model_stats(h)
+            if st is not None:
+                out[p, m] = st
+        return out
+
+    def fleet(self) -> list[FleetRow]:
+        return [aggregate.row(p, m, h) for p, m, h in self._hashes()]
+
+    # ------------------------------------------------------------------ spend
+    def add_spend(self, key: str, period: str, usd: float) -> float:
+        return float(self._do(lambda: self.client.incrbyfloat(self._k("spend:", key, period), usd)))
+
+    def spend(self, key: str, period: str) -> float:
+        value = self._do(lambda: self.client.get(self._k("spend:", key, period)))
+        return float(str(value)) if value else 0.0
+
+    def reserve(self, key: str, period: str, usd: float, cap: float) -> bool:
+        ok, _ = self._do(lambda: self._reserve([self._k("spend:", key, period)],
+                                               [repr(float(usd)), repr(float(cap))]))
+        return bool(int(ok))
+
+    # ----------------------------------------------------------------- status
+    def status(self, providers: Collection[str]) -> StateStatus:
+        t0 = time.perf_counter()
+        self._do(self.client.ping)
+        latency = (time.perf_counter() - t0) * 1000
+        snap = self.snapshot(providers, time.time())
+        return StateStatus(self.name, public_url(self.url), True, False, round(latency, 3),
+                           dict(snap.usage.running))
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _limit(value: int | None) -> int:
+    return -1 if value is None else int(value)
+
+
+def _cooldown(text: str) -> Cooldown | None:
+    """A cooldown read back; one that makes no sense is skipped."""
+    try:
+        d: Mapping[str, Any] = json.loads(text)
+        return Cooldown(str(d["provider"]), str(d["model"]), float(d["until"]), str(d["kind"]),
+                        str(d["reason"]), float(d["set_at"]))
+    except (ValueError, KeyError, TypeError):
+        return None

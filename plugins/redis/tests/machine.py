@@ -1,0 +1,67 @@
+"""One coordinator "machine" for the shared-state tests: a process with its own HOME and history.
+
+``python machine.py CONFIG MODE N``: registers the script provider, the history
+plugin and tacroute-redis, then
+
+- ``runs``: runs N tasks at once (threads, ``wait=300``) and prints one JSON line
+  per finished run;
+- ``route``: prints the decision's JSON;
+- ``loop``: runs one task after another until the file ``$STOP_FILE`` exists,
+  printing one JSON line per run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root: testkit
+
+from tacroute.history import plugin as history_plugin
+from tacroute.plugins import Registry, set_registry
+from tacroute.routing import router_with_history
+from tacroute.runner import run_task
+from tacroute_redis import plugin as redis_plugin
+from testkit.script_provider import ScriptPlugin
+
+_LOCK = threading.Lock()
+
+
+def _say(data: dict[str, object]) -> None:
+    with _LOCK:
+        print(json.dumps(data), flush=True)
+
+
+def _one(config: Path, prompt: Path, registry: Registry) -> None:
+    result = run_task(prompt, {}, config=config, registry=registry, wait=300)
+    _say({"run": result.run_id, "success": result.success, "error": result.error})
+
+
+def main() -> None:
+    config, mode, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    registry = Registry.from_plugins([ScriptPlugin(), history_plugin, redis_plugin])
+    set_registry(registry)
+    prompt = config.parent / f"prompt-{os.getpid()}.txt"
+    prompt.write_text("hello\n", encoding="utf-8")
+    if mode == "route":
+        from tacroute.config.loader import load_config
+
+        decision = router_with_history(load_config(config, registry=registry), registry=registry).route({})
+        _say(decision.as_dict())
+    elif mode == "runs":
+        threads = [threading.Thread(target=_one, args=(config, prompt, registry)) for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    else:
+        stop = Path(os.environ["STOP_FILE"])
+        while not stop.exists():
+            _one(config, prompt, registry)
+
+
+if __name__ == "__main__":
+    main()

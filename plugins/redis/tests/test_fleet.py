@@ -1,0 +1,147 @@
+"""Three coordinator "machines" (processes with their own HOME and history file) on one real Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tacroute.history import HistoryStore
+from tacroute_redis.backend import RedisState
+from testkit.redis_server import RedisServer
+from testkit.script_provider import script_config
+
+MACHINE = Path(__file__).with_name("machine.py")
+
+
+def _config(folder: Path, url: str, model: str, *, max_concurrent: int = 2, lease_ttl_s: float = 30,
+            retry_s: float = 5) -> Path:
+    path = script_config(folder, [model])
+    text = path.read_text(encoding="utf-8").replace(
+        'type = "script"\n', f'type = "script"\nmax_concurrent = {max_concurrent}\n', 1)
+    text += (f'\n[state]\nbackend = "redis"\nurl = "{url}"\nlease_ttl_s = {lease_ttl_s}\n'
+             f"retry_s = {retry_s}\ntimeout_ms = 200\n")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _machine(tmp: Path, name: str, config: Path, mode: str, n: int = 1,
+             extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], Path]:
+    home = tmp / name
+    home.mkdir(exist_ok=True)
+    env = {**os.environ, "HOME": str(home), "TACROUTE_HISTORY": str(home / "history.db"),
+           "XDG_DATA_HOME": str(home / "data"), **(extra_env or {})}
+    proc = subprocess.Popen([sys.executable, str(MACHINE), str(config), mode, str(n)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=home)
+    return proc, home / "history.db"
+
+
+def _until(check: Callable[[], Any], limit_s: float = 60.0) -> Any:
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"not within {limit_s} s")
+
+
+def test_three_machines_never_run_more_than_max_concurrent_at_once(redis_server: RedisServer,
+                                                                   tmp_path: Path) -> None:
+    log = tmp_path / "slots.log"
+    config = _config(tmp_path, redis_server.url, "slow", max_concurrent=2)
+    env = {"SLOT_LOG": str(log), "SLOW_S": "1"}
+    machines = [_machine(tmp_path, f"m{i}", config, "runs", 10, env) for i in range(3)]
+    results = []
+    for proc, _ in machines:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+        results += [json.loads(line) for line in out.splitlines()]
+    assert len(results) == 30 and all(r["success"] for r in results), results
+    running = most = starts = 0
+    for line in log.read_text().splitlines():
+        running += 1 if line.startswith("start") else -1
+        starts += line.startswith("start")
+        most = max(most, running)
+    assert starts == 30
+    assert most == 2  # the limit was reached, and never passed, over the three machines
+    for _, db in machines:  # each machine's own history keeps its own runs
+        with HistoryStore(db) as store:
+            assert store.count("runs") == 10
+    fleet = {(r.provider, r.model): r for r in RedisState(redis_server.url).fleet()}
+    assert fleet["s0", "slow"].attempts == 30 and fleet["s0", "slow"].successes == 30
+
+
+def test_a_cooldown_from_one_machines_429_is_honoured_by_the_others(redis_server: RedisServer,
+                                                                   tmp_path: Path) -> None:
+    config = _config(tmp_path, redis_server.url, "limit60")
+    proc, _ = _machine(tmp_path, "a", config, "runs", 1)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "rate_limit" in out
+    for name in ("b", "c"):
+        other, other_db = _machine(tmp_path, name, config, "route")
+        out, err = other.communicate(timeout=120)
+        decision = json.loads(out)
+        assert not decision["available"]
+        (skipped,) = decision["skipped"]
+        assert skipped["provider"] == "s0" and skipped["reason"].startswith("cooldown until"), skipped
+        assert "rate limited" in skipped["reason"]
+        assert not other_db.exists() or HistoryStore(other_db).cooldowns() == []  # not from its own file
+
+
+def test_a_killed_machines_slot_is_free_again_within_the_lease_ttl(redis_server: RedisServer,
+                                                                   tmp_path: Path) -> None:
+    config = _config(tmp_path, redis_server.url, "hang", max_concurrent=1, lease_ttl_s=2)
+    state = RedisState(redis_server.url)
+    proc, _ = _machine(tmp_path, "a", config, "runs", 1)
+    try:
+        _until(lambda: state.snapshot(["s0"], time.time()).usage.running.get("s0") == 1)
+        time.sleep(2.5)  # longer than the TTL: the lease is renewed while the attempt runs
+        assert state.snapshot(["s0"], time.time()).usage.running["s0"] == 1
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=60)
+        _until(lambda: state.snapshot(["s0"], time.time()).usage.running.get("s0") == 0, 60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def test_redis_stopping_mid_run_and_coming_back(redis_server: RedisServer, tmp_path: Path) -> None:
+    config = _config(tmp_path, redis_server.url, "ok", retry_s=0.3)
+    stop = tmp_path / "stop"
+    state = RedisState(redis_server.url)
+
+    def fleet_attempts() -> int:
+        rows = state.fleet()
+        return rows[0].attempts if rows else 0
+
+    proc, db = _machine(tmp_path, "a", config, "loop", extra_env={"STOP_FILE": str(stop)})
+    try:
+        _until(lambda: fleet_attempts() >= 3)
+        redis_server.stop()
+        with HistoryStore(db) as store:
+            before = store.count("runs")
+            _until(lambda: store.count("runs") >= before + 3)  # runs go on, recorded locally
+        redis_server.start()  # the same port, empty: nothing was saved
+        _until(lambda: fleet_attempts() >= 3)  # shared state resumed: aggregates grow again
+        stop.touch()
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    runs = [json.loads(line) for line in out.splitlines()]
+    assert runs and all(r["success"] for r in runs)
+    assert "Traceback" not in err
+    assert "state: degraded" in err and "state is back" in err
+    with HistoryStore(db) as store:
+        assert store.count("runs") == len(runs)  # no local history lost
