@@ -11,13 +11,15 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 CLAUDE_VERSION := 2.1.197
 TOOLS := .tools
-PACKAGES := -e '.[dev]' -e plugins/conditions -e plugins/claude_cli -e plugins/openrouter -e examples/weekday
+PACKAGES := -e '.[dev]' -e plugins/conditions -e plugins/claude_cli -e plugins/openrouter -e examples/weekday \
+            -e 'plugins/ui[test]'
 TYPED := core/tacroute plugins/conditions/tacroute_conditions plugins/claude_cli/tacroute_claude_cli \
-         plugins/openrouter/tacroute_openrouter examples/weekday/tacroute_weekday.py
+         plugins/openrouter/tacroute_openrouter examples/weekday/tacroute_weekday.py \
+         plugins/ui/tacroute_ui
 # issue 4: the fake OpenRouter server and its fixtures
 TYPED += testkit/openrouter_server.py testkit/openrouter_fixtures.py
 
-.PHONY: setup demo test lint typecheck pytest bench clean
+.PHONY: setup chromium demo test lint typecheck pytest bench clean
 
 $(VENV)/.installed: pyproject.toml plugins/*/pyproject.toml examples/weekday/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +30,12 @@ $(TOOLS)/node_modules/.bin/claude:
 	mkdir -p $(TOOLS)
 	cd $(TOOLS) && npm install --silent --no-audit --no-fund --prefix . @anthropic-ai/claude-code@$(CLAUDE_VERSION)
 
-setup: $(VENV)/.installed $(TOOLS)/node_modules/.bin/claude
+# The UI's browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update && apt-get install -y chromium; fi
+
+setup: $(VENV)/.installed $(TOOLS)/node_modules/.bin/claude chromium
 
 # The demo runs Python only (no provider is ever spawned), so it needs the venv
 # and not npm; the Claude CLI is for the tests (pytest: setup).
