@@ -136,7 +136,7 @@ def apply_edit(path: Path, op: str, name: str | None, body: Mapping[str, Any], *
             return core.remove_rule(path, name, expect=etag, write=write)
         kw = {"enabled": op == "enable"} if op in ("enable", "disable") else _fields(body, adding=False)
         return core.update_rule(path, name, **kw, expect=etag, write=write)
-    except core.ConfigChangedError:
+    except (core.ConfigChangedError, EditError, NotFound):
         raise
     except core.ConfigError as exc:
         fields: dict[str, str] = {}
