@@ -129,7 +129,8 @@ def recent_runs(path: Path, limit: int = 50) -> list[dict[str, Any]]:
         return []
     with core.HistoryStore(path) as store:
         runs = store.recent(limit)
-    out: list[dict[str, Any]] = [{"run_id": r.run_id, "started_at": r.started_at, "task": r.task, "rule": r.rule,
+    out: list[dict[str, Any]] = [{
+            "run_id": r.run_id, "started_at": r.started_at, "task": r.task, "rule": r.rule,
             "provider": r.provider, "model": r.model, "success": r.success, "error": r.error,
             "cost_usd": r.cost_usd, "duration_ms": r.duration_ms, "usage": r.usage.as_dict(),
             "attempts": []} for r in runs]

@@ -6,9 +6,8 @@ import difflib
 import json
 import subprocess
 
-from testkit.ui import TACROUTE, UI
-
 from tacroute_ui.security import MAX_BODY
+from testkit.ui import TACROUTE, UI
 
 
 def changed_lines(before: str, after: str) -> list[str]:
