@@ -37,6 +37,11 @@ class NotFound(core.UsageError):
 
 
 def _toml(value: Any) -> str:
+    """A condition's value as TOML, as one writes it after ``NAME=`` (tables inline)."""
+    if isinstance(value, dict):
+        table = tomlkit.inline_table()
+        table.update(value)
+        return str(table.as_string()).strip()
     return str(tomlkit.item(value).as_string())
 
 
