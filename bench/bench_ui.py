@@ -123,7 +123,7 @@ def main() -> int:
             r = c.post("/api/whatif", json={"edit": {"op": "disable", "name": "rule-1"}, "source": "history",
                                             "since": "30d"})
             print(f"what-if on recorded history (30 days, {r.json().get('tasks', 0):,} runs, capped at "
-                  f"200,000): {time.perf_counter() - t0:.2f} s (status {r.status_code})")
+                  f"50,000): {time.perf_counter() - t0:.2f} s (status {r.status_code})")
     finally:
         proc.terminate()
         proc.wait(timeout=60)

@@ -22,7 +22,7 @@ from tacroute_ui.state import AppState
 __all__ = ["MAX_HISTORY_RUNS", "run_whatif"]
 
 #: Most recent runs a what-if on history routes (newest first).
-MAX_HISTORY_RUNS = 200_000
+MAX_HISTORY_RUNS = 50_000
 
 
 def _history_lines(state: AppState, config: core.Config, since: str) -> Iterator[bytes]:
