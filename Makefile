@@ -1,9 +1,9 @@
 # The two commands of the README:
 #   make demo   set up, then route the example tasks of examples/config.toml and explain why
 #   make test   set up, then run ruff, mypy --strict and the whole test suite
-# Set-up is a virtualenv in .venv with the four distributions and the example
-# plugin installed editable, plus the pinned Claude, Codex and Gemini CLIs in
-# .tools/ (for the tests that run the real CLIs).
+# Set-up is a virtualenv in .venv with every distribution of this repository
+# installed editable, the pinned Claude, Codex and Gemini CLIs in .tools/ (for
+# the tests that run the real CLIs), and Debian's redis-server and chromium.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,28 +14,32 @@ CODEX_VERSION := 0.169.0
 GEMINI_VERSION := 0.61.0
 TOOLS := .tools
 PACKAGES := -e '.[dev]' -e plugins/conditions -e plugins/claude_cli -e plugins/openrouter \
-            -e plugins/codex_cli -e plugins/gemini_cli -e plugins/redis -e examples/weekday
+            -e plugins/codex_cli -e plugins/gemini_cli -e plugins/redis -e 'plugins/ui[test]' -e examples/weekday
 TYPED := core/tacroute plugins/conditions/tacroute_conditions plugins/claude_cli/tacroute_claude_cli \
          plugins/openrouter/tacroute_openrouter plugins/codex_cli/tacroute_codex_cli \
-         plugins/gemini_cli/tacroute_gemini_cli examples/weekday/tacroute_weekday.py
+         plugins/gemini_cli/tacroute_gemini_cli plugins/ui/tacroute_ui examples/weekday/tacroute_weekday.py
 # the fake OpenRouter server and its fixtures
 TYPED += testkit/openrouter_server.py testkit/openrouter_fixtures.py
 TYPED += testkit/agent_api.py testkit/openai_server.py testkit/gemini_server.py
 # shared state on Redis: the plugin and the redis-server fixture
 TYPED += plugins/redis/tacroute_redis testkit/redis_server.py
 
-.PHONY: setup demo test lint typecheck pytest bench clean redis-server
+.PHONY: setup system-packages demo test lint typecheck pytest bench clean
 
-# redis-server (Debian's package) for the shared-state tests: installed when missing and we are
-# root; another apt-get may hold the dpkg lock, so wait and try again (up to ~10 minutes).
-redis-server:
-	@if ! command -v redis-server >/dev/null 2>&1; then \
+# Debian's packages the tests start themselves: redis-server (shared state) and
+# chromium (the web UI's browser tests; Playwright never downloads a browser
+# here). Installed when missing and we are root, in one apt-get; another
+# apt-get may hold the dpkg lock, so wait and try again (up to ~10 minutes).
+system-packages:
+	@missing=""; command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    for i in $$(seq 1 60); do \
-	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server && break; \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing && break; \
 	      echo "apt-get busy or failed; trying again in 10 s"; sleep 10; \
 	    done; \
-	  else echo "redis-server is missing: install it (Debian: apt-get install redis-server)"; fi; \
+	  else echo "missing Debian packages:$$missing (apt-get install$$missing)"; fi; \
 	fi
 
 $(VENV)/.installed: pyproject.toml plugins/*/pyproject.toml examples/weekday/pyproject.toml
@@ -52,7 +56,7 @@ $(TOOLS)/.installed-$(CLAUDE_VERSION)-$(CODEX_VERSION)-$(GEMINI_VERSION):
 		@openai/codex@$(CODEX_VERSION) @google/gemini-cli@$(GEMINI_VERSION)
 	touch $@
 
-setup: $(VENV)/.installed $(TOOLS)/.installed-$(CLAUDE_VERSION)-$(CODEX_VERSION)-$(GEMINI_VERSION) redis-server
+setup: $(VENV)/.installed $(TOOLS)/.installed-$(CLAUDE_VERSION)-$(CODEX_VERSION)-$(GEMINI_VERSION) system-packages
 
 # The demo runs Python only (no provider is ever spawned), so it needs the venv
 # and not npm; the Claude CLI is for the tests (pytest: setup).

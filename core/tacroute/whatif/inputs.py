@@ -17,8 +17,8 @@ from tacroute.routing import ModelRouter
 from tacroute.types import Decision
 from tacroute.whatif.tally import Target, missing_prices
 
-__all__ = ["AssumeAvailable", "config_models", "parse_baseline", "require_prices", "target_of",
-           "what_if_router"]
+__all__ = ["AssumeAvailable", "TaskFileError", "config_models", "parse_baseline", "require_prices",
+           "target_of", "what_if_router"]
 
 
 class AssumeAvailable(ProviderManager):
@@ -70,3 +70,11 @@ def require_prices(pricing: PricingTable, models: list[str], config: Config) -> 
         raise UsageError(f"no price known for {', '.join(repr(m) for m in missing)} (used by "
                          f"{config.path or 'the config'}): add [pricing.\"MODEL\"] tables with input "
                          "and output in USD per million tokens")
+
+
+class TaskFileError(UsageError):
+    """A line of a tasks file that cannot be used; the message names the file and line."""
+
+    def __init__(self, name: str, line: int, detail: str) -> None:
+        self.name, self.line, self.detail = name, line, detail
+        super().__init__(f"{name}:{line}: {detail}")

@@ -45,6 +45,7 @@ from tacroute.taskattrs import task_problem as check_task
 from tacroute.types import Task, Usage
 from tacroute.whatif.inputs import (
     AssumeAvailable,
+    TaskFileError,
     config_models,
     parse_baseline,
     require_prices,
@@ -60,21 +61,13 @@ from tacroute.whatif.tally import (
     side_of,
 )
 
-__all__ = ["MEMO_LIMIT", "Simulator", "TaskFileError", "check_task", "scan_file", "simulate"]
+__all__ = ["MEMO_LIMIT", "Simulator", "TaskFileError", "check_task", "scan_file", "simulate", "simulate_data"]
 
 #: Distinct attribute sets remembered per process; past it, decisions are not memoised.
 MEMO_LIMIT = 200_000
 #: Files smaller than this are scanned in-process.
 PARALLEL_MIN_BYTES = 4 << 20
 _RANDOM = Group()  # marker: this attribute set's decision is drawn per task
-
-
-class TaskFileError(UsageError):
-    """A line of a tasks file that cannot be used; the message names the file and line."""
-
-    def __init__(self, name: str, line: int, detail: str) -> None:
-        self.name, self.line, self.detail = name, line, detail
-        super().__init__(f"{name}:{line}: {detail}")
 
 
 class Simulator:
@@ -262,25 +255,43 @@ def simulate(config: Config, path: Path, *, compare: Config | None = None, basel
              defaults: Usage | None = None, workers: int | None = None, seed: int | None = 0,
              sample_cap: int = 10) -> Report:
     """Route every task of a JSON-lines file under ``config`` (and ``compare``) and price it."""
+    sim, base, pricing = _prepare(config, compare, baseline, defaults, seed, sample_cap)
+    if not path.is_file():
+        raise UsageError(f"tasks file not found: {path}")
+    return _report(sim, scan_file(sim, path, workers), config, compare, base, pricing, str(path))
+
+
+def simulate_data(config: Config, data: bytes, name: str, *, compare: Config | None = None,
+                  baseline: str | None = None, defaults: Usage | None = None, seed: int | None = 0,
+                  sample_cap: int = 10) -> Report:
+    """:func:`simulate` on JSON lines held in memory (an upload), in this process;
+    ``name`` stands for the file in messages."""
+    sim, base, pricing = _prepare(config, compare, baseline, defaults, seed, sample_cap)
+    sim.scan(data, name)
+    return _report(sim, sim.tally, config, compare, base, pricing, name)
+
+
+def _prepare(config: Config, compare: Config | None, baseline: str | None, defaults: Usage | None,
+             seed: int | None, sample_cap: int) -> tuple[Simulator, tuple[str, str], PricingTable]:
     defaults = defaults if defaults is not None else estimate_usage(config.raw)
     base = parse_baseline(baseline, config)
     pricing_a = PricingTable.load(config.raw)
     require_prices(pricing_a, [*config_models(config), base[1]], config)
-    pricing_b = pricing_a
     if compare is not None:
-        pricing_b = PricingTable.load(compare.raw)
-        require_prices(pricing_b, config_models(compare), compare)
-    if not path.is_file():
-        raise UsageError(f"tasks file not found: {path}")
-    sim = Simulator(config, compare, defaults, seed, sample_cap)
-    tally = scan_file(sim, path, workers)
+        require_prices(PricingTable.load(compare.raw), config_models(compare), compare)
+    return Simulator(config, compare, defaults, seed, sample_cap), base, pricing_a
+
+
+def _report(sim: Simulator, tally: Tally, config: Config, compare: Config | None, base: tuple[str, str],
+            pricing_a: PricingTable, source: str) -> Report:
     side = side_of(((a, g) for (a, _), g in tally.groups.items()), pricing_a,
                    rule_names(config.rules_by_priority()))
     total = Usage()
     for g in tally.groups.values():
         total = total + g.usage
-    report = Report(str(path), str(config.path), side, base, price(pricing_a, base[1], total), defaults)
+    report = Report(source, str(config.path), side, base, price(pricing_a, base[1], total), sim.defaults)
     if compare is not None:
-        report.compare = compare_section(tally, str(compare.path), pricing_a, pricing_b, side.cost_usd,
-                                         rule_names(compare.rules_by_priority()), "changed_lines")
+        report.compare = compare_section(tally, str(compare.path), pricing_a, PricingTable.load(compare.raw),
+                                         side.cost_usd, rule_names(compare.rules_by_priority()),
+                                         "changed_lines")
     return report

@@ -1,0 +1,79 @@
+"""What-if: an unsaved rule edit against the saved config, on recorded history or uploaded tasks.
+
+Both sides route the same tasks with tacroute's simulator (``simulate
+--compare``): the saved config is side A, the edited text side B. On history,
+each recorded run is a task (its recorded attributes, the hour it started at
+when it has none, as ``replay`` does, and its recorded tokens). An upload is
+JSON lines as ``tacroute simulate`` reads them, parsed in memory, never saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from tacroute_ui import core
+from tacroute_ui.rules import EditError, apply_edit
+from tacroute_ui.state import AppState
+
+__all__ = ["MAX_HISTORY_RUNS", "run_whatif"]
+
+#: Most recent runs a what-if on history routes (newest first).
+MAX_HISTORY_RUNS = 50_000
+
+
+def _history_lines(state: AppState, config: core.Config, since: str) -> Iterator[bytes]:
+    path = core.history_path(config)
+    if not path.exists():
+        raise EditError(f"no history recorded yet: {path} does not exist; upload a tasks file instead")
+    tz = config.timezone
+    with core.HistoryStore(path) as store:
+        for run in store.iter_recent(MAX_HISTORY_RUNS, since=core.since_epoch(since)):
+            task = dict(run.task)
+            if task.get("hour") is None:
+                task["hour"] = datetime.fromtimestamp(run.started_at, tz).hour
+            u = run.usage
+            task.update(input_tokens=u.input_tokens, output_tokens=u.output_tokens,
+                        cache_read_tokens=u.cache_read_tokens, cache_creation_tokens=u.cache_creation_tokens)
+            yield orjson.dumps(task, option=orjson.OPT_NON_STR_KEYS)
+
+
+def run_whatif(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``POST /api/whatif``: the edit's effect; nothing is written."""
+    edit = body.get("edit")
+    if not isinstance(edit, dict):
+        raise EditError('"edit" must be an object: {"op": "update", "name": RULE, ...fields}')
+    op = str(edit.get("op", ""))
+    name = edit.get("name")
+    fields = {k: v for k, v in edit.items() if k not in ("op", "name") or (op == "add" and k == "name")}
+    etag = body.get("etag")
+    snap = state.snapshot()
+    text = apply_edit(state.path, op, None if op == "add" else str(name), fields,
+                      etag=str(etag) if etag else snap.etag, write=False)
+    edited = core.parse_text(text, state.path)
+    source = body.get("source", "history")
+    if source == "tasks":
+        tasks = body.get("tasks")
+        if not isinstance(tasks, str) or not tasks.strip():
+            raise EditError("upload a tasks file (JSON lines, as tacroute simulate reads)",
+                            {"tasks": "tasks: no tasks given"})
+        data, label = tasks.encode(), "uploaded tasks"
+    elif source == "history":
+        since = str(body.get("since") or "30d")
+        data, label = b"\n".join(_history_lines(state, snap.config, since)), f"history since {since}"
+    else:
+        raise EditError(f'"source" must be "history" or "tasks", got {source!r}')
+    report = core.simulate_tasks(snap.config, edited, data, label).as_dict()
+    cmp = report["compare"]
+    return {
+        "source": label, "etag": snap.etag, "tasks": report["tasks"],
+        "saved": {"cost_usd": report["cost_usd"], "by_rule": report["by_rule"],
+                  "by_target": report["by_target"]},
+        "edited": {"cost_usd": cmp["cost_usd"], "by_rule": cmp["by_rule"], "by_target": cmp["by_target"]},
+        "difference_usd": cmp["difference_usd"], "difference_pct": cmp["difference_pct"],
+        "tasks_changed": cmp["tasks_changed"], "changes": cmp["changes"],
+        "edit": {"op": op, "name": name, **fields},
+    }
