@@ -5,11 +5,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from tacroute import CompileContext, ConditionType, RegisterCondition, hookimpl
-from tacroute.types import Predicate, Task
+from tacroute.types import ConditionIndex, Predicate, Task
 from tacroute_conditions._text import string_set
+
+
+def label_keys(task: Task) -> Sequence[str]:
+    """The task's labels, lower-cased (a single string is one label; none: matches nothing)."""
+    labels = task.get("labels")
+    if not labels:
+        return ()
+    if type(labels) is str:
+        return (labels.lower(),)
+    return [label.lower() if type(label) is str else str(label).lower() for label in labels]
 
 
 class LabelsCondition(ConditionType):
@@ -20,17 +31,12 @@ class LabelsCondition(ConditionType):
         wanted = string_set(value, "label", '["docs", "documentation"]')
 
         def labels_match(task: Task) -> bool:
-            labels = task.get("labels")
-            if not labels:
-                return False
-            if type(labels) is str:
-                return labels.lower() in wanted
-            for label in labels:
-                if (label.lower() if type(label) is str else str(label).lower()) in wanted:
-                    return True
-            return False
+            return not wanted.isdisjoint(label_keys(task))
 
         return labels_match
+
+    def index(self, value: Any, ctx: CompileContext) -> ConditionIndex:
+        return ConditionIndex(label_keys, string_set(value, "label", ""), many=True)
 
     def never_matches(self, value: Any) -> bool:
         return bool(value == [])
