@@ -131,6 +131,9 @@ class ModelRouter:
         gate = self.gate
         if gate is None:
             return hit[2]
+        idle = getattr(gate, "skips_nothing_now", None)
+        if idle is not None and idle():
+            return hit[2]
         for provider, model in hit[1]:
             if gate.skip_reason(provider, model) is not None:
                 return assemble_decision(hit[0], [], self._default, gate, self._reason)
