@@ -8,7 +8,8 @@ key a task can have, the bitset of its rules that accept that key, plus the
 calls each group's key function once, looks its key(s) up, and ANDs the
 groups' bitsets. Conditions without an index keep their predicates, which then
 run only on the rules the groups left (in priority order, first failing one
-ends the rule's test, as before).
+ends the rule's test, as before). A table hardly larger than its number of
+groups (the seed's five rules) is matched by its predicates alone: faster there.
 
 Whole-number ranges (``retry_count``'s ``gte``/``lt``...) are cut at every
 range end of every rule into segments, each with its bitset; a key is then one
@@ -59,7 +60,7 @@ class _Build:
 class RuleIndex:
     """The matching of one rule list (enabled rules, in priority order)."""
 
-    __slots__ = ("all", "groups", "many", "ranged", "residual", "single", "tests")
+    __slots__ = ("all", "groups", "many", "ranged", "residual", "single", "small", "tests")
 
     def __init__(self, rules: Sequence[RuleConfig]) -> None:
         self.all = (1 << len(rules)) - 1
@@ -86,6 +87,9 @@ class RuleIndex:
             if rest:
                 tests[bit] = _combine(rest)
         self.groups = tuple(_group(b, self.all) for b in builds.values())
+        #: A table barely larger than its number of groups is faster by its predicates.
+        self.small = tuple((1 << i, _combine(r.predicates)) for i, r in enumerate(rules)) \
+            if len(rules) <= len(self.groups) + 2 else None
         # The same groups by kind, as plain tuples: the loops below are the hot path.
         self.single = tuple((g.key_of, g.table, g.any) for g in self.groups if not g.many and not g.bounds)
         self.many = tuple((g.key_of, g.table, g.any) for g in self.groups if g.many)
@@ -97,6 +101,12 @@ class RuleIndex:
 
     def match(self, task: Task) -> int:
         """The bit mask of the rules matching ``task``."""
+        if self.small is not None:
+            mask = 0
+            for bit, pred in self.small:
+                if pred(task):
+                    mask |= bit
+            return mask
         cand = self.all
         for key_of, table, anym in self.single:
             cand &= table.get(key_of(task), anym)
@@ -142,7 +152,13 @@ def _group(b: _Build, everything: int) -> _Group:
     return _Group(b.key_of, b.many, table, anym, tuple(points), tuple(segments))
 
 
+def _always(task: Task) -> bool:
+    return True
+
+
 def _combine(predicates: Sequence[Predicate]) -> Predicate:
+    if not predicates:
+        return _always
     if len(predicates) == 1:
         return predicates[0]
     preds = tuple(predicates)

@@ -20,6 +20,8 @@ def label_keys(task: Task) -> Sequence[str]:
         return ()
     if type(labels) is str:
         return (labels.lower(),)
+    if type(labels) is list and len(labels) == 1 and type(labels[0]) is str:
+        return (labels[0].lower(),)
     return [label.lower() if type(label) is str else str(label).lower() for label in labels]
 
 
@@ -30,8 +32,16 @@ class LabelsCondition(ConditionType):
     def compile(self, value: Any, ctx: CompileContext) -> Predicate:
         wanted = string_set(value, "label", '["docs", "documentation"]')
 
-        def labels_match(task: Task) -> bool:
-            return not wanted.isdisjoint(label_keys(task))
+        def labels_match(task: Task) -> bool:  # label_keys inline: this runs per decision
+            labels = task.get("labels")
+            if not labels:
+                return False
+            if type(labels) is str:
+                return labels.lower() in wanted
+            for label in labels:
+                if (label.lower() if type(label) is str else str(label).lower()) in wanted:
+                    return True
+            return False
 
         return labels_match
 

@@ -27,8 +27,11 @@ class PriorityCondition(ConditionType):
     def compile(self, value: Any, ctx: CompileContext) -> Predicate:
         allowed = string_set(value, "priority", '"critical" or ["high", "normal"]')
 
-        def priority_matches(task: Task) -> bool:
-            return priority_key(task) in allowed
+        def priority_matches(task: Task) -> bool:  # priority_key inline: this runs per decision
+            p = task.get("priority")
+            if type(p) is str:
+                return p.lower() in allowed
+            return p is not None and str(p).lower() in allowed
 
         return priority_matches
 
