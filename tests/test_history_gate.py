@@ -319,3 +319,43 @@ def test_a_run_opens_its_history_database_once(tmp_path: Path, builtin_registry:
     # The recording hooks of the same run find the gate's store in the run's state.
     run = RunContext(config, "r", {}, Decision("main", "m-main", None, "default"), state)
     assert plugin.run_store(run) is gate.store
+
+
+def test_skips_nothing_now_follows_the_cooldowns(history_db: Path) -> None:
+    store = HistoryStore(history_db, policy=CooldownPolicy(failures=1, window_s=600, cooldown_s=300))
+    clock = Clock(1100.0)
+    gate = HistoryGate(store, clock=clock, refresh_s=0)
+    assert gate.skips_nothing_now()
+    _fail(store, 1, 1000.0)                           # ends at 1001 -> cooldown until 1301
+    assert not gate.skips_nothing_now()
+    clock.now = 1301.0
+    assert gate.skips_nothing_now()
+
+
+def test_router_keeps_its_decision_while_the_gate_skips_nothing(tmp_path: Path,
+                                                               builtin_registry: Registry) -> None:
+    (tmp_path / "c.toml").write_text('[providers.claude-cli]\ncommand_template = ["/bin/true"]\n'
+                                     '[routing]\nenabled = true\ndefault_provider = "claude-cli"\n'
+                                     'default_model = "claude-sonnet-4-5"\n[[routing.rules]]\nname = "r"\n'
+                                     'conditions = { priority = "high" }\nmodel = "claude-opus-4"\n')
+    config = load_config(tmp_path / "c.toml", registry=builtin_registry)
+
+    class Gate:
+        idle = True
+        asked = 0
+
+        def skips_nothing_now(self) -> bool:
+            return self.idle
+
+        def skip_reason(self, provider: str, model: str) -> str | None:
+            self.asked += 1
+            return "cooling down" if model == "claude-opus-4" else None
+
+    gate = Gate()
+    router = ModelRouter(config, registry=builtin_registry, gate=gate)
+    for _ in range(3):
+        assert router.route({"priority": "high"}).model == "claude-opus-4"
+    assert gate.asked == 0                            # the cached decision, no question per candidate
+    gate.idle = False
+    d = router.route({"priority": "high"})
+    assert d.model == "claude-sonnet-4-5" and d.skipped[0].reason == "cooling down"

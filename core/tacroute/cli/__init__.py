@@ -20,38 +20,95 @@ from tacroute.fastexit import note_writes as _note_writes
 
 __all__ = ["cli", "main"]
 
-_BUILTIN = {
-    "config": "tacroute.cli.config_cmd:config",
-    "plugins": "tacroute.cli.plugins_cmd:plugins",
-    "providers": "tacroute.cli.providers_cmd:providers",
-    "route": "tacroute.cli.route_cmd:route",
-    "routing": "tacroute.cli.route_cmd:routing",
-    "rules": "tacroute.cli.rules_cmd:rules",
+#: Built-in commands: name -> ("module:attr", the help line ``tacroute --help`` shows).
+#: The help lines are kept here so listing the commands imports none of them
+#: (tests check each line against its command's own help).
+_BUILTIN: dict[str, tuple[str, str]] = {
+    "config": ("tacroute.cli.config_cmd:config", "Find, check and create the config file."),
+    "plugins": ("tacroute.cli.plugins_cmd:plugins",
+                "Installed plugins, what each registered, and load errors."),
+    "providers": ("tacroute.cli.providers_cmd:providers",
+                  "Configured providers and whether each can run now (API keys are never printed)."),
+    "route": ("tacroute.cli.route_cmd:route", "Which provider and model should do a task, and why."),
+    "routing": ("tacroute.cli.route_cmd:routing",
+                "The routing rules in priority order, and the seed's scenario tests."),
+    "rules": ("tacroute.cli.rules_cmd:rules",
+              "List and edit routing rules (comments and formatting are kept)."),
     # what-if commands
-    "replay": "tacroute.cli.replay_cmd:replay",
-    "simulate": "tacroute.cli.simulate_cmd:simulate",
+    "replay": ("tacroute.cli.replay_cmd:replay",
+               "Route the recorded runs again with a config and compare the cost."),
+    "simulate": ("tacroute.cli.simulate_cmd:simulate",
+                 "Route every task of TASKS (JSON lines) and estimate the cost."),
     # the history layer
-    "history": "tacroute.cli.history_cmd:history",
-    "stats": "tacroute.cli.history_cmd:stats",
-    # shared state: the backend of limits, cooldowns and fleet stats
-    "state": "tacroute.cli.state_cmd:state",
+    "history": ("tacroute.cli.history_cmd:history",
+                "Recent runs (newest first) and the cooldowns in force."),
+    "stats": ("tacroute.cli.history_cmd:stats",
+              "Runs, success rate, median and p95 duration, tokens and cost per provider, model, "
+              "rule or label."),
+    "state": ("tacroute.cli.state_cmd:state",
+              "The state backend: where it is, a round trip's latency, degraded or not, slots in use."),
     # the runner
-    "run": "tacroute.cli.run_cmd:run",
+    "run": ("tacroute.cli.run_cmd:run",
+            "Route the task in PROMPT_FILE, run it, and fail over until one candidate succeeds."),
     # the price table (plugins add sub-commands, e.g. `refresh`)
-    "pricing": "tacroute.cli.pricing_cmd:pricing",
+    "pricing": ("tacroute.cli.pricing_cmd:pricing",  # a group: see _GROUPS
+                "Model prices (USD per million tokens) used for cost estimates."),
     # per-project and per-user budgets (tacroute.preferences)
-    "budgets": "tacroute.cli.budgets_cmd:budgets",
+    "budgets": ("tacroute.cli.budgets_cmd:budgets",
+                "Every budget of [projects] and [users]: period, spend, remaining, state and reset time."),
 }
+
+#: The built-in commands that are groups: plugins may add sub-commands to them
+#: (:func:`tacroute.cli._groups.add_subcommand`) before they are imported.
+_GROUPS = frozenset({"config", "pricing", "rules"})
 
 
 class TacrouteGroup(click.Group):
     """A group whose built-in commands load lazily and whose plugins add more."""
 
     builtin: ClassVar[dict[str, str]] = {}
+    #: Each built-in command's help line, for ``--help`` (see ``_BUILTIN``).
+    builtin_help: ClassVar[dict[str, str]] = {}
+    builtin_groups: ClassVar[frozenset[str]] = _GROUPS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Plugins' sub-commands for built-in groups not imported yet: group -> name -> command.
+        self._deferred: dict[str, dict[str, click.Command]] = {}
+        self._imported: set[str] = set()
+
+    def defer_subcommand(self, group_name: str, command: click.Command) -> bool:
+        """Keep ``command`` for the built-in group ``group_name`` until that group is
+        imported; False when the group is imported already (or is no built-in group)."""
+        if group_name not in self.builtin_groups or group_name in self._imported:
+            return False
+        self._deferred.setdefault(group_name, {})[command.name or ""] = command
+        return True
+
+    def undefer_subcommand(self, group_name: str, name: str) -> None:
+        """Take back a kept sub-command (its plugin failed later)."""
+        self._deferred.get(group_name, {}).pop(name, None)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._add_plugin_commands()
         return sorted(set(self.builtin) | set(self.commands))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list, built-in commands from their help lines (none is imported)."""
+        names = self.list_commands(ctx)
+        rows: list[tuple[str, str]] = []
+        limit = formatter.width - 6 - max((len(n) for n in names), default=0)
+        for name in names:
+            text = self.builtin_help.get(name) if name not in self.commands else None
+            if text is not None:
+                rows.append((name, click.Command(name, help=text).get_short_help_str(limit)))
+                continue
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def builtin_command(self, cmd_name: str) -> click.Command | None:
         """A built-in command, imported on first use (None if not built in)."""
@@ -60,6 +117,11 @@ class TacrouteGroup(click.Group):
             return None
         module, attr = target.split(":")
         cmd: click.Command = getattr(importlib.import_module(module), attr)
+        if cmd_name not in self._imported:
+            self._imported.add(cmd_name)
+            if isinstance(cmd, click.Group):
+                for sub in self._deferred.pop(cmd_name, {}).values():
+                    cmd.add_command(sub)
         return cmd
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
@@ -115,12 +177,9 @@ def _masked(exc: Exception) -> str:
     return Redactor.from_env()(str(exc))
 
 
-def _add_builtin(name: str, target: str) -> None:
-    TacrouteGroup.builtin[name] = target
-
-
-for _name, _target in _BUILTIN.items():
-    _add_builtin(_name, _target)
+for _name, (_target, _help) in _BUILTIN.items():
+    TacrouteGroup.builtin[_name] = _target
+    TacrouteGroup.builtin_help[_name] = _help
 
 
 def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:

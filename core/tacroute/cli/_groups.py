@@ -18,8 +18,8 @@ from tacroute.errors import PluginError
 
 __all__ = ["LOG", "PluginGroup", "SubcommandLog", "add_plugin_commands", "add_subcommand"]
 
-#: Sub-commands :func:`add_subcommand` added, in order: (group, command name).
-_ADDED: list[tuple[click.Group, str]] = []
+#: Sub-commands :func:`add_subcommand` added, in order: (group name, command name, how to take it back).
+_ADDED: list[tuple[str, str, Any]] = []
 
 
 def add_plugin_commands(cli: click.Group) -> None:
@@ -59,13 +59,18 @@ def add_subcommand(cli: click.Group, group_name: str, command: click.Command) ->
     :class:`tacroute.errors.PluginError` when there is no such group (the
     registry reports it and skips the plugin's commands).
     """
+    name = command.name or ""
+    defer: Any = getattr(cli, "defer_subcommand", None)
+    if defer is not None and defer(group_name, command):  # added when the group is first imported
+        _ADDED.append((group_name, name, lambda: cli.undefer_subcommand(group_name, name)))  # type: ignore[attr-defined]
+        return
     getter: Any = getattr(cli, "builtin_command", None)
     group = getter(group_name) if getter is not None else cli.commands.get(group_name)
     if not isinstance(group, click.Group):
         raise PluginError(f"there is no built-in command group {group_name!r} to add "
                           f"{command.name!r} to")
     group.add_command(command)
-    _ADDED.append((group, command.name or ""))
+    _ADDED.append((group_name, name, lambda: group.commands.pop(name, None)))
 
 
 class SubcommandLog:
@@ -78,12 +83,12 @@ class SubcommandLog:
 
     def added_since(self, mark: int) -> list[str]:
         """``"group sub"`` names added after ``mark``."""
-        return [f"{group.name} {name}" for group, name in _ADDED[mark:]]
+        return [f"{group} {name}" for group, name, _ in _ADDED[mark:]]
 
     def remove_added(self, mark: int) -> None:
         """Take back the sub-commands added after ``mark`` (their plugin failed)."""
-        for group, name in _ADDED[mark:]:
-            group.commands.pop(name, None)
+        for _, _, undo in _ADDED[mark:]:
+            undo()
         del _ADDED[mark:]
 
 

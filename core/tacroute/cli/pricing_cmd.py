@@ -18,7 +18,6 @@ import click
 from tacroute.cli._common import config_option, echo_json
 from tacroute.cli._groups import PluginGroup
 from tacroute.errors import ConfigError, UsageError
-from tacroute.pricing import PricingTable, cache_path
 
 
 class _PricingGroup(PluginGroup):
@@ -60,6 +59,8 @@ def pricing() -> None:
 def show(model: str | None, as_json: bool, config_path: Path | None) -> None:
     """Show the merged price table, or the price used for MODEL."""
     raw, used = _config_raw(config_path)
+    from tacroute.pricing import PricingTable, cache_path  # not at import: `--help` imports no command
+
     try:
         table = PricingTable.load(raw)
     except (TypeError, ValueError) as exc:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from tacroute.history.settings import HistorySettings
     from tacroute.runner.settings import RunnerSettings
-    from tacroute.types import Predicate
+    from tacroute.types import ConditionIndex, Predicate
 
 __all__ = ["COST_SOURCES", "Config", "ProviderConfig", "Requirements", "RuleConfig", "TargetConfig"]
 
@@ -96,6 +96,9 @@ class RuleConfig(NamedTuple):
     #: How ``targets`` are ordered: "ordered", "weighted" or "cheapest".
     strategy: str = "ordered"
     requires: Requirements | None = None
+    #: Beside ``predicates``: each condition's :class:`~tacroute.types.ConditionIndex`,
+    #: or None when its type offers none (the router then calls the predicate).
+    indexes: tuple[ConditionIndex | None, ...] = ()
 
 
 class Config(NamedTuple):

@@ -14,7 +14,7 @@ from tacroute.config.checker import Checker, format_key
 from tacroute.config.model import ProviderConfig, RuleConfig
 from tacroute.config.targets import load_targets
 from tacroute.errors import ConditionValueError
-from tacroute.types import CompileContext, Predicate
+from tacroute.types import CompileContext, ConditionIndex, Predicate
 
 __all__ = ["RULE_KEYS", "load_rules"]
 
@@ -77,7 +77,7 @@ def load_rules(value: Any, chk: Checker, registry: Any, ctx: CompileContext,
         if targets:
             provider, model = targets[0].provider, targets[0].model
         conditions = good.get("conditions", {})
-        predicates = _compile_conditions(conditions, [*path, "conditions"], chk, registry, ctx)
+        predicates, indexes = _compile_conditions(conditions, [*path, "conditions"], chk, registry, ctx)
         rules.append(RuleConfig(
             name=name,
             priority=good.get("priority", 0),
@@ -85,6 +85,7 @@ def load_rules(value: Any, chk: Checker, registry: Any, ctx: CompileContext,
             model=model or "",
             conditions=conditions,
             predicates=tuple(predicates),
+            indexes=tuple(indexes),
             enabled=good.get("enabled", True),
             position=index,
             raw=table,
@@ -100,8 +101,11 @@ def _extra_targets(table: Mapping[str, Any]) -> bool:
 
 
 def _compile_conditions(conditions: Mapping[str, Any], path: list[str | int], chk: Checker,
-                        registry: Any, ctx: CompileContext) -> list[Predicate]:
+                        registry: Any, ctx: CompileContext,
+                        ) -> tuple[list[Predicate], list[ConditionIndex | None]]:
+    """Each condition's predicate and, when its type offers one, its index (else None)."""
     predicates: list[Predicate] = []
+    indexes: list[ConditionIndex | None] = []
     for cname, cvalue in conditions.items():
         ctype = registry.conditions.get(cname)
         if ctype is None:
@@ -112,10 +116,13 @@ def _compile_conditions(conditions: Mapping[str, Any], path: list[str | int], ch
             chk.add([*path, cname], f"unknown condition type {cname!r} (known: {known}){extra}")
             continue
         try:
-            predicates.append(ctype.compile(cvalue, ctx))
+            pred = ctype.compile(cvalue, ctx)
+            index = ctype.index(cvalue, ctx)
+            predicates.append(pred)
+            indexes.append(index)
         except ConditionValueError as exc:
             chk.add([*path, cname], str(exc))
         except Exception as exc:  # noqa: BLE001 - a plugin bug must not escape as a crash
             chk.add([*path, cname], f"condition plugin failed to compile {cvalue!r}: "
                     f"{type(exc).__name__}: {exc}")
-    return predicates
+    return predicates, indexes

@@ -135,6 +135,22 @@ class HistoryGate:
             return f"cooldown until {until} ({cool.until - now:.0f} s left): {cool.reason}"
         return why
 
+    def skips_nothing_now(self) -> bool:
+        """True when :meth:`skip_reason` would pass every candidate now: no provider
+        limits and no cooldown running. A router then keeps its cached decision
+        without asking about each candidate (:class:`tacroute.routing.ModelRouter`)."""
+        if self.limits or self.shared is not None:  # another machine may start a cooldown any time
+            return False
+        if is_broken(self.store.path):
+            return True
+        now = self.clock()
+        try:
+            self._refresh(now)
+        except HistoryError as exc:
+            give_up(self.store.path, exc)
+            return True
+        return all(c.until <= now for c in self._cooldowns.values())
+
     def acquire_slot(self, run_id: str, attempt: int, provider: str, model: str) -> Lease:
         """Take a slot on ``provider`` for one attempt, atomically with the limit check.
 

@@ -11,15 +11,16 @@ and picks from the prepared candidates: no hooks, no config lookups.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tacroute.errors import InvalidTaskError
 from tacroute.providers import ProviderManager
 from tacroute.routing.decision import assemble_decision
+from tacroute.routing.index import RuleIndex
 from tacroute.routing.targets import compile_rules
 from tacroute.taskattrs import task_problem
-from tacroute.types import Candidate, Decision, Predicate, Task
+from tacroute.types import Candidate, Decision, Task
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -55,22 +56,6 @@ class RuleTrace(NamedTuple):
     targets: tuple[str, ...] = ()
 
 
-def _always(task: Task) -> bool:
-    return True
-
-
-def _combine(predicates: Sequence[Predicate]) -> Predicate:
-    if not predicates:
-        return _always
-    if len(predicates) == 1:
-        return predicates[0]
-    if len(predicates) == 2:
-        a, b = predicates
-        return lambda task: a(task) and b(task)
-    preds = tuple(predicates)
-    return lambda task: all(p(task) for p in preds)
-
-
 class ModelRouter:
     """Routes tasks with one config. Cheap to call, safe to share across threads."""
 
@@ -99,14 +84,16 @@ class ModelRouter:
         rules = [r for r in config.rules_by_priority() if r.enabled]
         self._sets, self._reasons = compile_rules(rules, self.providers.is_available, self.stats,
                                                   config.raw)
-        self._tests = tuple((1 << i, _combine(r.predicates)) for i, r in enumerate(rules))
+        self._index = RuleIndex(rules)
         #: Rules whose candidate order is drawn per decision (weighted): never cached.
         self._random = sum(1 << i for i, ts in enumerate(self._sets) if ts.cumulative)
         if self._random and self.rng is None:
             import random
 
             self.rng = random.Random()
-        self._cache: dict[int, Decision] = {}
+        #: Per set of matching rules (a bit mask): their candidates, the (provider, model)
+        #: pairs a gate is asked about, and the decision when the gate skips none.
+        self._cache: dict[int, tuple[tuple[Candidate, ...], tuple[tuple[str, str], ...], Decision]] = {}
         self._disabled = self._only_default("routing is disabled")
         self._unmatched = self._only_default("no rule matched")
 
@@ -121,10 +108,12 @@ class ModelRouter:
     def route(self, task: Task) -> Decision:
         """Decide for one task (attributes: priority, labels, retry_count, hour, ...).
 
-        Which rules match is all that varies between tasks, so decisions are
-        kept per set of matching rules (a bit mask): immutable, and shared.
-        A gate (cooldowns, limits) changes over time, and a matching weighted
-        rule draws anew each time, so then nothing is kept.
+        Which rules match is all that varies between tasks, so the candidates
+        and the decision are kept per set of matching rules (a bit mask, from
+        :class:`~tacroute.routing.index.RuleIndex`): immutable, and shared. A
+        gate (cooldowns, limits) changes over time: it is asked about the kept
+        candidates each time, and the kept decision stands when it skips none.
+        A matching weighted rule draws anew each time, so then nothing is kept.
         Raises :class:`~tacroute.errors.InvalidTaskError` (a ValueError) when a
         well-known attribute is not valid (:mod:`tacroute.taskattrs`).
         """
@@ -133,27 +122,46 @@ class ModelRouter:
             raise InvalidTaskError(problem)
         if not self._enabled:
             return self._disabled
-        mask = 0
-        for bit, pred in self._tests:
-            if pred(task):
-                mask |= bit
-        if self.gate is not None or mask & self._random:
-            return self._decide(mask)
-        decision = self._cache.get(mask)
-        if decision is None:
-            decision = self._decide(mask) if mask else self._unmatched
-            if len(self._cache) >= 4096:
-                self._cache.clear()
-            self._cache[mask] = decision
-        return decision
+        mask = self._index.match(task)
+        if mask & self._random:
+            return assemble_decision(self._matched(mask), [], self._default, self.gate, self._reason)
+        hit = self._cache.get(mask)
+        if hit is None:
+            hit = self._prepare(mask)
+        gate = self.gate
+        if gate is None:
+            return hit[2]
+        idle = getattr(gate, "skips_nothing_now", None)
+        if idle is not None and idle():
+            return hit[2]
+        for provider, model in hit[1]:
+            if gate.skip_reason(provider, model) is not None:
+                return assemble_decision(hit[0], [], self._default, gate, self._reason)
+        return hit[2]
 
-    def _decide(self, mask: int) -> Decision:
+    def _prepare(self, mask: int) -> tuple[tuple[Candidate, ...], tuple[tuple[str, str], ...], Decision]:
+        matched = tuple(self._matched(mask))
+        decision = assemble_decision(matched, [], self._default, None, self._reason) if mask \
+            else self._unmatched
+        asked = tuple(dict.fromkeys((c.provider, c.model) for c in (*matched, self._default)
+                                    if c.available))
+        hit = (matched, asked, decision)
+        if len(self._cache) >= 4096:
+            self._cache.clear()
+        self._cache[mask] = hit
+        return hit
+
+    def _matched(self, mask: int) -> list[Candidate]:
+        """The candidates of the rules in ``mask``, in priority order."""
         matched: list[Candidate] = []
-        for i, ts in enumerate(self._sets):
-            if mask >> i & 1:
-                matched.extend(ts.expand(self.rng))
-                matched.extend(ts.skipped)  # passed over whatever the task: in rule order
-        return assemble_decision(matched, [], self._default, self.gate, self._reason)
+        sets = self._sets
+        while mask:
+            low = mask & -mask
+            ts = sets[low.bit_length() - 1]
+            matched.extend(ts.expand(self.rng))
+            matched.extend(ts.skipped)  # passed over whatever the task: in rule order
+            mask ^= low
+        return matched
 
     def _reason(self, c: Candidate) -> str:
         return self._reasons.get(id(c), f"matched rule {c.rule!r}")

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     )
     from tacroute.types.plugin import (
         CompileContext,
+        ConditionIndex,
         ConditionType,
         OutputParserType,
         ProviderType,
@@ -53,6 +54,7 @@ __all__ = [
     "Candidate",
     "CandidateGate",
     "CompileContext",
+    "ConditionIndex",
     "ConditionType",
     "DEFAULT_RULE",
     "Decision",
@@ -81,6 +83,7 @@ __getattr__ = lazy_exports(__name__, {
     "Predicate": "tacroute.types.decision",
     "Task": "tacroute.types.decision",
     "CompileContext": "tacroute.types.plugin",
+    "ConditionIndex": "tacroute.types.plugin",
     "ConditionType": "tacroute.types.plugin",
     "OutputParserType": "tacroute.types.plugin",
     "ProviderType": "tacroute.types.plugin",

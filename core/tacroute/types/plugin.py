@@ -16,11 +16,12 @@ if TYPE_CHECKING:
     from tacroute.clock import HourClock
     from tacroute.config.model import ProviderConfig
     from tacroute.providers.execute import Attempt
-    from tacroute.types.decision import Predicate
+    from tacroute.types.decision import Predicate, Task
     from tacroute.types.run import Outcome, OutputParser
 
 __all__ = [
     "CompileContext",
+    "ConditionIndex",
     "ConditionType",
     "OutputParserType",
     "ProviderType",
@@ -40,6 +41,26 @@ class CompileContext(NamedTuple):
 
     timezone: tzinfo | None
     clock: HourClock
+
+
+class ConditionIndex(NamedTuple):
+    """How the router may look a condition value up instead of calling its predicate.
+
+    Returned by :meth:`ConditionType.index`. A rule with this condition matches
+    a task exactly when the task's key (``key_of(task)``; with ``many``, any of
+    the keys it returns) is in ``keys`` or, being an ``int``, lies in one of
+    ``ranges`` (``(lo, hi)``, both included; ``-inf``/``inf`` for open ends).
+    A key of None (``many``: no keys) matches no value. ``key_of`` must behave
+    the same for every value of the condition type in one config (it depends
+    on the task and the :class:`CompileContext` only): the router calls one
+    per condition name and decision, then ANDs precomputed rule bitsets, so
+    matching costs the number of indexed conditions, not the number of rules.
+    """
+
+    key_of: Callable[[Task], Any]
+    keys: frozenset[Hashable] = frozenset()
+    ranges: tuple[tuple[float, float], ...] = ()
+    many: bool = False
 
 
 class ConditionType:
@@ -63,6 +84,16 @@ class ConditionType:
         says what would be valid; the loader adds file, line and key path.
         """
         raise NotImplementedError
+
+    def index(self, value: Any, ctx: CompileContext) -> ConditionIndex | None:
+        """Optional: the value as a :class:`ConditionIndex`, or None (the default).
+
+        Called once, right after :meth:`compile` with the same (valid) value.
+        It must describe exactly the tasks the compiled predicate accepts;
+        conditions without one keep their predicate, which then runs only on
+        the rules the indexed conditions left.
+        """
+        return None
 
     def never_matches(self, value: Any) -> bool:
         """Whether a (valid) value can match no task at all, for ``config validate``."""

@@ -257,7 +257,10 @@ class CandidateGate(Protocol):
     """Decides at routing time whether a candidate must be skipped now.
 
     Cooldowns and rate limits live behind this; the router calls
-    :meth:`skip_reason` once per candidate it considers.
+    :meth:`skip_reason` once per candidate it considers. A gate may also offer
+    ``skips_nothing_now() -> bool`` (optional, not part of the protocol): True
+    means no candidate would be skipped now, so the router keeps its cached
+    decision without asking per candidate.
     """
 
     def skip_reason(self, provider: str, model: str) -> str | None:

@@ -7,10 +7,15 @@ attribute, when given, is used instead of the clock. ``[22, 6]`` is 22:00 to
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tacroute import CompileContext, ConditionType, ConditionValueError, RegisterCondition, hookimpl
-from tacroute.types import Predicate, Task
+from tacroute.types import ConditionIndex, Predicate, Task
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tacroute.clock import HourClock
 
 
 def _hours(value: Any) -> tuple[bool, ...]:
@@ -28,9 +33,22 @@ def _hours(value: Any) -> tuple[bool, ...]:
     return tuple(h >= start or h < end for h in range(24))
 
 
+def _hour(h: Any) -> int | None:
+    """An hour given as text (or an int subclass), or None when it is no hour 0..23."""
+    try:
+        h = int(h)
+    except (TypeError, ValueError):
+        return None
+    return h if 0 <= h <= 23 else None
+
+
 class HourRangeCondition(ConditionType):
     name = "hour_range"
     description = "[start, end] hours, start <= hour < end, e.g. [0, 8] or [22, 6]"
+
+    def __init__(self) -> None:
+        #: One key function per clock (recent ones), so rules of one config share one index.
+        self._keys: dict[int, tuple[HourClock, Callable[[Task], int | None]]] = {}
 
     def compile(self, value: Any, ctx: CompileContext) -> Predicate:
         flags = _hours(value)
@@ -42,13 +60,34 @@ class HourRangeCondition(ConditionType):
                 return flags[hour_now()]
             if type(h) is int and 0 <= h <= 23:
                 return flags[h]
-            try:
-                h = int(h)
-            except (TypeError, ValueError):
-                return False
-            return 0 <= h <= 23 and flags[h]
+            h = _hour(h)
+            return h is not None and flags[h]
 
         return hour_in_range
+
+    def index(self, value: Any, ctx: CompileContext) -> ConditionIndex:
+        flags = _hours(value)
+        return ConditionIndex(self._key_of(ctx.clock), frozenset(h for h in range(24) if flags[h]))
+
+    def _key_of(self, clock: HourClock) -> Callable[[Task], int | None]:
+        held = self._keys.get(id(clock))
+        if held is not None and held[0] is clock:
+            return held[1]
+        hour_now = clock.hour
+
+        def task_hour(task: Task) -> int | None:
+            """The task's hour (none: now), or None when it is no hour."""
+            h = task.get("hour")
+            if h is None:
+                return hour_now()
+            if type(h) is int and 0 <= h <= 23:
+                return h
+            return _hour(h)
+
+        if len(self._keys) >= 8:  # configs loaded long ago: their routers keep their own
+            self._keys.clear()
+        self._keys[id(clock)] = (clock, task_hour)
+        return task_hour
 
     def never_matches(self, value: Any) -> bool:
         return not any(_hours(value))

@@ -5,11 +5,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from tacroute import CompileContext, ConditionType, RegisterCondition, hookimpl
-from tacroute.types import Predicate, Task
+from tacroute.types import ConditionIndex, Predicate, Task
 from tacroute_conditions._text import string_set
+
+
+def label_keys(task: Task) -> Sequence[str]:
+    """The task's labels, lower-cased (a single string is one label; none: matches nothing)."""
+    labels = task.get("labels")
+    if not labels:
+        return ()
+    if type(labels) is str:
+        return (labels.lower(),)
+    if type(labels) is list and len(labels) == 1 and type(labels[0]) is str:
+        return (labels[0].lower(),)
+    return [label.lower() if type(label) is str else str(label).lower() for label in labels]
 
 
 class LabelsCondition(ConditionType):
@@ -19,7 +32,7 @@ class LabelsCondition(ConditionType):
     def compile(self, value: Any, ctx: CompileContext) -> Predicate:
         wanted = string_set(value, "label", '["docs", "documentation"]')
 
-        def labels_match(task: Task) -> bool:
+        def labels_match(task: Task) -> bool:  # label_keys inline: this runs per decision
             labels = task.get("labels")
             if not labels:
                 return False
@@ -31,6 +44,9 @@ class LabelsCondition(ConditionType):
             return False
 
         return labels_match
+
+    def index(self, value: Any, ctx: CompileContext) -> ConditionIndex:
+        return ConditionIndex(label_keys, string_set(value, "label", ""), many=True)
 
     def never_matches(self, value: Any) -> bool:
         return bool(value == [])

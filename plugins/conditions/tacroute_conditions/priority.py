@@ -8,8 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from tacroute import CompileContext, ConditionType, RegisterCondition, hookimpl
-from tacroute.types import Predicate, Task
+from tacroute.types import ConditionIndex, Predicate, Task
 from tacroute_conditions._text import string_set
+
+
+def priority_key(task: Task) -> str | None:
+    """The task's priority, lower-cased (None: no priority, which matches no value)."""
+    p = task.get("priority")
+    if type(p) is str:
+        return p.lower()
+    return None if p is None else str(p).lower()
 
 
 class PriorityCondition(ConditionType):
@@ -19,13 +27,16 @@ class PriorityCondition(ConditionType):
     def compile(self, value: Any, ctx: CompileContext) -> Predicate:
         allowed = string_set(value, "priority", '"critical" or ["high", "normal"]')
 
-        def priority_matches(task: Task) -> bool:
+        def priority_matches(task: Task) -> bool:  # priority_key inline: this runs per decision
             p = task.get("priority")
             if type(p) is str:
                 return p.lower() in allowed
             return p is not None and str(p).lower() in allowed
 
         return priority_matches
+
+    def index(self, value: Any, ctx: CompileContext) -> ConditionIndex:
+        return ConditionIndex(priority_key, string_set(value, "priority", ""))
 
     def never_matches(self, value: Any) -> bool:
         return bool(value == [])

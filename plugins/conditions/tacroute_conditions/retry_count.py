@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from tacroute import CompileContext, ConditionType, ConditionValueError, RegisterCondition, hookimpl
-from tacroute.types import Predicate, Task
+from tacroute.types import ConditionIndex, Predicate, Task
 
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte")
 
@@ -47,6 +47,7 @@ def _bounds(value: Any) -> tuple[float, float, frozenset[int]]:
 
 
 def _count(task: Task) -> int | None:
+    """The task's retry count (no attribute: 0); None when it is no whole number."""
     rc = task.get("retry_count", 0)
     if type(rc) is int:
         return rc
@@ -54,6 +55,19 @@ def _count(task: Task) -> int | None:
         return int(rc)
     except (TypeError, ValueError):
         return None
+
+
+def _ranges(value: Any) -> tuple[tuple[float, float], ...]:
+    """The matching counts as disjoint ``(lo, hi)`` ranges, both ends included."""
+    lo, hi, excluded = _bounds(value)
+    out: list[tuple[float, float]] = []
+    for x in sorted(e for e in excluded if lo <= e <= hi):
+        if lo <= x - 1:
+            out.append((lo, x - 1))
+        lo = x + 1
+    if lo <= hi:
+        out.append((lo, hi))
+    return tuple(out)
 
 
 class RetryCountCondition(ConditionType):
@@ -80,6 +94,9 @@ class RetryCountCondition(ConditionType):
             return lo <= rc <= hi and rc not in excluded
 
         return retry_count_in_range
+
+    def index(self, value: Any, ctx: CompileContext) -> ConditionIndex:
+        return ConditionIndex(_count, ranges=_ranges(value))
 
     def never_matches(self, value: Any) -> bool:
         lo, hi, excluded = _bounds(value)

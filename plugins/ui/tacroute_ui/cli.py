@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from tacroute_ui import core
+from tacroute.errors import UsageError
 
 __all__ = ["TOKEN_ENV", "ui"]
 
@@ -35,7 +35,7 @@ def read_token(token_file: Path | None) -> str | None:
         try:
             token = token_file.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            raise core.UsageError(f"--token-file {token_file}: cannot read it: {exc}") from None
+            raise UsageError(f"--token-file {token_file}: cannot read it: {exc}") from None
         where = f"--token-file {token_file}"
     else:
         token = os.environ.get(TOKEN_ENV, "").strip()
@@ -43,7 +43,7 @@ def read_token(token_file: Path | None) -> str | None:
         if not token:
             return None
     if len(token) < MIN_TOKEN or any(c.isspace() or not c.isprintable() for c in token):
-        raise core.UsageError(f"{where}: the token must be at least {MIN_TOKEN} printable characters "
+        raise UsageError(f"{where}: the token must be at least {MIN_TOKEN} printable characters "
                               "without spaces")
     return token
 
@@ -58,7 +58,7 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         why = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be bound: {exc.strerror or exc}"
-        raise core.UsageError(f"{host}:{port} {why} (choose another --port, or 0 for a free one)") from None
+        raise UsageError(f"{host}:{port} {why} (choose another --port, or 0 for a free one)") from None
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
@@ -100,9 +100,11 @@ def ui(config_path: Path | None, port: int, host: str, token_file: Path | None, 
 
     token = read_token(token_file)
     if not is_loopback(host) and token is None:
-        raise core.UsageError(f"--host {host} is not a loopback address: anyone who can reach it could "
-                              f"edit your config with a leaked URL; give the token explicitly with "
-                              f"--token-file FILE or ${TOKEN_ENV}")
+        raise UsageError(f"--host {host} is not a loopback address: anyone who can reach it could "
+                         f"edit your config with a leaked URL; give the token explicitly with "
+                         f"--token-file FILE or ${TOKEN_ENV}")
+    from tacroute_ui import core  # the core adapter loads config, routing and the CLI helpers
+
     state = AppState(core.config_path(config_path))
     state.snapshot()  # a config that does not load is an error now, not on the first page
     sock = bind(host, port)

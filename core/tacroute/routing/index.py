@@ -1,0 +1,165 @@
+"""Which rules match a task, by bitsets: the cost follows the conditions, not the rules.
+
+Rule ``i`` (enabled rules in priority order) is bit ``i``. For each condition
+that offers a :class:`~tacroute.types.ConditionIndex` (the built-ins do), the
+rules using it are grouped by the condition's key function; a group keeps, per
+key a task can have, the bitset of its rules that accept that key, plus the
+"any" mask of rules without the condition (they match every value). A decision
+calls each group's key function once, looks its key(s) up, and ANDs the
+groups' bitsets. Conditions without an index keep their predicates, which then
+run only on the rules the groups left (in priority order, first failing one
+ends the rule's test, as before). A table hardly larger than its number of
+groups (the seed's five rules) is matched by its predicates alone: faster there.
+
+Whole-number ranges (``retry_count``'s ``gte``/``lt``...) are cut at every
+range end of every rule into segments, each with its bitset; a key is then one
+bisection away from its segment.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Hashable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from tacroute.config.model import RuleConfig
+    from tacroute.types import ConditionIndex, Predicate, Task
+
+__all__ = ["RuleIndex"]
+
+_bisect = bisect.bisect_right
+
+
+class _Group(NamedTuple):
+    """One key function's lookup tables."""
+
+    key_of: Callable[[Task], Any]
+    many: bool
+    #: key -> rules accepting it, OR-ed with ``any`` (single keys) or without it (``many``).
+    table: dict[Hashable, int]
+    #: Rules without this condition: they match whatever the key.
+    any: int
+    #: Range segments' start points and, per segment, its rules (``any`` included); () without ranges.
+    bounds: tuple[float, ...]
+    segments: tuple[int, ...]
+
+
+class _Build:
+    __slots__ = ("key_of", "keys", "many", "ranges", "rules")
+
+    def __init__(self, key_of: Callable[[Task], Any], many: bool) -> None:
+        self.key_of = key_of
+        self.many = many
+        self.keys: dict[Hashable, int] = {}
+        self.ranges: list[tuple[float, float, int]] = []
+        self.rules = 0
+
+
+class RuleIndex:
+    """The matching of one rule list (enabled rules, in priority order)."""
+
+    __slots__ = ("all", "groups", "many", "ranged", "residual", "single", "small", "tests")
+
+    def __init__(self, rules: Sequence[RuleConfig]) -> None:
+        self.all = (1 << len(rules)) - 1
+        builds: dict[tuple[str, Callable[[Task], Any], bool], _Build] = {}
+        tests: dict[int, Predicate] = {}
+        for i, rule in enumerate(rules):
+            bit = 1 << i
+            rest: list[Predicate] = []
+            indexes: Sequence[ConditionIndex | None] = rule.indexes or (None,) * len(rule.predicates)
+            for name, pred, ix in zip(rule.conditions, rule.predicates, indexes):
+                if ix is None or (ix.many and ix.ranges):  # ranges are for single keys
+                    rest.append(pred)
+                    continue
+                b = builds.get((name, ix.key_of, ix.many))
+                if b is None:
+                    b = builds[(name, ix.key_of, ix.many)] = _Build(ix.key_of, ix.many)
+                if b.rules & bit:  # the same group twice in one rule: keep the second as a predicate
+                    rest.append(pred)
+                    continue
+                b.rules |= bit
+                for k in ix.keys:
+                    b.keys[k] = b.keys.get(k, 0) | bit
+                b.ranges.extend((lo, hi, bit) for lo, hi in ix.ranges)
+            if rest:
+                tests[bit] = _combine(rest)
+        self.groups = tuple(_group(b, self.all) for b in builds.values())
+        #: A table barely larger than its number of groups is faster by its predicates.
+        self.small = tuple((1 << i, _combine(r.predicates)) for i, r in enumerate(rules)) \
+            if len(rules) <= len(self.groups) + 2 else None
+        # The same groups by kind, as plain tuples: the loops below are the hot path.
+        self.single = tuple((g.key_of, g.table, g.any) for g in self.groups if not g.many and not g.bounds)
+        self.many = tuple((g.key_of, g.table, g.any) for g in self.groups if g.many)
+        self.ranged = tuple((g.key_of, g.table, g.any, g.bounds, g.segments)
+                            for g in self.groups if g.bounds)
+        #: Rules with predicates left to call: bit -> their predicates, combined.
+        self.tests = tests
+        self.residual = sum(tests)
+
+    def match(self, task: Task) -> int:
+        """The bit mask of the rules matching ``task``."""
+        if self.small is not None:
+            mask = 0
+            for bit, pred in self.small:
+                if pred(task):
+                    mask |= bit
+            return mask
+        cand = self.all
+        for key_of, table, anym in self.single:
+            cand &= table.get(key_of(task), anym)
+        for key_of, table, anym in self.many:
+            bits = anym
+            for k in key_of(task):
+                bits |= table.get(k, 0)
+            cand &= bits
+        for key_of, table, anym, bounds, segments in self.ranged:
+            k = key_of(task)
+            if type(k) is int:
+                cand &= segments[_bisect(bounds, k)] | table.get(k, 0)
+            else:
+                cand &= table.get(k, 0) | anym
+        left = cand & self.residual
+        while left:  # each left rule's own predicates, lowest bit first
+            low = left & -left
+            if not self.tests[low](task):
+                cand ^= low
+            left ^= low
+        return cand
+
+
+def _group(b: _Build, everything: int) -> _Group:
+    anym = everything & ~b.rules
+    table = dict(b.keys) if b.many else {k: v | anym for k, v in b.keys.items()}
+    if not b.ranges:
+        return _Group(b.key_of, b.many, table, anym, (), ())
+    points = sorted({p for lo, hi, _ in b.ranges for p in (lo, hi + 1) if not math.isinf(p)})
+    # Segment j covers [points[j-1], points[j]); a range toggles its rule on at its
+    # start segment and off after its end (a rule's ranges never overlap).
+    toggles = [0] * (len(points) + 2)
+    for lo, hi, bit in b.ranges:
+        start = 0 if math.isinf(lo) else bisect.bisect_right(points, lo)
+        end = len(points) + 1 if math.isinf(hi) else bisect.bisect_right(points, hi + 1)
+        toggles[start] ^= bit
+        toggles[end] ^= bit
+    segments, running = [], 0
+    for t in toggles[:-1]:
+        running ^= t
+        segments.append(running | anym)
+    table = {k: v & ~anym for k, v in table.items()}  # an int key also gets its segment's rules
+    return _Group(b.key_of, b.many, table, anym, tuple(points), tuple(segments))
+
+
+def _always(task: Task) -> bool:
+    return True
+
+
+def _combine(predicates: Sequence[Predicate]) -> Predicate:
+    if not predicates:
+        return _always
+    if len(predicates) == 1:
+        return predicates[0]
+    preds = tuple(predicates)
+    return lambda task: all(p(task) for p in preds)
