@@ -18,16 +18,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from tacroute import ErrorClass, Outcome, ParserSignal, Usage
-from tacroute.providers.agentcli import classify_status
+from tacroute.providers.agentcli import JsonEventParser, classify_status
 
 __all__ = ["CodexJsonParser", "classify_message"]
 
-_MAX_DIAGNOSTICS = 20
 _RECONNECT = re.compile(r"^Reconnecting\.\.\. (\d+)/(\d+) \((.*)\)$", re.S)
 _STATUS = re.compile(r"(?:unexpected status|last status:?|status code:?) (\d{3})\b")
 _FATAL = frozenset({ErrorClass.AUTH, ErrorClass.BAD_REQUEST, ErrorClass.MODEL_NOT_FOUND})
@@ -56,13 +54,14 @@ def classify_message(message: str) -> tuple[ErrorClass, int | None]:
     return ErrorClass.OVERLOADED, None
 
 
-class CodexJsonParser:
+class CodexJsonParser(JsonEventParser):
     """One attempt's event reader (a fresh instance per attempt)."""
 
     #: Reconnect lines with a transient cause the CLI may print before the run is stopped.
     transient_retries: int = 2
 
     def __init__(self) -> None:
+        super().__init__()
         self._session: str | None = None
         self._texts: list[str] = []
         self._usage = Usage()
@@ -70,22 +69,8 @@ class CodexJsonParser:
         self._failed: str | None = None
         self._last_error: str | None = None
         self._transient = 0
-        self._diagnostics: list[str] = []
-        self._lines = 0
 
-    def feed(self, line: str) -> ParserSignal | None:
-        text = line.strip()
-        if not text:
-            return None
-        self._lines += 1
-        try:
-            event = json.loads(text)
-        except (ValueError, RecursionError):
-            self._diagnose(text)
-            return None
-        if not isinstance(event, dict):
-            self._diagnose(text)
-            return None
+    def event(self, event: dict[str, Any]) -> ParserSignal | None:
         kind = event.get("type")
         if kind == "thread.started" and isinstance(event.get("thread_id"), str):
             self._session = event["thread_id"]
@@ -101,10 +86,6 @@ class CodexJsonParser:
         elif kind == "error" and isinstance(event.get("message"), str):
             return self._error(event["message"])
         return None
-
-    def _diagnose(self, text: str) -> None:
-        if len(self._diagnostics) < _MAX_DIAGNOSTICS:
-            self._diagnostics.append(text[:500])
 
     def _item(self, item: Any) -> None:
         if not isinstance(item, dict):

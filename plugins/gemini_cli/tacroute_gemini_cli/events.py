@@ -23,11 +23,10 @@ import re
 from typing import Any
 
 from tacroute import ErrorClass, Outcome, ParserSignal, Usage
-from tacroute.providers.agentcli import classify_status
+from tacroute.providers.agentcli import JsonEventParser, classify_status
 
 __all__ = ["GeminiStreamJsonParser", "classify_error"]
 
-_MAX_DIAGNOSTICS = 20
 _API_PREFIX = "[API Error: "
 _SUGGESTED = re.compile(r"retry after (\d+(?:\.\d+)?)s", re.I)
 _AUTH_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED", "API_KEY_SERVICE_BLOCKED"})
@@ -79,30 +78,17 @@ def _classify_text(message: str, api_error: bool) -> tuple[ErrorClass, int | Non
     return ErrorClass.CRASH, None, None
 
 
-class GeminiStreamJsonParser:
+class GeminiStreamJsonParser(JsonEventParser):
     """One attempt's event reader (a fresh instance per attempt)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._session: str | None = None
         self._text: list[str] = []
         self._result: dict[str, Any] | None = None
         self._tool_calls = 0
-        self._diagnostics: list[str] = []
-        self._lines = 0
 
-    def feed(self, line: str) -> ParserSignal | None:
-        text = line.strip()
-        if not text:
-            return None
-        self._lines += 1
-        try:
-            event = json.loads(text)
-        except (ValueError, RecursionError):
-            self._diagnose(text)
-            return None
-        if not isinstance(event, dict):
-            self._diagnose(text)
-            return None
+    def event(self, event: dict[str, Any]) -> ParserSignal | None:
         kind = event.get("type")
         if kind == "init" and isinstance(event.get("session_id"), str):
             self._session = event["session_id"]
@@ -118,10 +104,6 @@ class GeminiStreamJsonParser:
         elif kind == "result":
             self._result = event
         return None
-
-    def _diagnose(self, text: str) -> None:
-        if len(self._diagnostics) < _MAX_DIAGNOSTICS:
-            self._diagnostics.append(text[:500])
 
     def progress(self) -> Usage:
         return Usage()
