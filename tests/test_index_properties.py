@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import tomlkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -133,6 +134,17 @@ def test_indexed_matching_equals_the_naive_loop(table: list[tuple[int, bool, dic
         assert [r.name for i, r in enumerate(enabled) if mask >> i & 1] == want
         d = router.route(task)  # every rule has its own model: the fallbacks list every match
         assert [d.rule, *(c.rule for c in d.fallbacks)] == [*want, None]
+
+
+@pytest.mark.parametrize("sizes", [[0, 0], [2, 0, 5], [1, 1, "s", 1]])
+def test_overlapping_ranges_of_one_rule_still_match(sizes: list[Any]) -> None:
+    """A plugin's index may give one rule equal or overlapping ranges (``size = [0, 0]``)."""
+    config = config_of([(0, True, {"size": sizes})])
+    index = RuleIndex([r for r in config.rules_by_priority() if r.enabled])
+    index.small = None
+    for value in (-1, 0, 1, 2, 5, 8, "s"):
+        task = {"size": value}
+        assert bool(index.match(task) & 1) == (reference(config, task) == ["r0"]), value
 
 
 def test_rules_without_an_index_keep_their_predicates_and_the_order() -> None:

@@ -135,11 +135,12 @@ def _group(b: _Build, everything: int) -> _Group:
     table = dict(b.keys) if b.many else {k: v | anym for k, v in b.keys.items()}
     if not b.ranges:
         return _Group(b.key_of, b.many, table, anym, (), ())
-    points = sorted({p for lo, hi, _ in b.ranges for p in (lo, hi + 1) if not math.isinf(p)})
+    ranges = _disjoint(b.ranges)
+    points = sorted({p for lo, hi, _ in ranges for p in (lo, hi + 1) if not math.isinf(p)})
     # Segment j covers [points[j-1], points[j]); a range toggles its rule on at its
-    # start segment and off after its end (a rule's ranges never overlap).
+    # start segment and off after its end (a rule's ranges are made disjoint first).
     toggles = [0] * (len(points) + 2)
-    for lo, hi, bit in b.ranges:
+    for lo, hi, bit in ranges:
         start = 0 if math.isinf(lo) else bisect.bisect_right(points, lo)
         end = len(points) + 1 if math.isinf(hi) else bisect.bisect_right(points, hi + 1)
         toggles[start] ^= bit
@@ -163,3 +164,15 @@ def _combine(predicates: Sequence[Predicate]) -> Predicate:
         return predicates[0]
     preds = tuple(predicates)
     return lambda task: all(p(task) for p in preds)
+
+
+def _disjoint(ranges: list[tuple[float, float, int]]) -> list[tuple[float, float, int]]:
+    """Each rule's whole-number ranges merged where they overlap or touch (a plugin may give
+    ``[0, 0]`` as two equal ranges: toggled twice, the rule would drop out)."""
+    out: list[tuple[float, float, int]] = []
+    for lo, hi, bit in sorted(ranges, key=lambda r: (r[2], r[0], r[1])):
+        if out and out[-1][2] == bit and lo <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], hi), bit)
+        else:
+            out.append((lo, hi, bit))
+    return out
