@@ -75,18 +75,47 @@ class _Filtered(ProviderManager):
 class _Combo:
     """What routing a (project, user) pair needs, worked out at its first task."""
 
-    __slots__ = ("budgets", "checks", "prefer", "preferred", "project", "refused", "router", "user")
+    __slots__ = ("budgets", "cells", "checks", "last", "plain", "prefer", "project", "refused", "router",
+                 "user")
 
     def __init__(self, router: ModelRouter, project: Entry | None, user: Entry | None,
                  budgets: tuple[tuple[Entry, Key], ...], prefer: tuple[str, ...]) -> None:
         self.router, self.project, self.user = router, project, user
         self.budgets, self.prefer = budgets, prefer
         self.refused = bool(getattr(router.providers, "_refused", None))
-        #: (key, is daily, amount, reserve) of every budget amount: what a decision compares.
-        self.checks = tuple((key, lim.period == "day", lim.usd, e.budget.reserve_usd)
+        #: (key, 0 for the day's spend or 1 for the month's, threshold) of every budget amount: a
+        #: spend at or over the threshold may be over (then :func:`verdict` decides). The threshold
+        #: sits a hair under ``usd - reserve_usd``, so that rounding never lets an over budget pass.
+        self.checks = tuple((key, 0 if lim.period == "day" else 1,
+                             lim.usd if not e.budget.reserve_usd
+                             else lim.usd - e.budget.reserve_usd - 1e-9 * (1.0 + abs(lim.usd)))
                             for e, key in budgets if e.budget is not None for lim in e.budget.limits)
-        #: id(decision) -> (decision, the decision reordered by prefer_providers)
-        self.preferred: dict[int, tuple[Decision, Decision]] = {}
+        #: Nothing to do after the entries' router: no refused provider, no prefer, no budget.
+        self.plain = not (self.refused or prefer or self.checks)
+        #: (the router's decision, what it becomes) for the last decision: the router hands back
+        #: the same (cached) decision object for the same matching rules. One tuple: replaced whole.
+        self.last: tuple[Decision | None, Decision | None] = (None, None)
+        #: (the spend table's dict, ((its [day, month] list of a key, i, threshold), ...)): the
+        #: lists are updated in place, so while the table holds the same dict no look-up is needed.
+        self.cells: tuple[object, tuple[tuple[list[float], int, float], ...]] = (None, ())
+
+    def bind(self, table: dict[Key, list[float]]) -> tuple[object, tuple[tuple[list[float], int, float],
+                                                                            ...]]:
+        """The cells of ``table`` this pair's budgets read (a key not spent yet gets its zeros, which
+        the table's ``add`` then adds to: ``setdefault`` on both sides)."""
+        self.cells = (table, tuple((table.setdefault(key, [0.0, 0.0]), i, threshold)
+                                   for key, i, threshold in self.checks))
+        return self.cells
+
+    def adjust(self, d: Decision) -> Decision:
+        """``d`` with refused candidates explained and ``prefer_providers`` applied."""
+        first = d
+        if not d.available and self.refused:
+            d = _not_refused(d)
+        if self.prefer and d.fallbacks:
+            d = _prefer(d, self.prefer)
+        self.last = (first, d)
+        return d
 
 
 def _ordered(rules: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -162,27 +191,23 @@ class PreferenceRouter:
                                        "strings")
             combo = self._combo(*pair)
         d = combo.router.route(task)
-        if not d.available and combo.refused:
-            d = _not_refused(d)
-        if combo.prefer and d.fallbacks:
-            kept = combo.preferred.get(id(d))
-            if kept is not None and kept[0] is d:  # the same (cached) decision as last time
-                d = kept[1]
-            else:
-                if len(combo.preferred) >= 256:
-                    combo.preferred.clear()
-                combo.preferred[id(d)] = (d, d := _prefer(d, combo.prefer))
+        if combo.plain:
+            return d
+        last = combo.last
+        d = last[1] if last[0] is d else combo.adjust(d)  # type: ignore[assignment]
+        checks = combo.checks
         spend = self.spend
-        if combo.checks and spend is not None:
+        if checks and spend is not None:
             now = self.clock()
             fresh = spend.fresh
             if not fresh[0] <= now < fresh[1]:
                 spend.current(now)
             table = spend.spend
-            for key, day, limit, reserve in combo.checks:  # the common case: under every budget
-                v = table.get(key)
-                spent = (v[0] if day else v[1]) if v is not None else 0.0
-                if spent >= limit or limit - spent < reserve:
+            cells = combo.cells
+            if cells[0] is not table:
+                cells = combo.bind(table)
+            for cell, i, threshold in cells[1]:  # the common case: under every budget
+                if cell[i] >= threshold:
                     found = verdict(combo.budgets, spend, now)
                     if found is not None:
                         d = self._over_budget(combo, d, found)
