@@ -142,7 +142,9 @@ class PreferenceRouter:
                                 rng=rng)
         self.providers = self.base.providers
         self._routers: dict[tuple[int, int], ModelRouter] = {}
-        self._combos: dict[tuple[str | None, str | None], _Combo] = {}
+        #: project -> user -> its combo (two look-ups of cached string hashes, no tuple to build)
+        self._combos: dict[str | None, dict[str | None, _Combo]] = {}
+        self._combo_count = 0
 
     # ------------------------------------------------------------- building
     def _combo(self, project: str | None, user: str | None) -> _Combo:
@@ -158,10 +160,19 @@ class PreferenceRouter:
                         if e is not None and e.budget is not None and name is not None)
         prefer = tuple(dict.fromkeys(p for e in entries for p in e.prefer))
         combo = _Combo(router, pe, ue, budgets, prefer)
-        if len(self._combos) >= 65536:
-            self._combos.clear()
-        self._combos[(project, user)] = combo
+        if self._combo_count >= 65536:
+            self._combos, self._combo_count = {}, 0
+        self._combos.setdefault(project, {})[user] = combo
+        self._combo_count += 1
         return combo
+
+    def _find(self, task: Task) -> _Combo:
+        """The combo of the task's project and user (built at first sight; checked strings)."""
+        pair = (task.get("project"), task.get("user"))
+        if any(v is not None and type(v) is not str for v in pair):
+            raise InvalidTaskError(task_problem(task) or "task attributes project and user must be strings")
+        found = self._combos.get(pair[0], {}).get(pair[1])
+        return found if found is not None else self._combo(*pair)
 
     def _build(self, pe: Entry | None, ue: Entry | None, entries: tuple[Entry, ...]) -> ModelRouter:
         c = self.config
@@ -180,16 +191,10 @@ class PreferenceRouter:
     def route(self, task: Task) -> Decision:
         """Decide for one task; its ``project`` and ``user`` attributes pick the entries."""
         get = task.get
-        pair = (get("project"), get("user"))
         try:
-            combo = self._combos.get(pair)
-        except TypeError:  # unhashable: not a string
-            combo = None
-        if combo is None:
-            if any(v is not None and type(v) is not str for v in pair):
-                raise InvalidTaskError(task_problem(task) or "task attributes project and user must be "
-                                       "strings")
-            combo = self._combo(*pair)
+            combo = self._combos[get("project")][get("user")]
+        except (KeyError, TypeError):  # first sight, or not strings (unhashable)
+            combo = self._find(task)
         d = combo.router.route(task)
         if combo.plain:
             return d
@@ -234,14 +239,13 @@ class PreferenceRouter:
     def explain(self, task: Task) -> list[RuleTrace]:
         """Every rule the task's router checks, in layer order (project, user, global)."""
         self.route(task)  # validates the task and builds its router
-        return self._combos[(task.get("project"), task.get("user"))].router.explain(task)
+        return self._find(task).router.explain(task)
 
     def layers(self, task: Task, decision: Decision) -> list[dict[str, Any]]:
         """Which layer decided each step, for ``tacroute route --explain``."""
         from tacroute.preferences.explain import layers
 
-        combo = self._combos.get((task.get("project"), task.get("user"))) or self._combo(
-            task.get("project"), task.get("user"))
+        combo = self._find(task)
         return layers(self, combo, task, decision)
 
     def reload_if_changed(self, on_error: Any = None) -> bool:
@@ -252,7 +256,7 @@ class PreferenceRouter:
 
         self.config, self.prefs = self.base.config, preferences(self.base.config)
         self.providers = self.base.providers
-        self._routers, self._combos = {}, {}
+        self._routers, self._combos, self._combo_count = {}, {}, 0
         return True
 
 
