@@ -23,9 +23,22 @@ if TYPE_CHECKING:
     from tacroute.whatif.simulate import Simulator
     from tacroute.whatif.tally import Target
 
-__all__ = ["scan_ordered", "timed"]
+__all__ = ["scan_ordered", "timed", "tokens"]
 
 _TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")
+
+
+def tokens(name: str, lineno: int, values: tuple[Any, ...], defaults: Usage) -> tuple[int, int, int, int]:
+    """The slow path of the token checks: null means the default; anything else must be an int >= 0."""
+    out: list[int] = []
+    for field_name, value in zip(_TOKENS, values):
+        if value is None:
+            value = getattr(defaults, field_name)
+        if type(value) is not int or value < 0:
+            raise TaskFileError(name, lineno, f"{field_name} must be a whole number >= 0 (or null for the "
+                                f"default), not {value!r}")
+        out.append(value)
+    return out[0], out[1], out[2], out[3]
 
 
 def timed(obj: dict[str, Any], sim: Simulator, name: str, lineno: int) -> float:
@@ -47,8 +60,6 @@ def _target(side: WhatIfSide, task: dict[str, Any], at: float, usage: Usage) -> 
 
 def scan_ordered(sim: Simulator, data: bytes, name: str, first_line: int = 1) -> int:
     """:meth:`Simulator.scan` for budgets; returns the number of lines (newlines) read."""
-    from tacroute.whatif.simulate import _tokens
-
     side_a, side_b = sim.side_a, sim.side_b
     sample, cap = sim.tally.changed_sample, sim.sample_cap
     lineno = first_line - 1
@@ -63,7 +74,7 @@ def scan_ordered(sim: Simulator, data: bytes, name: str, first_line: int = 1) ->
         if type(obj) is not dict:
             raise TaskFileError(name, lineno, f"must be a JSON object of task attributes, "
                                 f"not {type(obj).__name__}")
-        usage = Usage(*_tokens(name, lineno, tuple(obj.pop(f, None) for f in _TOKENS), sim.defaults))
+        usage = Usage(*tokens(name, lineno, tuple(obj.pop(f, None) for f in _TOKENS), sim.defaults))
         at = timed(obj, sim, name, lineno)
         problem = check_task(obj)
         if problem is not None:

@@ -57,7 +57,7 @@ from tacroute.whatif.inputs import (
     require_prices,
     target_of,
 )
-from tacroute.whatif.ordered import scan_ordered, timed
+from tacroute.whatif.ordered import scan_ordered, timed, tokens
 from tacroute.whatif.sides import WhatIfSide
 from tacroute.whatif.tally import (
     Group,
@@ -161,7 +161,7 @@ class Simulator:
             cw = obj.pop("cache_creation_tokens", d_cw) if "cache_creation_tokens" in obj else d_cw
             if type(i) is not int or type(o) is not int or type(cr) is not int or type(cw) is not int \
                     or i < 0 or o < 0 or cr < 0 or cw < 0:
-                i, o, cr, cw = _tokens(name, lineno, (i, o, cr, cw), self.defaults)
+                i, o, cr, cw = tokens(name, lineno, (i, o, cr, cw), self.defaults)
             if "started_at" in obj:
                 timed(obj, self, name, lineno)
             key = dumps(obj)
@@ -178,20 +178,6 @@ class Simulator:
             if g.changed and len(sample) < cap:
                 sample.append(lineno)
         return data.count(b"\n")
-
-
-def _tokens(name: str, lineno: int, values: tuple[Any, ...], defaults: Usage) -> tuple[int, int, int, int]:
-    """The slow path of the token checks: null means the default; anything else must be an int >= 0."""
-    fields = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")
-    out: list[int] = []
-    for field_name, value in zip(fields, values):
-        if value is None:
-            value = getattr(defaults, field_name)
-        if type(value) is not int or value < 0:
-            raise TaskFileError(name, lineno, f"{field_name} must be a whole number >= 0 (or null for the "
-                                f"default), not {value!r}")
-        out.append(value)
-    return out[0], out[1], out[2], out[3]
 
 
 # ------------------------------------------------------------------- parallel
