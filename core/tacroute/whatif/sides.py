@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
     from tacroute.config.model import Config
     from tacroute.preferences.budgetcheck import Verdict
-    from tacroute.preferences.router import PreferenceRouter, _Combo
+    from tacroute.preferences.combo import _Combo
+    from tacroute.preferences.router import PreferenceRouter
     from tacroute.types import Decision, Task, Usage
     from tacroute.whatif.tally import Target
 

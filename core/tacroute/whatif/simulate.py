@@ -50,6 +50,7 @@ from tacroute.errors import UsageError
 from tacroute.pricing import PricingTable, estimate_usage
 from tacroute.taskattrs import task_problem as check_task
 from tacroute.types import Task, Usage
+from tacroute.whatif.compare import simulate_report
 from tacroute.whatif.inputs import (
     TaskFileError,
     config_models,
@@ -63,10 +64,6 @@ from tacroute.whatif.tally import (
     Group,
     Report,
     Tally,
-    compare_section,
-    price,
-    rule_names,
-    side_of,
 )
 
 __all__ = ["MEMO_LIMIT", "Simulator", "TaskFileError", "check_task", "scan_file", "simulate", "simulate_data"]
@@ -263,7 +260,8 @@ def simulate(config: Config, path: Path, *, compare: Config | None = None, basel
     sim, base, pricing = _prepare(config, compare, baseline, defaults, seed, sample_cap)
     if not path.is_file():
         raise UsageError(f"tasks file not found: {path}")
-    return _report(sim, scan_file(sim, path, workers), config, compare, base, pricing, str(path))
+    return simulate_report(scan_file(sim, path, workers), sim.defaults, config, compare, base, pricing,
+                           str(path))
 
 
 def simulate_data(config: Config, data: bytes, name: str, *, compare: Config | None = None,
@@ -273,7 +271,7 @@ def simulate_data(config: Config, data: bytes, name: str, *, compare: Config | N
     ``name`` stands for the file in messages."""
     sim, base, pricing = _prepare(config, compare, baseline, defaults, seed, sample_cap)
     sim.scan(data, name)
-    return _report(sim, sim.tally, config, compare, base, pricing, name)
+    return simulate_report(sim.tally, sim.defaults, config, compare, base, pricing, name)
 
 
 def _prepare(config: Config, compare: Config | None, baseline: str | None, defaults: Usage | None,
@@ -285,18 +283,3 @@ def _prepare(config: Config, compare: Config | None, baseline: str | None, defau
     if compare is not None:
         require_prices(PricingTable.load(compare.raw), config_models(compare), compare)
     return Simulator(config, compare, defaults, seed, sample_cap), base, pricing_a
-
-
-def _report(sim: Simulator, tally: Tally, config: Config, compare: Config | None, base: tuple[str, str],
-            pricing_a: PricingTable, source: str) -> Report:
-    side = side_of(((a, g) for (a, _), g in tally.groups.items()), pricing_a,
-                   rule_names(config.rules_by_priority()))
-    total = Usage()
-    for g in tally.groups.values():
-        total = total + g.usage
-    report = Report(source, str(config.path), side, base, price(pricing_a, base[1], total), sim.defaults)
-    if compare is not None:
-        report.compare = compare_section(tally, str(compare.path), pricing_a, PricingTable.load(compare.raw),
-                                         side.cost_usd, rule_names(compare.rules_by_priority()),
-                                         "changed_lines")
-    return report
