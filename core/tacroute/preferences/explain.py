@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 from tacroute.preferences.budgetcheck import fmt_time, fmt_usd, is_over, whose
 
 if TYPE_CHECKING:
+    from tacroute.preferences.combo import _Combo
     from tacroute.preferences.model import Entry
-    from tacroute.preferences.router import PreferenceRouter, _Combo
+    from tacroute.preferences.router import PreferenceRouter
     from tacroute.types import Decision, Task
 
 __all__ = ["layers"]

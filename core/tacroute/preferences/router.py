@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from tacroute.config.model import Config
 from tacroute.errors import InvalidTaskError
 from tacroute.preferences.budgetcheck import Verdict, verdict
+from tacroute.preferences.combo import _Combo
 from tacroute.preferences.spend import budget_key
 from tacroute.providers import ProviderManager
 from tacroute.routing.router import ModelRouter
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from random import Random
 
     from tacroute.preferences.model import Entry, Preferences
-    from tacroute.preferences.spend import Key, SpendTable
+    from tacroute.preferences.spend import SpendTable
     from tacroute.routing.router import RuleTrace
     from tacroute.types import CandidateGate, StatsSource
 
@@ -72,23 +73,6 @@ class _Filtered(ProviderManager):
         return self._base.is_available(name)
 
 
-class _Combo:
-    """What routing a (project, user) pair needs, worked out at its first task."""
-
-    __slots__ = ("budgets", "checks", "prefer", "preferred", "project", "refused", "router", "user")
-
-    def __init__(self, router: ModelRouter, project: Entry | None, user: Entry | None,
-                 budgets: tuple[tuple[Entry, Key], ...], prefer: tuple[str, ...]) -> None:
-        self.router, self.project, self.user = router, project, user
-        self.budgets, self.prefer = budgets, prefer
-        self.refused = bool(getattr(router.providers, "_refused", None))
-        #: (key, is daily, amount, reserve) of every budget amount: what a decision compares.
-        self.checks = tuple((key, lim.period == "day", lim.usd, e.budget.reserve_usd)
-                            for e, key in budgets if e.budget is not None for lim in e.budget.limits)
-        #: id(decision) -> (decision, the decision reordered by prefer_providers)
-        self.preferred: dict[int, tuple[Decision, Decision]] = {}
-
-
 def _ordered(rules: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(sorted(rules, key=lambda r: (-r.priority, r.position)))
 
@@ -113,7 +97,9 @@ class PreferenceRouter:
                                 rng=rng)
         self.providers = self.base.providers
         self._routers: dict[tuple[int, int], ModelRouter] = {}
-        self._combos: dict[tuple[str | None, str | None], _Combo] = {}
+        #: project -> user -> its combo (two look-ups of cached string hashes, no tuple to build)
+        self._combos: dict[str | None, dict[str | None, _Combo]] = {}
+        self._combo_count = 0
 
     # ------------------------------------------------------------- building
     def _combo(self, project: str | None, user: str | None) -> _Combo:
@@ -129,10 +115,19 @@ class PreferenceRouter:
                         if e is not None and e.budget is not None and name is not None)
         prefer = tuple(dict.fromkeys(p for e in entries for p in e.prefer))
         combo = _Combo(router, pe, ue, budgets, prefer)
-        if len(self._combos) >= 65536:
-            self._combos.clear()
-        self._combos[(project, user)] = combo
+        if self._combo_count >= 65536:
+            self._combos, self._combo_count = {}, 0
+        self._combos.setdefault(project, {})[user] = combo
+        self._combo_count += 1
         return combo
+
+    def _find(self, task: Task) -> _Combo:
+        """The combo of the task's project and user (built at first sight; checked strings)."""
+        pair = (task.get("project"), task.get("user"))
+        if any(v is not None and type(v) is not str for v in pair):
+            raise InvalidTaskError(task_problem(task) or "task attributes project and user must be strings")
+        found = self._combos.get(pair[0], {}).get(pair[1])
+        return found if found is not None else self._combo(*pair)
 
     def _build(self, pe: Entry | None, ue: Entry | None, entries: tuple[Entry, ...]) -> ModelRouter:
         c = self.config
@@ -151,38 +146,28 @@ class PreferenceRouter:
     def route(self, task: Task) -> Decision:
         """Decide for one task; its ``project`` and ``user`` attributes pick the entries."""
         get = task.get
-        pair = (get("project"), get("user"))
         try:
-            combo = self._combos.get(pair)
-        except TypeError:  # unhashable: not a string
-            combo = None
-        if combo is None:
-            if any(v is not None and type(v) is not str for v in pair):
-                raise InvalidTaskError(task_problem(task) or "task attributes project and user must be "
-                                       "strings")
-            combo = self._combo(*pair)
+            combo = self._combos[get("project")][get("user")]
+        except (KeyError, TypeError):  # first sight, or not strings (unhashable)
+            combo = self._find(task)
         d = combo.router.route(task)
-        if not d.available and combo.refused:
-            d = _not_refused(d)
-        if combo.prefer and d.fallbacks:
-            kept = combo.preferred.get(id(d))
-            if kept is not None and kept[0] is d:  # the same (cached) decision as last time
-                d = kept[1]
-            else:
-                if len(combo.preferred) >= 256:
-                    combo.preferred.clear()
-                combo.preferred[id(d)] = (d, d := _prefer(d, combo.prefer))
+        if combo.plain:
+            return d
+        last = combo.last
+        d = last[1] if last[0] is d else combo.adjust(d)  # type: ignore[assignment]
+        checks = combo.checks
         spend = self.spend
-        if combo.checks and spend is not None:
+        if checks and spend is not None:
             now = self.clock()
             fresh = spend.fresh
             if not fresh[0] <= now < fresh[1]:
                 spend.current(now)
             table = spend.spend
-            for key, day, limit, reserve in combo.checks:  # the common case: under every budget
-                v = table.get(key)
-                spent = (v[0] if day else v[1]) if v is not None else 0.0
-                if spent >= limit or limit - spent < reserve:
+            cells = combo.cells
+            if cells[0] is not table:
+                cells = combo.bind(table)
+            for cell, i, threshold in cells[1]:  # the common case: under every budget
+                if cell[i] >= threshold:
                     found = verdict(combo.budgets, spend, now)
                     if found is not None:
                         d = self._over_budget(combo, d, found)
@@ -209,14 +194,13 @@ class PreferenceRouter:
     def explain(self, task: Task) -> list[RuleTrace]:
         """Every rule the task's router checks, in layer order (project, user, global)."""
         self.route(task)  # validates the task and builds its router
-        return self._combos[(task.get("project"), task.get("user"))].router.explain(task)
+        return self._find(task).router.explain(task)
 
     def layers(self, task: Task, decision: Decision) -> list[dict[str, Any]]:
         """Which layer decided each step, for ``tacroute route --explain``."""
         from tacroute.preferences.explain import layers
 
-        combo = self._combos.get((task.get("project"), task.get("user"))) or self._combo(
-            task.get("project"), task.get("user"))
+        combo = self._find(task)
         return layers(self, combo, task, decision)
 
     def reload_if_changed(self, on_error: Any = None) -> bool:
@@ -227,36 +211,8 @@ class PreferenceRouter:
 
         self.config, self.prefs = self.base.config, preferences(self.base.config)
         self.providers = self.base.providers
-        self._routers, self._combos = {}, {}
+        self._routers, self._combos, self._combo_count = {}, {}, 0
         return True
-
-
-def _not_refused(d: Decision) -> Decision:
-    """An unavailable decision names a candidate the entries refuse only when nothing else is left."""
-    refused = [c for c in d.skipped if c.reason and (" by project " in c.reason or " by user " in c.reason)]
-    if not refused or (d.provider, d.model) not in {(c.provider, c.model) for c in refused}:
-        return d
-    other = next((c for c in d.skipped if c not in refused), None)
-    if other is None:
-        return d._replace(reason=f"every candidate is refused: {refused[0].reason}")
-    return d._replace(provider=other.provider, model=other.model, rule=other.rule,
-                      reason=f"no candidate is available; {other.provider}/{other.model} "
-                             f"({other.rule or 'default'}): {other.reason} (refused: "
-                             + ", ".join(f"{c.provider}/{c.model}" for c in refused) + ")")
-
-
-def _prefer(d: Decision, prefer: tuple[str, ...]) -> Decision:
-    """The decision with the preferred providers' candidates first (in ``prefer`` order)."""
-    cands = d.candidates
-    rank = {p: i for i, p in enumerate(prefer)}
-    ordered = sorted(cands, key=lambda c: rank.get(c.provider, len(rank)))
-    if ordered[0] is cands[0] and ordered == list(cands):
-        return d
-    first = ordered[0]
-    reason = (f"{d.reason}; {first.provider}/{first.model} moved first by prefer_providers"
-              if first is not cands[0] else d.reason)
-    return Decision(first.provider, first.model, first.rule, reason, tuple(ordered[1:]), d.skipped,
-                    d.available)
 
 
 def preference_router(config: Config, *, providers: ProviderManager | None = None, registry: Any = None,

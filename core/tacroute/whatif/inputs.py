@@ -11,6 +11,7 @@ import random
 
 from tacroute.config.model import Config
 from tacroute.errors import UsageError
+from tacroute.preferences import has_preferences, preferences
 from tacroute.pricing import PricingTable
 from tacroute.providers import ProviderManager
 from tacroute.routing import ModelRouter
@@ -53,15 +54,25 @@ def parse_baseline(text: str | None, config: Config) -> tuple[str, str]:
 
 
 def config_models(config: Config) -> list[str]:
-    """Every model the config can route to (rules' targets, then the default)."""
+    """Every model the config can route to (rules' targets, then the default; then the
+    ``[projects]`` / ``[users]`` entries' rules, defaults and budget downgrades)."""
+    rules = list(config.rules)
+    extra: list[str] = []
+    if has_preferences(config):
+        for e in (*(prefs := preferences(config)).projects, *prefs.users):
+            rules.extend(e.rules)
+            if e.default_model:
+                extra.append(e.default_model)
+            if e.budget is not None and e.budget.to is not None:
+                extra.append(e.budget.to[1])
     models: list[str] = []
-    for r in config.rules:
+    for r in rules:
         if r.targets:
             models.extend(t.model for t in r.targets)
         else:
             models.append(r.model)
     models.append(config.default_model)
-    return models
+    return models + extra
 
 
 def require_prices(pricing: PricingTable, models: list[str], config: Config) -> None:

@@ -7,10 +7,18 @@ Its recorded tokens are priced at the model the config picks, and the total
 is set against the recorded cost (a run recorded without a cost is priced at
 its recorded model; runs whose recorded model has no price are counted in
 ``recorded_cost_unknown``). Failed runs count too: they cost money.
+
+``[projects]`` / ``[users]`` apply as in ``tacroute route``. With budgets, the
+runs (oldest first) are routed in order, each as of the time it started: the
+spend of each budget grows with the cost of the runs routed before it and
+starts again with each new day or month (:mod:`tacroute.whatif.sides`). A run
+a budget would block counts under ``blocked_tasks``, at no cost.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
@@ -21,15 +29,18 @@ from tacroute.config.model import Config
 from tacroute.errors import InvalidTaskError
 from tacroute.pricing import PricingTable
 from tacroute.types import Usage
-from tacroute.whatif.inputs import config_models, parse_baseline, require_prices, target_of, what_if_router
+from tacroute.whatif.inputs import config_models, parse_baseline, require_prices, target_of
+from tacroute.whatif.sides import WhatIfSide
 from tacroute.whatif.tally import (
     Group,
     Report,
     Tally,
     Target,
     price,
+    price_of,
     rule_names,
     side_of,
+    target_name,
 )
 
 __all__ = ["RunLike", "render_replay", "replay"]
@@ -62,8 +73,8 @@ def replay(runs: Iterable[RunLike], config: Config, *, source: str = "history",
     base = parse_baseline(baseline, config)
     pricing = PricingTable.load(config.raw)
     require_prices(pricing, [*config_models(config), base[1]], config)
-    router = what_if_router(config, seed)
-    weighted = {r.name for r in config.rules if r.strategy == "weighted"}
+    side = WhatIfSide(config, random.Random(seed), time.time())
+    weighted = side.weighted
     tz = config.timezone
     memo: dict[bytes, Target] = {}
     tally = Tally()
@@ -72,17 +83,18 @@ def replay(runs: Iterable[RunLike], config: Config, *, source: str = "history",
         task = dict(run.task)
         if task.get("hour") is None:
             task["hour"] = datetime.fromtimestamp(run.started_at, tz).hour
-        key = orjson.dumps(task, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
-        b = memo.get(key)
-        if b is None:
-            try:
-                b = target_of(router.route(task))
-            except InvalidTaskError as exc:
-                raise InvalidTaskError(f"recorded run {run.run_id}: {exc}") from None
-            if b[2] not in weighted:
-                memo[key] = b
-        g: Group = tally.group((run.provider, run.model, run.rule), b)
         u = run.usage
+        if side.budgeted:
+            b = _charged(side, task, run, u)
+        else:
+            key = orjson.dumps(task, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+            cached = memo.get(key)
+            if cached is None:
+                cached = _charged(side, task, run, u)
+                if cached[2] not in weighted:
+                    memo[key] = cached
+            b = cached
+        g: Group = tally.group((run.provider, run.model, run.rule), b)
         g.add_usage(u)
         cost = run.cost_usd
         if cost is None:
@@ -98,6 +110,16 @@ def replay(runs: Iterable[RunLike], config: Config, *, source: str = "history",
     return _report(tally, config, pricing, base, source, estimated, unknown)
 
 
+def _charged(side: WhatIfSide, task: dict[str, Any], run: RunLike, usage: Usage) -> Target:
+    """The run's target under the config (with budgets: as of its start, its cost counted)."""
+    try:
+        if side.budgeted:
+            return side.charged(task, run.started_at, usage)
+        return target_of(side.route(task))
+    except InvalidTaskError as exc:
+        raise InvalidTaskError(f"recorded run {run.run_id}: {exc}") from None
+
+
 def _report(tally: Tally, config: Config, pricing: PricingTable, base: tuple[str, str], source: str,
             estimated: int, unknown: int) -> Report:
     side = side_of(((b, g) for (_, b), g in tally.groups.items() if b is not None), pricing,
@@ -108,14 +130,14 @@ def _report(tally: Tally, config: Config, pricing: PricingTable, base: tuple[str
         total = total + g.usage
         recorded += g.recorded_usd
     #: (from, to, model under B) -> the runs that move that way.
-    moves: dict[tuple[str, str, str], Group] = {}
+    moves: dict[tuple[str, str, str, str], Group] = {}
     for (a, b), g in tally.groups.items():
         if b is None or not g.changed:
             continue
-        moves.setdefault((f"{a[0]}/{a[1]}", f"{b[0]}/{b[1]}", b[1]), Group()).add(g)
+        moves.setdefault((f"{a[0]}/{a[1]}", target_name(b[0], b[1]), b[0], b[1]), Group()).add(g)
     changes = [{"from": k[0], "to": k[1], "tasks": m.tasks, "recorded_cost_usd": m.recorded_usd,
-                "cost_usd": price(pricing, k[2], m.usage),
-                "difference_usd": price(pricing, k[2], m.usage) - m.recorded_usd}
+                "cost_usd": price_of(pricing, k[2:], m.usage),
+                "difference_usd": price_of(pricing, k[2:], m.usage) - m.recorded_usd}
                for k, m in sorted(moves.items(), key=lambda kv: (-kv[1].tasks, kv[0]))]
     report = Report(source, str(config.path), side, base, price(pricing, base[1], total))
     diff = side.cost_usd - recorded

@@ -23,6 +23,13 @@ What makes a million lines take about a second:
 
 Simulation assumes every provider the config enables is available: it asks
 what the rules would do, not what this machine can run right now.
+
+``[projects]`` / ``[users]`` apply as they do to ``tacroute route``. A task
+may carry ``started_at`` (epoch seconds or ISO 8601): its time, which gives
+it its ``hour`` when it has none and, with budgets, the period its cost
+counts in. Budgets make every task's decision depend on the ones before it:
+such a config is scanned in file order, in-process, without the memo
+(:mod:`tacroute.whatif.ordered`).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,25 +48,22 @@ import orjson
 from tacroute.config.model import Config
 from tacroute.errors import UsageError
 from tacroute.pricing import PricingTable, estimate_usage
-from tacroute.routing import ModelRouter
 from tacroute.taskattrs import task_problem as check_task
 from tacroute.types import Task, Usage
+from tacroute.whatif.compare import simulate_report
 from tacroute.whatif.inputs import (
-    AssumeAvailable,
     TaskFileError,
     config_models,
     parse_baseline,
     require_prices,
     target_of,
 )
+from tacroute.whatif.ordered import scan_ordered, timed, tokens
+from tacroute.whatif.sides import WhatIfSide
 from tacroute.whatif.tally import (
     Group,
     Report,
     Tally,
-    compare_section,
-    price,
-    rule_names,
-    side_of,
 )
 
 __all__ = ["MEMO_LIMIT", "Simulator", "TaskFileError", "check_task", "scan_file", "simulate", "simulate_data"]
@@ -74,13 +79,20 @@ class Simulator:
     """Routes tasks under config A (and B) and tallies them; one per process."""
 
     def __init__(self, a: Config, b: Config | None = None, defaults: Usage | None = None,
-                 seed: int | None = 0, sample_cap: int = 10) -> None:
+                 seed: int | None = 0, sample_cap: int = 10, start: float | None = None) -> None:
         self.rng_a = random.Random(seed)
         self.rng_b = random.Random(None if seed is None else seed + 1)
-        self.a = ModelRouter(a, AssumeAvailable(a), rng=self.rng_a)
-        self.b = ModelRouter(b, AssumeAvailable(b), rng=self.rng_b) if b is not None else None
-        self.random_a = {r.name for r in a.rules if r.strategy == "weighted"}
-        self.random_b = {r.name for r in b.rules if r.strategy == "weighted"} if b is not None else set()
+        #: The time of tasks without ``started_at``; ``tz``: the zone of hours and budget periods.
+        self.start = time.time() if start is None else start
+        self.tz = a.timezone
+        self.side_a = WhatIfSide(a, self.rng_a, self.start)
+        self.side_b = WhatIfSide(b, self.rng_b, self.start) if b is not None else None
+        self.a = self.side_a.router
+        self.b = self.side_b.router if self.side_b is not None else None
+        self.random_a = self.side_a.weighted
+        self.random_b = self.side_b.weighted if self.side_b is not None else set()
+        #: Budgets: route every task in file order, in this process, without the memo.
+        self.ordered = self.side_a.budgeted or (self.side_b is not None and self.side_b.budgeted)
         self.defaults = defaults if defaults is not None else Usage()
         self.sample_cap = sample_cap
         self.tally = Tally()
@@ -117,6 +129,8 @@ class Simulator:
 
     def scan(self, data: bytes, name: str, first_line: int = 1) -> int:
         """Tally every line of ``data``; returns the number of lines (newlines) read."""
+        if self.ordered:
+            return scan_ordered(self, data, name, first_line)
         loads, dumps, decode_error = orjson.loads, orjson.dumps, orjson.JSONDecodeError
         memo, resolve, group_for = self.memo, self.resolve, self.group_for
         d_in, d_out, d_cr, d_cw = (self.defaults.input_tokens, self.defaults.output_tokens,
@@ -144,7 +158,9 @@ class Simulator:
             cw = obj.pop("cache_creation_tokens", d_cw) if "cache_creation_tokens" in obj else d_cw
             if type(i) is not int or type(o) is not int or type(cr) is not int or type(cw) is not int \
                     or i < 0 or o < 0 or cr < 0 or cw < 0:
-                i, o, cr, cw = _tokens(name, lineno, (i, o, cr, cw), self.defaults)
+                i, o, cr, cw = tokens(name, lineno, (i, o, cr, cw), self.defaults)
+            if "started_at" in obj:
+                timed(obj, self, name, lineno)
             key = dumps(obj)
             g = memo.get(key)
             if g is None:
@@ -159,20 +175,6 @@ class Simulator:
             if g.changed and len(sample) < cap:
                 sample.append(lineno)
         return data.count(b"\n")
-
-
-def _tokens(name: str, lineno: int, values: tuple[Any, ...], defaults: Usage) -> tuple[int, int, int, int]:
-    """The slow path of the token checks: null means the default; anything else must be an int >= 0."""
-    fields = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")
-    out: list[int] = []
-    for field_name, value in zip(fields, values):
-        if value is None:
-            value = getattr(defaults, field_name)
-        if type(value) is not int or value < 0:
-            raise TaskFileError(name, lineno, f"{field_name} must be a whole number >= 0 (or null for the "
-                                f"default), not {value!r}")
-        out.append(value)
-    return out[0], out[1], out[2], out[3]
 
 
 # ------------------------------------------------------------------- parallel
@@ -224,7 +226,7 @@ def scan_file(sim: Simulator, path: Path, workers: int | None = None) -> Tally:
     import threading
 
     # Forking a process that runs other threads can deadlock on their locks: scan in-process then.
-    if workers <= 1 or size < PARALLEL_MIN_BYTES or threading.active_count() > 1 \
+    if workers <= 1 or sim.ordered or size < PARALLEL_MIN_BYTES or threading.active_count() > 1 \
             or "fork" not in multiprocessing.get_all_start_methods():
         sim.scan(path.read_bytes(), str(path))
         sim.workers_used = 1
@@ -258,7 +260,8 @@ def simulate(config: Config, path: Path, *, compare: Config | None = None, basel
     sim, base, pricing = _prepare(config, compare, baseline, defaults, seed, sample_cap)
     if not path.is_file():
         raise UsageError(f"tasks file not found: {path}")
-    return _report(sim, scan_file(sim, path, workers), config, compare, base, pricing, str(path))
+    return simulate_report(scan_file(sim, path, workers), sim.defaults, config, compare, base, pricing,
+                           str(path))
 
 
 def simulate_data(config: Config, data: bytes, name: str, *, compare: Config | None = None,
@@ -268,7 +271,7 @@ def simulate_data(config: Config, data: bytes, name: str, *, compare: Config | N
     ``name`` stands for the file in messages."""
     sim, base, pricing = _prepare(config, compare, baseline, defaults, seed, sample_cap)
     sim.scan(data, name)
-    return _report(sim, sim.tally, config, compare, base, pricing, name)
+    return simulate_report(sim.tally, sim.defaults, config, compare, base, pricing, name)
 
 
 def _prepare(config: Config, compare: Config | None, baseline: str | None, defaults: Usage | None,
@@ -280,18 +283,3 @@ def _prepare(config: Config, compare: Config | None, baseline: str | None, defau
     if compare is not None:
         require_prices(PricingTable.load(compare.raw), config_models(compare), compare)
     return Simulator(config, compare, defaults, seed, sample_cap), base, pricing_a
-
-
-def _report(sim: Simulator, tally: Tally, config: Config, compare: Config | None, base: tuple[str, str],
-            pricing_a: PricingTable, source: str) -> Report:
-    side = side_of(((a, g) for (a, _), g in tally.groups.items()), pricing_a,
-                   rule_names(config.rules_by_priority()))
-    total = Usage()
-    for g in tally.groups.values():
-        total = total + g.usage
-    report = Report(source, str(config.path), side, base, price(pricing_a, base[1], total), sim.defaults)
-    if compare is not None:
-        report.compare = compare_section(tally, str(compare.path), pricing_a, PricingTable.load(compare.raw),
-                                         side.cost_usd, rule_names(compare.rules_by_priority()),
-                                         "changed_lines")
-    return report

@@ -18,11 +18,15 @@ from tacroute.errors import UsageError
 from tacroute.pricing import PricingTable
 from tacroute.types import DEFAULT_RULE, Usage
 
-__all__ = ["DEFAULT_RULE", "Group", "Report", "Side", "Target", "Tally", "missing_prices", "side_of"]
+__all__ = ["BLOCKED", "DEFAULT_RULE", "Group", "Report", "Side", "Target", "Tally", "missing_prices",
+           "side_of"]
 
 
 #: ``(provider, model, rule)``; rule None means the default.
 Target = tuple[str, str, "str | None"]
+#: The target of a task a budget blocks: it does not run and costs nothing.
+BLOCKED: Target = ("", "", "(blocked by budget)")
+BLOCKED_NAME = "(blocked by budget)"
 
 
 class Group:
@@ -115,6 +119,16 @@ def price(pricing: PricingTable, model: str, usage: Usage) -> float:
     return cost
 
 
+def price_of(pricing: PricingTable, target: tuple[str, str], usage: Usage) -> float:
+    """:func:`price` of a ``(provider, model)``; a blocked task costs nothing."""
+    return 0.0 if target == BLOCKED[:2] else price(pricing, target[1], usage)
+
+
+def target_name(provider: str, model: str) -> str:
+    """``provider/model``, or the name of a blocked task's target."""
+    return BLOCKED_NAME if (provider, model) == BLOCKED[:2] else f"{provider}/{model}"
+
+
 def missing_prices(pricing: PricingTable, models: Iterable[str]) -> list[str]:
     """Models (in order, once) the table has no price for."""
     out: list[str] = []
@@ -132,10 +146,12 @@ class Side:
     cost_usd: float
     by_rule: dict[str, int]
     by_target: list[dict[str, Any]]
+    #: Tasks a budget blocked (counted in ``tasks``, in no rule or target, costing nothing).
+    blocked_tasks: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"tasks": self.tasks, "cost_usd": self.cost_usd, "by_rule": self.by_rule,
-                "by_target": self.by_target}
+                "by_target": self.by_target, "blocked_tasks": self.blocked_tasks}
 
 
 def side_of(groups: Iterable[tuple[Target, Group]], pricing: PricingTable,
@@ -143,11 +159,15 @@ def side_of(groups: Iterable[tuple[Target, Group]], pricing: PricingTable,
     """Sum groups (already keyed by this side's target) into per-rule and per-target figures."""
     per_target: dict[tuple[str, str], Group] = {}
     by_rule: dict[str, int] = {name: 0 for name in rule_order}
+    blocked = 0
     for t, g in groups:
+        if t == BLOCKED:
+            blocked += g.tasks
+            continue
         per_target.setdefault((t[0], t[1]), Group()).add(g)
         rule = t[2] if t[2] is not None else DEFAULT_RULE
         by_rule[rule] = by_rule.get(rule, 0) + g.tasks
-    tasks = sum(g.tasks for g in per_target.values())
+    tasks = sum(g.tasks for g in per_target.values()) + blocked
     rows: list[dict[str, Any]] = []
     total = 0.0
     for (provider, model), g in sorted(per_target.items(), key=lambda kv: (-kv[1].tasks, kv[0])):
@@ -156,7 +176,7 @@ def side_of(groups: Iterable[tuple[Target, Group]], pricing: PricingTable,
         total += cost
         rows.append({"provider": provider, "model": model, "tasks": g.tasks,
                      "share": g.tasks / tasks if tasks else 0.0, "cost_usd": cost, **u.as_dict()})
-    return Side(tasks, total, by_rule, rows)
+    return Side(tasks, total, by_rule, rows, blocked)
 
 
 @dataclass
@@ -193,6 +213,7 @@ class Report:
             "savings_pct": self.savings_pct,
             "by_rule": self.side.by_rule,
             "by_target": self.side.by_target,
+            "blocked_tasks": self.side.blocked_tasks,
         }
         if self.defaults is not None:
             out["default_tokens"] = self.defaults.as_dict()
@@ -200,36 +221,6 @@ class Report:
         if self.compare is not None:
             out["compare"] = self.compare
         return out
-
-
-def compare_section(tally: Tally, config_b: str, pricing_a: PricingTable, pricing_b: PricingTable,
-                    side_a_cost: float, rule_order_b: Iterable[str], sample_name: str) -> dict[str, Any]:
-    """Config B's figures, the tasks whose provider/model changes, and the cost difference."""
-    side_b = side_of(((b, g) for (_, b), g in tally.groups.items() if b is not None), pricing_b,
-                     rule_order_b)
-    moves: dict[tuple[tuple[str, str], tuple[str, str]], Group] = {}
-    for (a, b), g in tally.groups.items():
-        if b is None or not g.changed:
-            continue
-        moves.setdefault(((a[0], a[1]), (b[0], b[1])), Group()).add(g)
-    changes = []
-    for ((pa, ma), (pb, mb)), g in sorted(moves.items(), key=lambda kv: (-kv[1].tasks, kv[0])):
-        u = g.usage
-        ca, cb = price(pricing_a, ma, u), price(pricing_b, mb, u)
-        changes.append({"from": f"{pa}/{ma}", "to": f"{pb}/{mb}", "tasks": g.tasks, "cost_a_usd": ca,
-                        "cost_b_usd": cb, "difference_usd": cb - ca})
-    diff = side_b.cost_usd - side_a_cost
-    return {
-        "config": config_b,
-        "tasks_changed": sum(c["tasks"] for c in changes),
-        "cost_usd": side_b.cost_usd,
-        "difference_usd": diff,
-        "difference_pct": 100.0 * diff / side_a_cost if side_a_cost else 0.0,
-        "by_rule": side_b.by_rule,
-        "by_target": side_b.by_target,
-        "changes": changes,
-        sample_name: list(tally.changed_sample),
-    }
 
 
 def rule_names(rules: Iterable[Any]) -> list[str]:
@@ -254,6 +245,8 @@ def render(report: Report, title: str, lines: list[str] | None = None) -> str:
     out.append("")
     _side_lines(out, d["by_rule"], d["by_target"], n)
     out.append("")
+    if d["blocked_tasks"]:
+        out.append(f"Blocked by budget: {d['blocked_tasks']:,} tasks (not run, no cost)")
     out.append(f"Estimated cost:  {fmt_usd(d['cost_usd'])}")
     base = f"{d['baseline']['provider']}/{d['baseline']['model']}"
     out.append(f"Baseline:        {fmt_usd(d['baseline_cost_usd'])}  (every task to {base})")
@@ -263,6 +256,8 @@ def render(report: Report, title: str, lines: list[str] | None = None) -> str:
         out.append("")
         out.append(f"Compared with {cmp['config']}:")
         _side_lines(out, cmp["by_rule"], cmp["by_target"], n)
+        if cmp["blocked_tasks"]:
+            out.append(f"  Blocked by budget: {cmp['blocked_tasks']:,} tasks (not run, no cost)")
         pct = 100.0 * cmp["tasks_changed"] / n if n else 0.0
         out.append(f"  Tasks whose provider/model changes: {cmp['tasks_changed']:,} ({pct:.1f}%)")
         for c in cmp["changes"]:
