@@ -94,18 +94,23 @@ class TacrouteGroup(click.Group):
         return sorted(set(self.builtin) | set(self.commands))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """The command list, built-in commands from their help lines (none is imported)."""
-        names = self.list_commands(ctx)
+        """The command list, built-in commands from their help lines (none is imported),
+        plugins' from the cache of their listing (:mod:`tacroute.plugins.commandcache`)."""
+        from tacroute.plugins.commandcache import plugin_commands
+
+        extra = plugin_commands(self, set(self.builtin), self._add_plugin_commands)
+        names = sorted(set(self.builtin) | set(extra))
         rows: list[tuple[str, str]] = []
         limit = formatter.width - 6 - max((len(n) for n in names), default=0)
         for name in names:
-            text = self.builtin_help.get(name) if name not in self.commands else None
-            if text is not None:
+            text = self.builtin_help.get(name)
+            if name in extra:
+                text, short, hidden, deprecated = extra[name]
+                if not hidden:
+                    cmd = click.Command(name, help=text, short_help=short, deprecated=deprecated)
+                    rows.append((name, cmd.get_short_help_str(limit)))
+            elif text is not None:
                 rows.append((name, click.Command(name, help=text).get_short_help_str(limit)))
-                continue
-            cmd = self.get_command(ctx, name)
-            if cmd is not None and not cmd.hidden:
-                rows.append((name, cmd.get_short_help_str(limit)))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
