@@ -92,3 +92,48 @@ def test_an_allow_list_is_part_of_the_key(tmp_path: Path) -> None:
     assert "Say hello" in run(tmp_path, "--help").stdout
     only = run(tmp_path, "--help", TACROUTE_LOAD_PLUGINS="priority")
     assert only.returncode == 0 and "Say hello" not in only.stdout and "ui " not in only.stdout
+
+
+def test_the_managers_shortcut_answers_as_pluggy_does() -> None:
+    """Every name of every installed plugin (and of odd plugin objects) is parsed alike."""
+    import types
+
+    import pluggy
+
+    from tacroute import hookimpl, hookspecs
+    from tacroute.plugins.discovery import discover_entry_points
+    from tacroute.plugins.hooks import make_plugin_manager
+    from tacroute.plugins.isolation import isolated
+
+    class ClassPlugin:
+        @hookimpl
+        def register_conditions(self, register: object) -> None: ...
+
+        @staticmethod
+        @hookimpl
+        def register_providers(register: object) -> None: ...
+
+        @classmethod
+        @hookimpl(tryfirst=True)
+        def register_output_parsers(cls, register: object) -> None: ...
+
+        @property
+        def observe_run(self) -> None:
+            raise AssertionError("a property is never evaluated")
+
+    odd = types.ModuleType("odd_plugin")
+    odd.register_conditions = hookimpl(lambda register: None)  # type: ignore[attr-defined]
+    odd.plain = lambda: None  # type: ignore[attr-defined]
+    odd.bound = ClassPlugin().register_conditions  # type: ignore[attr-defined]
+    odd.static = staticmethod(hookimpl(lambda register: None))  # type: ignore[attr-defined]
+    odd.number = 3  # type: ignore[attr-defined]
+    plugins: list[object] = [ep.load() for ep in discover_entry_points()]
+    plugins += [ClassPlugin, ClassPlugin(), odd, hookspecs]
+    ours, theirs = make_plugin_manager(), pluggy.PluginManager(hookspecs.PROJECT)
+    checked = 0
+    for plugin in plugins:
+        for obj in (plugin, isolated(ours, plugin, "p", lambda *a: None)):  # type: ignore[arg-type, return-value]
+            for name in dir(obj):
+                assert ours.parse_hookimpl_opts(obj, name) == theirs.parse_hookimpl_opts(obj, name), name
+                checked += theirs.parse_hookimpl_opts(obj, name) is not None
+    assert checked > 20
