@@ -8,6 +8,7 @@ reported and skipped.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from typing import Any, ClassVar
@@ -19,6 +20,9 @@ from tacroute.fastexit import fast_exit as _fast_exit
 from tacroute.fastexit import note_writes as _note_writes
 
 __all__ = ["cli", "main"]
+
+#: The cyclic collector's young-generation threshold in the console script (see :func:`main`).
+_GC_THRESHOLD = 50_000
 
 #: Built-in commands: name -> ("module:attr", the help line ``tacroute --help`` shows).
 #: The help lines are kept here so listing the commands imports none of them
@@ -219,6 +223,11 @@ def main(argv: list[str] | None = None) -> None:
     if argv is not None:
         cli.main(args=argv, prog_name="tacroute")
         return
+    # Starting (importing ~100 modules, loading the plugins) allocates many objects
+    # that all live on, and the cyclic collector's young generation ran ~every 700
+    # of them for nothing: ~4 ms of a ~60 ms `tacroute route`. Collecting every
+    # 50,000 still bounds what a long `run` or `ui` process leaves uncollected.
+    gc.set_threshold(_GC_THRESHOLD, *gc.get_threshold()[1:])
     sys.addaudithook(_note_writes)
     try:
         cli.main(args=sys.argv[1:], prog_name="tacroute")
