@@ -24,6 +24,15 @@ BIN = Path(sys.executable).parent
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(wall seconds, peak RSS MiB) of one run; fails loudly if the command fails."""
+    wall, rss, _ = timed_cpu(argv, env)
+    return wall, rss
+
+
+def timed_cpu(argv: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS MiB, CPU seconds: user + system) of one run.
+
+    The CPU time is what the command itself costs; the wall time also holds
+    waiting for a core, which on a shared, loaded machine is most of the noise."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT)
     _, status, rusage = os.wait4(proc.pid, 0)
@@ -33,7 +42,7 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
         raise SystemExit(f"{argv} failed ({proc.returncode}): {proc.stderr.read().decode() if proc.stderr else ''}")
     if proc.stderr:
         proc.stderr.close()
-    return wall, rusage.ru_maxrss / 1024
+    return wall, rusage.ru_maxrss / 1024, rusage.ru_utime + rusage.ru_stime
 
 
 def main() -> int:

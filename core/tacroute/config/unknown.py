@@ -12,7 +12,6 @@ plugin's own table is known as soon as the plugin registers it.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +25,8 @@ Warn = Callable[[Sequence[str | int], str], None]
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """`` (did you mean `routing`?)`` for the closest choice, or "" when none is close."""
+    import difflib  # only for a name that is not known
+
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     if not close and name.lower() != name:
         close = difflib.get_close_matches(name.lower(), list(choices), n=1, cutoff=0.6)

@@ -23,7 +23,6 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tacroute.bounds import bound_cost, bound_retry_after, bound_usage
 from tacroute.history.damage import HistoryError
 from tacroute.history.reads import Cooldown, LimitsSnapshot, StoreReads
 from tacroute.history.schema import BUSY_MS, SCHEMA_VERSION, migrate, use_wal
@@ -184,6 +183,7 @@ class HistoryStore(StoreReads):
 
     def record_attempt(self, record: AttemptRecord) -> None:
         """Store one attempt, close its slot, and start or end a cooldown."""
+        from tacroute.bounds import bound_cost, bound_retry_after, bound_usage  # writing only: the run types
         from tacroute.history.records import redact
 
         u = bound_usage(record.usage, [])
@@ -215,6 +215,7 @@ class HistoryStore(StoreReads):
             self._update_cooldown(conn, record, end)
 
     def _update_cooldown(self, conn: sqlite3.Connection, record: AttemptRecord, end: float) -> None:
+        from tacroute.bounds import bound_retry_after  # writing only: the run types
         policy = self.policy
         key = (record.provider, record.model)
         if record.success:
@@ -258,6 +259,7 @@ class HistoryStore(StoreReads):
 
     def record_run(self, result: RunResult) -> None:
         """Store a finished run (totals over its attempts) and its labels."""
+        from tacroute.bounds import bound_cost, bound_usage  # writing only: the run types
         from tacroute.history.records import labels_of, redact, run_figures
 
         fig = run_figures(result, self.clock)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from importlib import metadata
 
-__all__ = ["ENTRY_POINT_GROUP", "EntryPointInfo", "discover_entry_points"]
+__all__ = ["ENTRY_POINT_GROUP", "EntryPointInfo", "cache_file", "discover_entry_points"]
 
 ENTRY_POINT_GROUP = "tacroute"
 
@@ -66,12 +66,12 @@ def _fingerprint() -> str:
     return "|".join(parts)
 
 
-def _cache_file() -> str:
-    """One cache file per environment, named after its prefix."""
+def cache_file(kind: str) -> str:
+    """One cache file of ``kind`` per environment, named after its prefix."""
     from tacroute.paths import cache_dir
 
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in sys.prefix.strip(os.sep))[-150:]
-    return os.path.join(cache_dir(), f"entry-points-{name}.json")
+    return os.path.join(cache_dir(), f"{kind}-{name}.json")
 
 
 def discover_entry_points() -> list[EntryPointInfo]:
@@ -87,7 +87,7 @@ def discover_entry_points() -> list[EntryPointInfo]:
 
     use_cache = os.environ.get("TACROUTE_NO_PLUGIN_CACHE", "") in ("", "0")
     fingerprint = _fingerprint()
-    path = _cache_file()
+    path = cache_file("entry-points")
     known: dict[str, list[list[str | None]]] = {}
     if use_cache:
         try:

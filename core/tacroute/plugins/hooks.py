@@ -8,11 +8,13 @@ proxy it is registered through (:mod:`tacroute.plugins.isolation`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import types
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from tacroute import hookspecs
+from tacroute.plugins.isolation import Isolated
 
 if TYPE_CHECKING:
     import click
@@ -31,9 +33,37 @@ if TYPE_CHECKING:
 __all__ = ["Hooks", "make_plugin_manager"]
 
 
+_MARKER = f"{hookspecs.PROJECT}_impl"
+
+
+class _PluginManager(pluggy.PluginManager):
+    """pluggy's manager, skipping cheaply what cannot be a hook implementation.
+
+    Registering looks at every name of a plugin (``dir``: a module's every
+    global, the proxy's every dunder) through ``inspect.getattr_static``, which
+    made loading the plugins a noticeable part of ``tacroute route``. A module
+    global that is a plain function without the marker, or any other non-routine
+    value, and a proxy's names that are not its own are answered here; anything
+    else is pluggy's own decision.
+    """
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+        if isinstance(plugin, Isolated):
+            if name not in vars(plugin):
+                return None  # the proxy class's own methods and object's dunders
+        elif isinstance(plugin, types.ModuleType):
+            value = vars(plugin).get(name)
+            if isinstance(value, types.FunctionType):
+                if getattr(value, _MARKER, None) is None:
+                    return None
+            elif not isinstance(value, (types.MethodType, classmethod, staticmethod)):
+                return None
+        return super().parse_hookimpl_opts(plugin, name)
+
+
 def make_plugin_manager() -> pluggy.PluginManager:
     """The one factory for a tacroute plugin manager (with no plugins yet)."""
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm = _PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     return pm
 

@@ -29,6 +29,11 @@ class PluginInfo:
     def __repr__(self) -> str:
         return f"PluginInfo({self.name!r}, distribution={self.distribution!r}, error={self.error!r})"
 
+    def skip_line(self) -> str:
+        """The line on stderr saying this plugin failed (:attr:`error`) and is skipped."""
+        dist = f" (distribution {self.distribution})" if self.distribution else ""
+        return f"tacroute: skipping plugin {self.name!r}{dist}: {self.error}"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,

@@ -28,7 +28,7 @@ import pluggy
 
 from tacroute.errors import PluginError
 
-__all__ = ["Guard", "isolated"]
+__all__ = ["Guard", "Isolated", "isolated"]
 
 #: ``guard(plugin_name, hook_name)``: a context manager that reports and
 #: swallows an exception raised by that plugin in that hook (or re-raises it,
@@ -36,7 +36,7 @@ __all__ = ["Guard", "isolated"]
 Guard = Callable[[str, str], AbstractContextManager[None]]
 
 
-class _Isolated:
+class Isolated:
     """What pluggy registers for one plugin: its guarded hook implementations."""
 
     def __init__(self, plugin: object) -> None:
@@ -48,7 +48,7 @@ class _Isolated:
 
 def isolated(pm: pluggy.PluginManager, plugin: object, plugin_name: str, guard: Guard) -> object:
     """A stand-in for ``plugin`` to register in ``pm`` instead of it."""
-    proxy = _Isolated(plugin)
+    proxy = Isolated(plugin)
     for attr in dir(plugin):
         if pm.parse_hookimpl_opts(plugin, attr) is None:
             continue

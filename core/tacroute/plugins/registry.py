@@ -244,8 +244,7 @@ class Registry:
         key = f"{info.name}:{message}"
         if key not in self._reported:
             self._reported.add(key)
-            dist = f" (distribution {info.distribution})" if info.distribution else ""
-            print(f"tacroute: skipping plugin {info.name!r}{dist}: {message}", file=sys.stderr)
+            print(info.skip_line(), file=sys.stderr)
 
     def _drop(self, name: str) -> None:
         info = self.plugins.get(name)

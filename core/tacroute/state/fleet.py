@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from tacroute.types import ModelStats
+if TYPE_CHECKING:
+    from tacroute.types import ModelStats  # the run types load when stats are asked for
 
 __all__ = ["BASE", "bucket", "model_stats_of", "percentile"]
 
@@ -42,6 +44,8 @@ def percentile(hist: Mapping[int, int], q: float) -> float | None:
 def model_stats_of(attempts: int, successes: int, cancelled: int, ok_hist: Mapping[int, int]
                    ) -> ModelStats | None:
     """What ``cheapest`` reads, from aggregates: cancelled attempts are no samples."""
+    from tacroute.types import ModelStats
+
     samples = attempts - cancelled
     if samples <= 0:
         return None

@@ -11,12 +11,15 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING
 
 from tacroute.history.slots import ProviderLimits, Slot, acquire
 from tacroute.history.store import Cooldown, HistoryStore, LimitsSnapshot
 from tacroute.state.api import FleetRow, Lease, Reservation, Snapshot, StateStatus
 from tacroute.state.fleet import bucket, percentile
-from tacroute.types import AttemptRecord, ModelStats
+
+if TYPE_CHECKING:
+    from tacroute.types import AttemptRecord, ModelStats  # the run types: not loaded to route
 
 __all__ = ["SqliteState"]
 
