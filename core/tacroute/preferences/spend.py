@@ -220,7 +220,7 @@ class HistorySpend(SpendTable):
             for project, user, model, today, cost, *tokens in rows:
                 usd = run_cost(cost, str(model), tuple(int(t or 0) for t in tokens), self.pricing)  # type: ignore[arg-type]
                 at = self.day[0] if today else self.month[0]
-                self.add(project, user, usd, at)
+                SpendTable.add(self, project, user, usd, at)  # counted here, not recorded anew
 
     def _give_up(self, exc: Exception) -> None:
         from tacroute.history.damage import give_up
@@ -237,19 +237,30 @@ _SHARED_LOCK = threading.Lock()
 
 def shared_spend(config: Config, prefs: Preferences, create: bool = True) -> HistorySpend | None:
     """The process's spend table for ``config``'s history file and budgets (None: no history,
-    or ``create`` is False and none exists yet)."""
+    or ``create`` is False and none exists yet). With shared state (``[state] backend``), the
+    fleet's spend (:class:`tacroute.state.budgets.SharedSpend`)."""
     settings = config.history
     if not settings.enabled:
         return None
     layout = tuple((e.kind, e.pattern, e.budget.shared if e.budget else False) for e in prefs.budgeted())
-    key = (str(settings.path), config.timezone_name, layout, _pricing_key(config.raw))
+    state = config.raw.get("state")
+    key = (str(settings.path), config.timezone_name, layout, _pricing_key(config.raw),
+           repr(sorted(state.items())) if isinstance(state, dict) else "")
     with _SHARED_LOCK:
         table = _SHARED.get(key)
         if table is None and create:
             from tacroute.pricing import PricingTable
+            from tacroute.state import open_state
 
-            table = _SHARED[key] = HistorySpend(prefs, config.timezone, settings.path,
-                                                PricingTable.load(config.raw))
+            pricing = PricingTable.load(config.raw)
+            shared = open_state(config) if state is not None else None
+            if shared is not None:
+                from tacroute.state.budgets import SharedSpend
+
+                table = SharedSpend(prefs, config.timezone, settings.path, pricing, shared)
+            else:
+                table = HistorySpend(prefs, config.timezone, settings.path, pricing)
+            _SHARED[key] = table
         return table
 
 
