@@ -81,6 +81,7 @@ class RedisState:
         self._renew = self.client.register_script(scripts.RENEW)
         self._put_cooldown = self.client.register_script(scripts.PUT_COOLDOWN)
         self._reserve = self.client.register_script(scripts.RESERVE)
+        self._snapshot_calls: dict[tuple[str, ...], tuple[list[str], list[Any]]] = {}
 
     # ------------------------------------------------------------------ helpers
     def _do(self, what: Callable[[], T]) -> T:
@@ -95,11 +96,14 @@ class RedisState:
 
     # --------------------------------------------------------------- the gate
     def snapshot(self, providers: Collection[str], now: float) -> Snapshot:
-        names = list(providers)
-        keys = [self._k("cools")]
-        for p in names:
-            keys += [self._k("slots:", p), self._k("starts:", p)]
-        _, cools, counts = self._do(lambda: self._snapshot(keys, [self._k("cool:"), WINDOW_MS]))
+        names = tuple(providers)
+        call = self._snapshot_calls.get(names)
+        if call is None:  # the keys of one provider set, built once (the gate asks for the same set)
+            keys = [self._k("cools")]
+            for p in names:
+                keys += [self._k("slots:", p), self._k("starts:", p)]
+            call = self._snapshot_calls[names] = (keys, [self._k("cool:"), WINDOW_MS])
+        _, cools, counts = self._do(lambda: self._snapshot(*call))
         cooldowns = [c for c in (_cooldown(text) for text in cools) if c is not None]
         running = {p: int(counts[2 * i]) for i, p in enumerate(names)}
         started = {p: int(counts[2 * i + 1]) for i, p in enumerate(names)}
