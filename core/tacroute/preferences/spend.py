@@ -11,8 +11,8 @@ router reads it with dictionary look-ups only: no query per decision.
   of this process are added as they are recorded (the ``observe_run`` hook of
   :mod:`tacroute.preferences.plugin`), so the table is current without a query.
   One table per history file and budget layout is shared by the whole process.
-- ``tacroute simulate`` / ``replay`` use a plain SpendTable that starts
-  empty and is fed each simulated task's cost (:mod:`tacroute.preferences.whatif`).
+  With shared state, the fleet's spend instead (:mod:`tacroute.preferences.fleetspend`).
+- ``tacroute simulate`` / ``replay`` use a plain SpendTable fed each simulated task's cost.
 
 Calendar periods are those of ``routing.timezone`` (local time without one).
 """
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from datetime import tzinfo
 
     from tacroute.config.model import Config
+    from tacroute.preferences.fleetspend import FleetSpend
     from tacroute.preferences.model import Entry, Preferences
     from tacroute.pricing import PricingTable
 
@@ -153,10 +154,12 @@ class HistorySpend(SpendTable):
     RECHECK_S = 1.0
 
     def __init__(self, prefs: Preferences, tz: tzinfo | None, path: Path,
-                 pricing: PricingTable) -> None:
+                 pricing: PricingTable, fleet: FleetSpend | None = None) -> None:
         super().__init__(prefs, tz)
         self.path = path
         self.pricing = pricing
+        #: With shared state: the fleet's spend, read instead of the file while it answers.
+        self.fleet = fleet
         self._conn: sqlite3.Connection | None = None
         self._version: int | None = None
         self._checked = -math.inf
@@ -164,6 +167,9 @@ class HistorySpend(SpendTable):
         self.loads = 0
 
     def current(self, now: float) -> None:
+        fleet = self.fleet
+        if fleet is not None and self._from_fleet(fleet, now):
+            return
         if not self.day[0] <= now < self.day[1]:
             self._roll(now)
             self._checked = now
@@ -173,6 +179,28 @@ class HistorySpend(SpendTable):
             if self._changed():
                 self._load()
         self.fresh = (max(self.day[0], self._checked), min(self.day[1], self._checked + self.RECHECK_S))
+
+    def _from_fleet(self, fleet: FleetSpend, now: float) -> bool:
+        """Hold the fleet's spend; False while it cannot be read (then the file's, read anew)."""
+        if not self.day[0] <= now < self.day[1]:
+            self._roll(now)
+            fleet.pulled = -math.inf
+        was, table = fleet.used, fleet.pull(now) if fleet.due(now) else None
+        if table is not None:
+            with self.lock:
+                self.spend = table
+        elif not fleet.used:
+            if was:  # degraded now: read the file anew
+                self._version, self._checked = None, -math.inf
+            return False
+        self.fresh = (max(self.day[0], fleet.pulled), min(self.day[1], fleet.pulled + fleet.REFRESH_S))
+        return True
+
+    def add(self, project: Any, user: Any, usd: float, at: float) -> None:
+        """Count a run of this process; with shared state, add it to the fleet's spend too."""
+        super().add(project, user, usd, at)
+        if self.fleet is not None:
+            self.fleet.push(self.keys(project, user), usd, at)
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._conn is None and self.path.exists():
@@ -220,7 +248,7 @@ class HistorySpend(SpendTable):
             for project, user, model, today, cost, *tokens in rows:
                 usd = run_cost(cost, str(model), tuple(int(t or 0) for t in tokens), self.pricing)  # type: ignore[arg-type]
                 at = self.day[0] if today else self.month[0]
-                self.add(project, user, usd, at)
+                SpendTable.add(self, project, user, usd, at)  # counted here, not recorded anew
 
     def _give_up(self, exc: Exception) -> None:
         from tacroute.history.damage import give_up
@@ -236,20 +264,22 @@ _SHARED_LOCK = threading.Lock()
 
 
 def shared_spend(config: Config, prefs: Preferences, create: bool = True) -> HistorySpend | None:
-    """The process's spend table for ``config``'s history file and budgets (None: no history,
-    or ``create`` is False and none exists yet)."""
+    """The process's spend table for ``config``'s history file and budgets (None: no history, or
+    ``create`` is False and none exists yet); the fleet's with ``[state]`` (:mod:`.fleetspend`)."""
     settings = config.history
     if not settings.enabled:
         return None
     layout = tuple((e.kind, e.pattern, e.budget.shared if e.budget else False) for e in prefs.budgeted())
-    key = (str(settings.path), config.timezone_name, layout, _pricing_key(config.raw))
+    key = (str(settings.path), config.timezone_name, layout, _pricing_key(config.raw),
+           repr(config.raw.get("state")))  # another [state]: another (fleet's) spend
     with _SHARED_LOCK:
         table = _SHARED.get(key)
         if table is None and create:
+            from tacroute.preferences.fleetspend import fleet_spend
             from tacroute.pricing import PricingTable
 
             table = _SHARED[key] = HistorySpend(prefs, config.timezone, settings.path,
-                                                PricingTable.load(config.raw))
+                                                PricingTable.load(config.raw), fleet_spend(config))
         return table
 
 

@@ -8,7 +8,8 @@ A :class:`StateBackend` keeps, for every coordinator process that uses it:
   the same step; the slot is a :class:`Lease`, given back with ``release()``;
 - **aggregates** per provider/model (attempts, successes, failures by class, tokens,
   cost and a duration histogram), for ``tacroute stats --fleet`` and ``cheapest``;
-- **spend** per key and period (:meth:`add_spend`, :meth:`spend`, :meth:`reserve`):
+- **spend** per key and period (:meth:`add_spend`, :meth:`spend`, :meth:`spend_periods`,
+  :meth:`reserve`):
   what the per-user/project budgets read and write.
 
 The embedded default is :class:`tacroute.state.sqlite.SqliteState` (the history
@@ -21,7 +22,7 @@ machine's own state (:mod:`tacroute.state.shared`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 
@@ -150,6 +151,10 @@ class StateBackend(Protocol):
 
     def spend(self, key: str, period: str) -> float:
         """``key``'s spend in ``period`` (0 when none)."""
+        ...
+
+    def spend_periods(self, periods: Sequence[str]) -> list[dict[str, float]]:
+        """Every key's spend in each of ``periods`` (key -> usd), in one round trip."""
         ...
 
     def reserve(self, key: str, period: str, usd: float, cap: float) -> bool:

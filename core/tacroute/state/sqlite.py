@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
 from tacroute.history.slots import ProviderLimits, Slot, acquire
@@ -130,6 +130,12 @@ class SqliteState:
             conn.execute(_SPEND_TABLE)
             row = conn.execute("SELECT usd FROM spend WHERE key = ? AND period = ?", (key, period)).fetchone()
         return float(row[0]) if row else 0.0
+
+    def spend_periods(self, periods: Sequence[str]) -> list[dict[str, float]]:
+        with self.store._write() as conn:  # a write: the table may not exist yet
+            conn.execute(_SPEND_TABLE)
+            return [{str(k): float(v) for k, v in conn.execute(
+                "SELECT key, usd FROM spend WHERE period = ?", (period,))} for period in periods]
 
     def reserve(self, key: str, period: str, usd: float, cap: float) -> bool:
         with self.store._write() as conn:

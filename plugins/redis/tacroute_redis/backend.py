@@ -9,7 +9,8 @@ a provider and model name, joined by ``\\x1f``):
   the set ``PREFIX cools``;
 - ``PREFIX agg:P\\x1fM`` the aggregates (:mod:`tacroute_redis.aggregate`), listed in
   ``PREFIX aggs``;
-- ``PREFIX spend:KEY\\x1fPERIOD`` the spend of a budget key in a period (kept until deleted).
+- ``PREFIX spend:PERIOD`` a hash, budget key -> spend in that period (kept until deleted),
+  so one ``HGETALL`` reads every budget's spend of a period.
 
 Every redis-py failure becomes :class:`tacroute.state.StateUnavailable` with the
 password masked; every call waits at most ``[state] timeout_ms`` (connect and
@@ -21,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -80,6 +81,7 @@ class RedisState:
         self._renew = self.client.register_script(scripts.RENEW)
         self._put_cooldown = self.client.register_script(scripts.PUT_COOLDOWN)
         self._reserve = self.client.register_script(scripts.RESERVE)
+        self._snapshot_calls: dict[tuple[str, ...], tuple[list[str], list[Any]]] = {}
 
     # ------------------------------------------------------------------ helpers
     def _do(self, what: Callable[[], T]) -> T:
@@ -94,11 +96,14 @@ class RedisState:
 
     # --------------------------------------------------------------- the gate
     def snapshot(self, providers: Collection[str], now: float) -> Snapshot:
-        names = list(providers)
-        keys = [self._k("cools")]
-        for p in names:
-            keys += [self._k("slots:", p), self._k("starts:", p)]
-        _, cools, counts = self._do(lambda: self._snapshot(keys, [self._k("cool:"), WINDOW_MS]))
+        names = tuple(providers)
+        call = self._snapshot_calls.get(names)
+        if call is None:  # the keys of one provider set, built once (the gate asks for the same set)
+            keys = [self._k("cools")]
+            for p in names:
+                keys += [self._k("slots:", p), self._k("starts:", p)]
+            call = self._snapshot_calls[names] = (keys, [self._k("cool:"), WINDOW_MS])
+        _, cools, counts = self._do(lambda: self._snapshot(*call))
         cooldowns = [c for c in (_cooldown(text) for text in cools) if c is not None]
         running = {p: int(counts[2 * i]) for i, p in enumerate(names)}
         started = {p: int(counts[2 * i + 1]) for i, p in enumerate(names)}
@@ -112,8 +117,8 @@ class RedisState:
         ttl_ms = int(self.lease_ttl_s * 1000)
         args: list[Any] = [lease_id, ttl_ms, _limit(limit.max_concurrent), _limit(limit.rpm), WINDOW_MS]
         if reserve is not None:
-            keys.append(self._k("spend:", reserve.key, reserve.period))
-            args += [repr(float(reserve.usd)), repr(float(reserve.cap))]
+            keys.append(self._k("spend:", reserve.period))
+            args += [repr(float(reserve.usd)), repr(float(reserve.cap)), reserve.key]
         ok, why, running, started, *spent = self._do(lambda: self._acquire(keys, args))
         if not int(ok):
             if why == "b" and reserve is not None:
@@ -175,15 +180,24 @@ class RedisState:
 
     # ------------------------------------------------------------------ spend
     def add_spend(self, key: str, period: str, usd: float) -> float:
-        return float(self._do(lambda: self.client.incrbyfloat(self._k("spend:", key, period), usd)))
+        return float(self._do(lambda: self.client.hincrbyfloat(self._k("spend:", period), key, usd)))
 
     def spend(self, key: str, period: str) -> float:
-        value = self._do(lambda: self.client.get(self._k("spend:", key, period)))
-        return float(str(value)) if value else 0.0
+        value = self._do(lambda: self.client.hget(self._k("spend:", period), key))
+        return _float(value)
+
+    def spend_periods(self, periods: Sequence[str]) -> list[dict[str, float]]:
+        def read() -> list[dict[str, str]]:
+            pipe = self.client.pipeline(transaction=False)
+            for period in periods:
+                pipe.hgetall(self._k("spend:", period))
+            return pipe.execute()
+
+        return [{str(k): _float(v) for k, v in h.items()} for h in self._do(read)]
 
     def reserve(self, key: str, period: str, usd: float, cap: float) -> bool:
-        ok, _ = self._do(lambda: self._reserve([self._k("spend:", key, period)],
-                                               [repr(float(usd)), repr(float(cap))]))
+        ok, _ = self._do(lambda: self._reserve([self._k("spend:", period)],
+                                               [repr(float(usd)), repr(float(cap)), key]))
         return bool(int(ok))
 
     # ----------------------------------------------------------------- status
@@ -197,6 +211,14 @@ class RedisState:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _float(value: Any) -> float:
+    """A spend read back (0 when missing or not a number)."""
+    try:
+        return float(str(value)) if value else 0.0
+    except ValueError:
+        return 0.0
 
 
 def _limit(value: int | None) -> int:

@@ -29,8 +29,8 @@ end
 return {now, cools, counts}
 """
 
-#: KEYS: slots, starts [, spend]. ARGV: lease id, ttl ms, max_concurrent (-1: none), rpm (-1: none),
-#: window ms [, usd, cap]. Returns {1|0, 'ok'|'c'|'r'|'b', running, started [, spent]}.
+#: KEYS: slots, starts [, spend hash]. ARGV: lease id, ttl ms, max_concurrent (-1: none), rpm (-1: none),
+#: window ms [, usd, cap, spend field]. Returns {1|0, 'ok'|'c'|'r'|'b', running, started [, spent]}.
 ACQUIRE = _NOW + """
 local ttl = tonumber(ARGV[2])
 local window = tonumber(ARGV[5])
@@ -43,11 +43,11 @@ local rpm = tonumber(ARGV[4])
 if maxc >= 0 and running >= maxc then return {0, 'c', running, started} end
 if rpm >= 0 and started >= rpm then return {0, 'r', running, started} end
 if #KEYS >= 3 then
-  local spent = tonumber(redis.call('GET', KEYS[3]) or '0')
+  local spent = tonumber(redis.call('HGET', KEYS[3], ARGV[8]) or '0')
   if spent + tonumber(ARGV[6]) > tonumber(ARGV[7]) then
     return {0, 'b', running, started, tostring(spent)}
   end
-  redis.call('INCRBYFLOAT', KEYS[3], ARGV[6])
+  redis.call('HINCRBYFLOAT', KEYS[3], ARGV[8], ARGV[6])
 end
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 redis.call('ZADD', KEYS[2], now, ARGV[1])
@@ -82,9 +82,9 @@ redis.call('SADD', KEYS[2], ARGV[3])
 return 1
 """
 
-#: KEYS: spend. ARGV: usd, cap. Returns {1|0, spent after}.
+#: KEYS: the period's spend hash. ARGV: usd, cap, field (the budget key). Returns {1|0, spent after}.
 RESERVE = """
-local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
+local spent = tonumber(redis.call('HGET', KEYS[1], ARGV[3]) or '0')
 if spent + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return {0, tostring(spent)} end
-return {1, redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])}
+return {1, redis.call('HINCRBYFLOAT', KEYS[1], ARGV[3], ARGV[1])}
 """

@@ -8,6 +8,8 @@ plugin and tacroute-redis, then
 - ``route``: prints the decision's JSON;
 - ``loop``: runs one task after another until the file ``$STOP_FILE`` exists,
   printing one JSON line per run.
+
+``$TASK`` (a JSON object, default ``{}``) is the task's attributes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository r
 
 from tacroute.history import plugin as history_plugin
 from tacroute.plugins import Registry, set_registry
+from tacroute.preferences import plugin as preferences_plugin
 from tacroute.routing import router_with_history
 from tacroute.runner import run_task
 from tacroute_redis import plugin as redis_plugin
@@ -35,21 +38,24 @@ def _say(data: dict[str, object]) -> None:
         print(json.dumps(data), flush=True)
 
 
+TASK = json.loads(os.environ.get("TASK", "{}"))
+
+
 def _one(config: Path, prompt: Path, registry: Registry) -> None:
-    result = run_task(prompt, {}, config=config, registry=registry, wait=300)
+    result = run_task(prompt, dict(TASK), config=config, registry=registry, wait=300)
     _say({"run": result.run_id, "success": result.success, "error": result.error})
 
 
 def main() -> None:
     config, mode, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    registry = Registry.from_plugins([ScriptPlugin(), history_plugin, redis_plugin])
+    registry = Registry.from_plugins([ScriptPlugin(), history_plugin, preferences_plugin, redis_plugin])
     set_registry(registry)
     prompt = config.parent / f"prompt-{os.getpid()}.txt"
     prompt.write_text("hello\n", encoding="utf-8")
     if mode == "route":
         from tacroute.config.loader import load_config
 
-        decision = router_with_history(load_config(config, registry=registry), registry=registry).route({})
+        decision = router_with_history(load_config(config, registry=registry), registry=registry).route(dict(TASK))
         _say(decision.as_dict())
     elif mode == "runs":
         threads = [threading.Thread(target=_one, args=(config, prompt, registry)) for _ in range(n)]

@@ -56,6 +56,14 @@ def test_spend_and_reserve(backend: StateBackend) -> None:
     assert backend.spend("u", "2025-06") == 2.0 and backend.spend("u", "2025-07") == 0.0
 
 
+def test_spend_periods_reads_every_key_of_each_period_at_once(backend: StateBackend) -> None:
+    backend.add_spend("project:a", "day:2025-06-01", 1.5)
+    backend.add_spend("user:b", "day:2025-06-01", 0.25)
+    backend.add_spend("project:a", "month:2025-06", 3.0)
+    assert backend.spend_periods(["day:2025-06-01", "month:2025-06", "day:2025-06-02"]) == [
+        {"project:a": 1.5, "user:b": 0.25}, {"project:a": 3.0}, {}]
+
+
 def test_rpm_counts_starts_not_running_slots(backend: StateBackend) -> None:
     limit = ProviderLimits(None, 2)
     for n in (1, 2):

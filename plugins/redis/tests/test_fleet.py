@@ -1,4 +1,5 @@
-"""Three coordinator "machines" (processes with their own HOME and history file) on one real Redis."""
+"""Three coordinator "machines" (processes with their own HOME and history file) on one real Redis;
+budgets across machines at the end."""
 
 from __future__ import annotations
 
@@ -145,3 +146,69 @@ def test_redis_stopping_mid_run_and_coming_back(redis_server: RedisServer, tmp_p
     assert "state: degraded" in err and "state is back" in err
     with HistoryStore(db) as store:
         assert store.count("runs") == len(runs)  # no local history lost
+
+
+# ------------------------------------------------------------ budgets across machines
+TASK = {"TASK": json.dumps({"project": "acme/api"})}
+
+
+def _budget_config(tmp: Path, url: str, over: str) -> Path:
+    path = _config(tmp, url, "ok")
+    with path.open("a", encoding="utf-8") as f:  # each ok run reports $0.01
+        f.write(f'\n[projects."acme/api"]\nbudget = {{ daily_usd = 0.05, over = "{over}" }}\n')
+    return path
+
+
+def _runs(tmp: Path, name: str, config: Path, n: int) -> Path:
+    proc, db = _machine(tmp, name, config, "runs", n, TASK)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert [json.loads(line)["success"] for line in out.splitlines()] == [True] * n, out
+    return db
+
+
+def _route(tmp: Path, name: str, config: Path) -> dict[str, object]:
+    proc, _ = _machine(tmp, name, config, "route", 1, TASK)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    decision: dict[str, object] = json.loads(out)
+    return decision
+
+
+def test_two_machines_spend_one_project_budget_together(redis_server: RedisServer, tmp_path: Path) -> None:
+    config = _budget_config(tmp_path, redis_server.url, "block")
+    db_a = _runs(tmp_path, "a", config, 3)
+    assert _route(tmp_path, "b", config)["available"]  # $0.03 of $0.05 spent so far
+    db_b = _runs(tmp_path, "b", config, 2)
+    for db, n in ((db_a, 3), (db_b, 2)):  # each machine's own history is under the budget
+        with HistoryStore(db) as store:
+            assert store.count("runs") == n
+    day = f"day:{time.strftime('%Y-%m-%d')}"
+    assert RedisState(redis_server.url).spend("project:acme/api", day) >= 0.0499
+    for name in ("a", "b"):  # the fleet's $0.05 is spent: either machine's next decision is blocked
+        decision = _route(tmp_path, name, config)
+        assert not decision["available"], decision
+        assert "daily budget of project 'acme/api' is spent: $0.05 of $0.05" in str(decision["reason"])
+
+
+def test_a_downgrade_budget_downgrades_on_the_other_machine(redis_server: RedisServer, tmp_path: Path) -> None:
+    config = _config(tmp_path, redis_server.url, "ok")
+    with config.open("a", encoding="utf-8") as f:
+        f.write('\n[projects."acme/api"]\nbudget = { daily_usd = 0.02, over = "downgrade", to = "s0/cheap" }\n')
+    _runs(tmp_path, "a", config, 2)
+    decision = _route(tmp_path, "b", config)
+    assert decision["available"] and decision["model"] == "cheap", decision
+
+
+def test_while_redis_is_down_the_machines_own_history_counts(redis_server: RedisServer,
+                                                             tmp_path: Path) -> None:
+    config = _budget_config(tmp_path, redis_server.url, "block")
+    _runs(tmp_path, "a", config, 3)
+    _runs(tmp_path, "b", config, 2)
+    assert not _route(tmp_path, "a", config)["available"]
+    redis_server.stop()
+    proc, _ = _machine(tmp_path, "a", config, "route", 1, TASK)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert json.loads(out)["available"]  # this machine alone spent $0.03 of $0.05
+    assert "state: degraded" in err and "Traceback" not in err
