@@ -56,6 +56,10 @@ def budget_states(config: Config, store: Any = None, now: float | None = None,
 
     now = time.time() if now is None else now
     prefs = preferences(config)
+    if spend is None and store is None and "state" in config.raw:
+        from tacroute.preferences.spend import shared_spend
+
+        spend = shared_spend(config, prefs)  # with a shared [state]: the whole fleet's spend
     if spend is None:
         path = getattr(store, "path", None) or config.history.path
         spend = HistorySpend(prefs, config.timezone, path, PricingTable.load(config.raw))

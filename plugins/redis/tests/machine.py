@@ -6,6 +6,7 @@ plugin and tacroute-redis, then
 - ``runs``: runs N tasks at once (threads, ``wait=300``) and prints one JSON line
   per finished run;
 - ``route``: prints the decision's JSON;
+- ``budgets``: prints ``tacroute budgets --json``'s rows;
 - ``loop``: runs one task after another until the file ``$STOP_FILE`` exists,
   printing one JSON line per run.
 
@@ -57,6 +58,11 @@ def main() -> None:
 
         decision = router_with_history(load_config(config, registry=registry), registry=registry).route(dict(TASK))
         _say(decision.as_dict())
+    elif mode == "budgets":
+        from tacroute.config.loader import load_config
+        from tacroute.preferences.budgets import budget_states
+
+        _say({"budgets": [b.as_dict() for b in budget_states(load_config(config, registry=registry))]})
     elif mode == "runs":
         threads = [threading.Thread(target=_one, args=(config, prompt, registry)) for _ in range(n)]
         for t in threads:

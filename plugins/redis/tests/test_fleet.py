@@ -189,6 +189,12 @@ def test_two_machines_spend_one_project_budget_together(redis_server: RedisServe
         decision = _route(tmp_path, name, config)
         assert not decision["available"], decision
         assert "daily budget of project 'acme/api' is spent: $0.05 of $0.05" in str(decision["reason"])
+    proc, _ = _machine(tmp_path, "b", config, "budgets", 1, TASK)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    rows = [r for r in json.loads(out)["budgets"] if r["period"] == "day"]
+    assert [(r["name"], r["state"]) for r in rows] == [("acme/api", "blocked")]  # the fleet's spend, not b's
+    assert rows[0]["spent_usd"] >= 0.0499
 
 
 def test_a_downgrade_budget_downgrades_on_the_other_machine(redis_server: RedisServer, tmp_path: Path) -> None:
