@@ -65,7 +65,8 @@ class StoreReads:
 
         sql = ("SELECT id, run_id, started_at, task, rule, provider, model, success, error, attempts,"
                " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd,"
-               " duration_ms, cost_source FROM runs WHERE started_at >= ? AND id > ? ORDER BY id LIMIT 5000")
+               " duration_ms, cost_source, session_id FROM runs WHERE started_at >= ? AND id > ?"
+               " ORDER BY id LIMIT 5000")
         last = 0
         low = _low(since)
         while True:
@@ -88,7 +89,7 @@ class StoreReads:
             cursor = conn.execute(
                 "SELECT run_id, started_at, task, rule, provider, model, success, error, attempts,"
                 " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd,"
-                " duration_ms, cost_source FROM runs WHERE started_at >= ?"
+                " duration_ms, cost_source, session_id FROM runs WHERE started_at >= ?"
                 " ORDER BY started_at DESC, id DESC LIMIT ?",
                 (_low(since), -1 if limit is None else limit))
             try:
