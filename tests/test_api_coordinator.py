@@ -238,3 +238,29 @@ def test_arun_task_returns_the_result_without_blocking_the_loop(plugin: ScriptPl
 
     results = asyncio.run(main())
     assert [r.result for r in results] == ["job 0", "job 1", "job 2"]
+
+
+def test_stats_attempts_shows_a_provider_that_fails_and_never_wins(plugin: ScriptPlugin, tmp_path: Path,
+                                                                   history_db: Path) -> None:
+    from click.testing import CliRunner
+
+    from tacroute.cli import cli
+
+    config = script_config(tmp_path, ["fatal", "ok"], providers=2)
+    config.write_text(config.read_text().replace('default_provider = "s0"', 'default_provider = "s1"'))
+    results = [run_task(prompt="go", config=config) for _ in range(3)]  # s0/fatal first, then s1/ok
+    assert [r.provider for r in results] == ["s1"] * 3
+    failed = sum(1 for r in results for a in r.attempts if a.provider == "s0")
+    assert failed >= 1
+    runs = CliRunner().invoke(cli, ["stats", "--json"])
+    assert [r["key"] for r in json.loads(runs.output)["rows"]] == ["s1"]  # runs: the winner only
+    res = CliRunner().invoke(cli, ["stats", "--attempts", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["attempts"] == [
+        {"provider": "s0", "model": "fatal", "success": False, "error_class": "auth", "count": failed},
+        {"provider": "s1", "model": "ok", "success": True, "error_class": None, "count": 3}]
+    table = CliRunner().invoke(cli, ["stats", "--attempts"])
+    assert table.exit_code == 0
+    assert any(line.split() == ["s0", "fatal", "auth", str(failed)] for line in table.output.splitlines())
+    both = CliRunner().invoke(cli, ["stats", "--attempts", "--fleet"])
+    assert both.exit_code == 2 and "Traceback" not in both.output
