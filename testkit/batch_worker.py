@@ -5,7 +5,7 @@ The script (:data:`WORKER`) reads the prompt on stdin and, by its text:
 ``fail``  exits 3 without a result (a crash)
 ``hang``  writes its pid to ``$PID_DIR/<pid>``, then sleeps
 else      appends ``start PID`` to ``$SLOT_LOG`` (O_APPEND; when set), sleeps ``$SLEEP_S``
-          (default 0) s, appends ``end PID``, then prints a successful result line
+          (default 0) s, appends ``end PID TIME``, then prints a successful result line
           whose ``result`` is the prompt and ``session_id`` ``s-<prompt>``
 """
 
@@ -28,10 +28,10 @@ if prompt == "hang":
 log = os.environ.get("SLOT_LOG")
 if log:
     fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    os.write(fd, ("start %d\\n" % os.getpid()).encode())
+    os.write(fd, ("start %d %.3f\\n" % (os.getpid(), time.time())).encode())
 time.sleep(float(os.environ.get("SLEEP_S", "0")))
 if log:
-    os.write(fd, ("end %d\\n" % os.getpid()).encode())
+    os.write(fd, ("end %d %.3f\\n" % (os.getpid(), time.time())).encode())
     os.close(fd)
 print(json.dumps({"type": "result", "subtype": "success", "is_error": False, "result": prompt,
                   "session_id": "s-" + prompt, "total_cost_usd": 0.001, "num_turns": 1,

@@ -39,7 +39,7 @@ from tacroute.runner.preflight import check_output_files, check_prompt_text
 from tacroute.runner.prompt import PromptFile
 from tacroute.runner.settings import RunnerSettings, load_runner_settings
 from tacroute.runner.status import StatusLine
-from tacroute.runner.wait import Waiter
+from tacroute.runner.wait import Waiter, slot_freed
 from tacroute.secrets import with_env_file
 from tacroute.taskattrs import check_task
 from tacroute.types import AttemptRecord, Candidate, Decision, Outcome, RunResult, Task, attempt_totals
@@ -206,6 +206,7 @@ def _run(prompt: Path, run_id: str, task: Task, decision: Decision, router: Any,
             registry.hooks.observe_attempt(run, record)
             events.emit(AttemptFinished(run_id, record))
             report_attempt(router.gate, record)  # shared state: aggregates and the cooldown it started
+        slot_freed()  # runs of this process waiting for a slot look again now
         if ctx.cancel.is_set():
             break
         plan.record(step.candidate, last)
