@@ -80,6 +80,10 @@ def test_a_previewed_decision_runs_exactly_its_candidates(plugin: ScriptPlugin, 
     assert not result.success and [a.model for a in result.attempts] == ["fatal"]
     assert result.decision == only
     assert [e[1] for e in plugin.events if e[0] == "decision"] == [only]
+    with pytest.raises(UsageError, match="does not have: elsewhere"):
+        run_task(prompt="go", config=config, decision=only._replace(provider="elsewhere"))
+    with pytest.raises(UsageError, match="must be a Decision"):
+        run_task(prompt="go", config=config, decision={"provider": "s0"})  # type: ignore[arg-type]
 
 
 def test_events_of_a_failover_run_in_order(plugin: ScriptPlugin, tmp_path: Path, history_db: Path) -> None:

@@ -144,6 +144,9 @@ def run_task(
     elif not isinstance(decision, Decision):
         raise UsageError(f"decision must be a Decision (from open_router(...).route(task)), "
                          f"not {type(decision).__name__}")
+    elif unknown := sorted({c.provider for c in decision.candidates} - set(config.providers)):
+        raise UsageError(f"the decision names providers this config does not have: {', '.join(unknown)} "
+                         "(preview it with open_router(config) of the same config)")
     run_id = os.urandom(6).hex()
     try:
         return _run(source.write(settings, run_id), run_id, task, decision, router, providers, registry,
