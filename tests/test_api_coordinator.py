@@ -268,3 +268,9 @@ def test_stats_attempts_shows_a_provider_that_fails_and_never_wins(plugin: Scrip
     assert any(line.split() == ["s0", "fatal", "auth", str(failed)] for line in table.output.splitlines())
     both = CliRunner().invoke(cli, ["stats", "--attempts", "--fleet"])
     assert both.exit_code == 2 and "Traceback" not in both.output
+
+
+def test_arun_task_raises_the_runs_usage_error(plugin: ScriptPlugin, tmp_path: Path, history_db: Path) -> None:
+    config = script_config(tmp_path, ["ok"])
+    with pytest.raises(UsageError, match="exactly one"):
+        asyncio.run(arun_task(tmp_path / "x.txt", prompt="both", config=config))

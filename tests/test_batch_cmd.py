@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from testkit.batch_worker import batch_config
 from testkit.script_provider import process_alive
 
@@ -68,7 +70,9 @@ def test_bad_tasks_file_is_a_usage_error(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "tasks.jsonl:2" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_sigint_stops_every_worker_records_them_cancelled_and_exits_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stop_signal_stops_every_worker_records_them_cancelled_and_exits_128_plus_signal(
+        tmp_path: Path, sig: signal.Signals, code: int) -> None:
     config = batch_config(tmp_path)
     (tmp_path / "pids").mkdir()
     tasks = tmp_path / "tasks.jsonl"
@@ -84,9 +88,9 @@ def test_sigint_stops_every_worker_records_them_cancelled_and_exits_130(tmp_path
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < end, "the workers never started"
             time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 130, err
+        assert proc.returncode == code, err
         assert "Traceback" not in err
         rows = _results(results)
         assert len(rows) == 3 and all(r["error_class"] == "cancelled" and not r["success"] for r in rows)
@@ -106,3 +110,39 @@ def test_sigint_stops_every_worker_records_them_cancelled_and_exits_130(tmp_path
         for pid in pids:
             if process_alive(pid, settle_s=0):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_an_empty_tasks_file_does_nothing_and_succeeds(tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text("\n", encoding="utf-8")
+    proc = subprocess.run([str(TACROUTE), "batch", str(tasks), "--config", str(batch_config(tmp_path))],
+                          capture_output=True, text=True, timeout=120, env=_env(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "tasks.results.jsonl").read_text() == ""
+
+
+def test_on_a_terminal_the_progress_is_one_line_kept_up_to_date(tmp_path: Path) -> None:
+    import pty
+
+    tasks = tmp_path / "tasks.jsonl"
+    _write_tasks(tasks, [{"id": f"t{i}", "prompt": f"p{i}"} for i in range(3)])
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen([str(TACROUTE), "batch", str(tasks), "--config", str(batch_config(tmp_path))],
+                                stdout=subprocess.DEVNULL, stderr=slave, env=_env(tmp_path))
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the other end closed
+                break
+            if not data:
+                break
+            chunks.append(data)
+        assert proc.wait(timeout=120) == 0
+    finally:
+        os.close(master)
+    text = b"".join(chunks).decode()
+    assert "\r\x1b[Ktacroute batch: 3/3 done (ok 3, failed 0, skipped 0), 0 running" in text
+    assert "[" + "3/3" not in text  # not the plain per-task lines
