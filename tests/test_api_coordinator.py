@@ -110,7 +110,7 @@ def test_a_raising_callback_does_not_break_the_run(plugin: ScriptPlugin, tmp_pat
 
 
 CLAUDE_WORKER = """\
-import json, sys
+import json, os, sys
 sys.stdin.read()
 def out(obj):
     print(json.dumps(obj), flush=True)
@@ -121,7 +121,7 @@ out({"type": "assistant", "session_id": "sess-42", "message": {"id": "m1", "mode
      "usage": {"input_tokens": 5, "output_tokens": 2}}})
 out({"type": "user", "message": {"content": [{"type": "tool_result", "tool_use_id": "t1", "content": "x"}]}})
 out({"type": "assistant", "session_id": "sess-42", "message": {"id": "m2", "model": "m",
-     "content": [{"type": "text", "text": "Fixed."}], "usage": {"input_tokens": 6, "output_tokens": 3}}})
+     "content": [{"type": "text", "text": "Fixed. key=" + os.environ.get("MY_API_KEY", "")}], "usage": {"input_tokens": 6, "output_tokens": 3}}})
 out({"type": "result", "subtype": "success", "is_error": False, "result": "Fixed.", "session_id": "sess-42",
      "total_cost_usd": 0.02, "num_turns": 2, "usage": {"input_tokens": 11, "output_tokens": 5}})
 """
@@ -139,12 +139,15 @@ def _claude_config(tmp_path: Path, worker: str = CLAUDE_WORKER, runner: str = ""
 
 def test_progress_events_and_session_id_from_a_claude_stream(tmp_path: Path, history_db: Path) -> None:
     events: list[Any] = []
-    result = run_task(prompt="go", config=_claude_config(tmp_path), on_event=events.append)
+    secret = "sk-test-very-secret-value-1234567890"
+    result = run_task(prompt="go", config=_claude_config(tmp_path), on_event=events.append,
+                      env={**os.environ, "MY_API_KEY": secret})
     assert result.success and result.session_id == "sess-42"
     progress = [e for e in events if isinstance(e, Progress)]
     assert progress == [Progress(result.run_id, 1, "text", "Looking at the file."),
                         Progress(result.run_id, 1, "tool_use", '{"path":"a.py"}', "Read"),
-                        Progress(result.run_id, 1, "text", "Fixed.")]
+                        Progress(result.run_id, 1, "text", progress[2].text)]
+    assert progress[2].text.startswith("Fixed. key=") and secret[:12] not in progress[2].text
     assert isinstance(events[0], AttemptStarted) and isinstance(events[-1], RunFinished)
     assert result.as_dict()["session_id"] == "sess-42"
     conn = sqlite3.connect(history_db)

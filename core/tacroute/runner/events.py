@@ -12,7 +12,8 @@ In order, for every run that starts an attempt:
 The events come from the thread that runs the task (an asyncio caller posts
 them to its loop with ``loop.call_soon_threadsafe``). An exception raised by
 the callback is reported once on stderr and otherwise ignored: a watcher
-cannot break the run it watches.
+cannot break the run it watches. Progress text has the run's secrets masked,
+as the result's texts do (:mod:`tacroute.redact`).
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ class EventSink:
         self.run_id = run_id
         self._on_line = on_line
         self._failed = False
+        #: Masks the run's secrets in progress text (set by the runner once it has the redactor).
+        self.redact: Callable[[str], str] = str
 
     def emit(self, event: Event) -> None:
         if self.on_event is None:
@@ -129,6 +132,6 @@ class EventSink:
             if caller is not None:
                 caller(number, line)
             for kind, text, tool in stream_items(line):
-                self.emit(Progress(self.run_id, number, kind, text, tool))
+                self.emit(Progress(self.run_id, number, kind, self.redact(text), tool))
 
         return on_line

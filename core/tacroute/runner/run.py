@@ -29,7 +29,7 @@ from tacroute.errors import NoAvailableProviderError, UsageError
 from tacroute.history.slots import SlotRefused, report_attempt
 from tacroute.providers import ProviderManager
 from tacroute.redact import MESSAGE_LIMIT, Redactor
-from tacroute.routing import router_with_history
+from tacroute.runner.api import loaded, router_parts
 from tacroute.runner.attempt import AttemptContext, run_attempt
 from tacroute.runner.costing import run_cost_source
 from tacroute.runner.events import AttemptFinished, AttemptStarted, Event, EventSink, RunFinished
@@ -40,14 +40,10 @@ from tacroute.runner.prompt import PromptFile
 from tacroute.runner.settings import RunnerSettings, load_runner_settings
 from tacroute.runner.status import StatusLine
 from tacroute.runner.wait import Waiter, slot_freed
-from tacroute.secrets import with_env_file
 from tacroute.taskattrs import check_task
 from tacroute.types import AttemptRecord, Candidate, Decision, Outcome, RunResult, Task, attempt_totals
 
 __all__ = ["attempt_output_file", "run_task"]
-
-_REGISTRY_LOCK = threading.Lock()
-
 
 def run_task(
     prompt_file: str | Path | None = None,
@@ -116,15 +112,7 @@ def run_task(
     :class:`NoAvailableProviderError` when no candidate can run. A failed run
     is not an exception: check ``RunResult.success``.
     """
-    if registry is None:
-        from tacroute.plugins import get_registry
-
-        with _REGISTRY_LOCK:  # the first, lazy load must happen once when threads race
-            registry = get_registry()
-    if not isinstance(config, Config):
-        from tacroute.config.loader import load_config
-
-        config = load_config(config, registry=registry)
+    config, registry = loaded(config, registry)
     settings = settings or load_runner_settings(config)
     source = PromptFile(prompt_file, prompt)
     if timeout is not None and (problem := seconds_problem(timeout, zero_ok=False)):
@@ -134,11 +122,8 @@ def run_task(
     waiter = Waiter(wait, cancel or threading.Event())
     check_task(task or {})
     task = dict(task or {})
-    base_env = with_env_file(config, os.environ if env is None else env)
-    providers = ProviderManager(config, registry, env=base_env)
     state: dict[str, Any] = {}
-    router = router_with_history(config, providers=providers, registry=registry, state=state,
-                                 cwd=Path(cwd) if cwd is not None else None)
+    base_env, providers, router = router_parts(config, registry, env, cwd, state)
     if decision is None:
         decision = waiter.route(router, task)
     elif not isinstance(decision, Decision):
@@ -182,6 +167,7 @@ def _run(prompt: Path, run_id: str, task: Task, decision: Decision, router: Any,
         cwd=Path(cwd) if cwd is not None else None, cancel=waiter.cancel,
         status=StatusLine(enabled=status), on_line=events.line_hook(), extra_args=extra_args,
     )
+    events.redact = ctx.redact
     beside = output_file if attempts_beside(output_file) else None
     folder = None if beside is not None else run_folder(settings, run_id)
     t0 = time.monotonic()
