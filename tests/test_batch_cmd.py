@@ -146,3 +146,18 @@ def test_on_a_terminal_the_progress_is_one_line_kept_up_to_date(tmp_path: Path) 
     text = b"".join(chunks).decode()
     assert "\r\x1b[Ktacroute batch: 3/3 done (ok 3, failed 0, skipped 0), 0 running" in text
     assert "[" + "3/3" not in text  # not the plain per-task lines
+
+
+def test_a_results_file_that_cannot_be_written_stops_the_batch_with_a_clear_error(tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks.jsonl"
+    _write_tasks(tasks, [{"id": f"t{i}", "prompt": f"p{i}"} for i in range(4)])
+    proc = subprocess.run([str(TACROUTE), "batch", str(tasks), "--concurrency", "1", "--results", "/dev/full",
+                           "--config", str(batch_config(tmp_path))],
+                          capture_output=True, text=True, timeout=120, env=_env(tmp_path))
+    assert proc.returncode == 1
+    assert "cannot write the results file '/dev/full'" in proc.stderr and "Traceback" not in proc.stderr
+    conn = sqlite3.connect(tmp_path / "history.db")
+    try:
+        assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 1  # no task after the failed write
+    finally:
+        conn.close()

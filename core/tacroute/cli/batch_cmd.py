@@ -22,7 +22,7 @@ import click
 
 from tacroute.cli._common import config_option, get_config, json_line
 from tacroute.cli.run_cmd import _check_wait
-from tacroute.errors import UsageError
+from tacroute.errors import TacrouteError, UsageError
 from tacroute.runner.signals import StopSignals
 
 __all__ = ["batch", "read_tasks"]
@@ -81,6 +81,8 @@ def read_tasks(path: Path) -> list[BatchTask]:
 def succeeded_ids(results: Path) -> set[str]:
     """Ids with a ``success: true`` line in the results file (unreadable lines are ignored)."""
     done: set[str] = set()
+    if results.exists() and not results.is_file():
+        return done  # a device or a pipe (/dev/stdout): nothing to read back
     try:
         fh = results.open(encoding="utf-8", errors="replace")
     except FileNotFoundError:
@@ -105,31 +107,41 @@ class Board:
         self.out, self.total, self.skipped, self.live = out, total, skipped, live
         self.ok = self.failed = self.running = 0
         self.lock = threading.Lock()
+        #: Why the results file could not be written (the batch stops then).
+        self.write_error: str | None = None
 
     def started(self) -> None:
         with self.lock:
             self.running += 1
             self._show(None)
 
-    def finished(self, data: dict[str, Any]) -> None:
+    def finished(self, data: dict[str, Any]) -> bool:
+        """Record one task's line; False when the results file cannot be written."""
         with self.lock:
-            self.out.write(json_line(data) + "\n")
-            self.out.flush()
+            try:
+                self.out.write(json_line(data) + "\n")
+                self.out.flush()
+            except OSError as exc:
+                self.write_error = self.write_error or (exc.strerror or str(exc))
             self.running -= 1
             if data.get("success") is True:
                 self.ok += 1
             else:
                 self.failed += 1
             self._show(data)
+            return self.write_error is None
 
     def _show(self, data: dict[str, Any] | None) -> None:
         done = self.skipped + self.ok + self.failed
         counts = f"{done}/{self.total} done (ok {self.ok}, failed {self.failed}, skipped {self.skipped})"
-        if self.live:
-            click.echo(f"\r\x1b[Ktacroute batch: {counts}, {self.running} running", err=True, nl=False)
-        elif data is not None:
-            how = "ok" if data.get("success") else f"failed: {data.get('error') or 'unknown'}"
-            click.echo(f"tacroute batch: [{counts}] {data['id']}: {how}"[:500], err=True)
+        try:
+            if self.live:
+                click.echo(f"\r\x1b[Ktacroute batch: {counts}, {self.running} running", err=True, nl=False)
+            elif data is not None:
+                how = "ok" if data.get("success") else f"failed: {data.get('error') or 'unknown'}"
+                click.echo(f"tacroute batch: [{counts}] {data['id']}: {how}"[:500], err=True)
+        except OSError:
+            pass  # stderr gone (a closed terminal): the results file is the record
 
     def close(self) -> None:
         if self.live:
@@ -172,7 +184,13 @@ def batch(tasks_file: Path, concurrency: int, wait: float | None, results_path: 
     finally:
         stop.restore()
         board.close()
-        out.close()
+        try:
+            out.close()
+        except OSError as exc:  # what a failed write left in the buffer
+            board.write_error = board.write_error or (exc.strerror or str(exc))
+    if board.write_error is not None:
+        raise TacrouteError(f"cannot write the results file {str(results)!r}: {board.write_error}; "
+                            "the batch was stopped")
     if stop.signum is not None:
         click.get_current_context().exit(128 + stop.signum)
     if board.failed:
@@ -194,7 +212,8 @@ def _run_all(pending: list[BatchTask], concurrency: int, config: Any, wait: floa
                     return
                 item = queue.pop()
             board.started()
-            board.finished({"id": item.id, **_one(item, config, wait, stop)})
+            if not board.finished({"id": item.id, **_one(item, config, wait, stop)}):
+                stop.cancel.set()  # nothing more can be recorded: stop every worker
 
     threads = [threading.Thread(target=worker, name=f"tacroute-batch-{n}")
                for n in range(min(concurrency, len(pending)))]
