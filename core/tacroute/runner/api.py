@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,43 +16,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tacroute.config.model import Config
     from tacroute.preferences.router import PreferenceRouter
-    from tacroute.providers import ProviderManager
     from tacroute.routing.router import ModelRouter
     from tacroute.types import RunResult, Task
 
-__all__ = ["arun_task", "open_router", "router_parts"]
-
-_REGISTRY_LOCK = threading.Lock()
-
-
-def loaded(config: Config | str | Path | None, registry: Any) -> tuple[Config, Any]:
-    """The loaded config and the plugin registry (the default one when None)."""
-    from tacroute.config.model import Config
-
-    if registry is None:
-        from tacroute.plugins import get_registry
-
-        with _REGISTRY_LOCK:  # the first, lazy load must happen once when threads race
-            registry = get_registry()
-    if not isinstance(config, Config):
-        from tacroute.config.loader import load_config
-
-        config = load_config(config, registry=registry)
-    return config, registry
-
-
-def router_parts(config: Config, registry: Any, env: Mapping[str, str] | None, cwd: str | Path | None,
-                 state: dict[str, Any]) -> tuple[Mapping[str, str], ProviderManager,
-                                                 ModelRouter | PreferenceRouter]:
-    """The base environment, the provider manager and the router of one run (or preview)."""
-    from tacroute.providers import ProviderManager
-    from tacroute.routing import router_with_history
-    from tacroute.secrets import with_env_file
-
-    base_env = with_env_file(config, os.environ if env is None else env)
-    providers = ProviderManager(config, registry, env=base_env)
-    return base_env, providers, router_with_history(config, providers=providers, registry=registry,
-                                                    state=state, cwd=Path(cwd) if cwd is not None else None)
+__all__ = ["arun_task", "open_router"]
 
 
 def open_router(config: Config | str | Path | None = None, *, registry: Any = None,
@@ -64,6 +30,8 @@ def open_router(config: Config | str | Path | None = None, *, registry: Any = No
     (:func:`tacroute.routing.router_with_history`). ``config``, ``env`` and
     ``cwd`` as for ``run_task``. Its ``route(task)`` gives the :class:`Decision`
     ``run_task(decision=...)`` then runs without routing again."""
+    from tacroute.runner.opening import loaded, router_parts
+
     config, registry = loaded(config, registry)
     return router_parts(config, registry, env, cwd, {})[2]
 

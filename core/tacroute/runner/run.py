@@ -29,10 +29,10 @@ from tacroute.errors import NoAvailableProviderError, UsageError
 from tacroute.history.slots import SlotRefused, report_attempt
 from tacroute.providers import ProviderManager
 from tacroute.redact import MESSAGE_LIMIT, Redactor
-from tacroute.runner.api import loaded, router_parts
 from tacroute.runner.attempt import AttemptContext, run_attempt
 from tacroute.runner.costing import run_cost_source
 from tacroute.runner.events import AttemptFinished, AttemptStarted, Event, EventSink, RunFinished
+from tacroute.runner.opening import loaded, router_parts
 from tacroute.runner.outputs import attempt_output_file, attempts_beside, publish_output, run_folder
 from tacroute.runner.policy import AttemptPlan
 from tacroute.runner.preflight import check_output_files, check_prompt_text
