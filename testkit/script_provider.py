@@ -44,8 +44,9 @@ AGENT = textwrap.dedent("""\
     elif model == "hang":
         child = subprocess.Popen([sys.executable, "-c",
             "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"])
-        open("child.pid", "w").write(str(child.pid))
-        print("started", flush=True)
+        print("started", flush=True)  # in the pipe before the pid file says the child runs
+        open("child.pid.tmp", "w").write(str(child.pid))
+        os.replace("child.pid.tmp", "child.pid")
         time.sleep(600)
     elif model == "slow":
         fd = os.open(os.environ["SLOT_LOG"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)

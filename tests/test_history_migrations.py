@@ -101,3 +101,30 @@ def test_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
     conn.close()
+
+
+def test_a_version_5_file_keeps_its_runs_and_gains_the_run_session_id(tmp_path: Path) -> None:
+    from tacroute.history.schema import MIGRATIONS, _statements
+    from tacroute.types import Decision, RunResult
+    from testkit.history import make_attempt
+
+    path = tmp_path / "v5.db"
+    conn = sqlite3.connect(path)
+    for step in MIGRATIONS[:5]:
+        for statement in _statements(step):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 5")
+    conn.execute("INSERT INTO runs (run_id, started_at, task, provider, model, success, attempts, duration_ms)"
+                 " VALUES ('old', 1.0, '{}', 'p', 'm', 1, 1, 10)")
+    conn.commit()
+    conn.close()
+    record = make_attempt("new", started_at=2.0)._replace(session_id="sess-new")
+    result = RunResult("new", {}, Decision("p", "m", None, "default"), (record,), True, "p", "m", None,
+                       Usage(), None, 10, session_id="sess-new")
+    with HistoryStore(path) as store:
+        store.record_run(result)
+        rows = {r.run_id: r.session_id for r in store.runs()}
+    assert rows == {"old": None, "new": "sess-new"}
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from tacroute.providers import Attempt, Provider, ProviderManager
     from tacroute.routing import ModelRouter
     from tacroute.runner import RunnerSettings, run_task
+    from tacroute.runner.api import arun_task, open_router
     from tacroute.runner.attempt import CommandProvider
+    from tacroute.runner.events import AttemptFinished, AttemptStarted, Progress, RunFinished
     from tacroute.types import (
         AttemptRecord,
         Candidate,
@@ -56,7 +58,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Attempt",
+    "AttemptFinished",
     "AttemptRecord",
+    "AttemptStarted",
     "Candidate",
     "CommandProvider",
     "CompileContext",
@@ -76,6 +80,7 @@ __all__ = [
     "ParserSignal",
     "PluginError",
     "Provider",
+    "Progress",
     "ProviderConfig",
     "ProviderError",
     "ProviderManager",
@@ -85,6 +90,7 @@ __all__ = [
     "RegisterOutputParser",
     "RegisterProvider",
     "RunContext",
+    "RunFinished",
     "RunResult",
     "RunnerSettings",
     "SectionContext",
@@ -93,8 +99,10 @@ __all__ = [
     "Usage",
     "UsageError",
     "__version__",
+    "arun_task",
     "hookimpl",
     "load_config",
+    "open_router",
     "run_task",
 ]
 
@@ -134,6 +142,12 @@ _LAZY = {
     "ProviderManager": "tacroute.providers",
     "run_task": "tacroute.runner",
     "RunnerSettings": "tacroute.runner",
+    "open_router": "tacroute.runner.api",
+    "arun_task": "tacroute.runner.api",
+    "AttemptStarted": "tacroute.runner.events",
+    "Progress": "tacroute.runner.events",
+    "AttemptFinished": "tacroute.runner.events",
+    "RunFinished": "tacroute.runner.events",
 }
 
 

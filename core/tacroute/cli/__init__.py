@@ -54,6 +54,8 @@ _BUILTIN: dict[str, tuple[str, str]] = {
     # the runner
     "run": ("tacroute.cli.run_cmd:run",
             "Route the task in PROMPT_FILE, run it, and fail over until one candidate succeeds."),
+    "batch": ("tacroute.cli.batch_cmd:batch",
+              "Run every task of TASKS_FILE (JSON lines), up to N at once, results to a JSON-lines file."),
     # the price table (plugins add sub-commands, e.g. `refresh`)
     "pricing": ("tacroute.cli.pricing_cmd:pricing",  # a group: see _GROUPS
                 "Model prices (USD per million tokens) used for cost estimates."),

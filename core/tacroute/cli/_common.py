@@ -18,7 +18,7 @@ from tacroute.taskattrs import check_task
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["config_option", "echo_json", "echo_json_stream", "get_config", "json_text",
+__all__ = ["config_option", "echo_json", "echo_json_stream", "get_config", "json_line", "json_text",
            "task_from_options", "task_options"]
 
 
@@ -45,6 +45,14 @@ def json_text(data: Any) -> str:
         return json.dumps(data, indent=2, default=str, allow_nan=False)
     except ValueError:  # a NaN or an infinity somewhere: the slow path, only then
         return json.dumps(_finite(data), indent=2, default=str, allow_nan=False)
+
+
+def json_line(data: Any) -> str:
+    """``data`` as strict JSON on one line (a JSON-lines record; see :func:`json_text`)."""
+    try:
+        return json.dumps(data, default=str, allow_nan=False, ensure_ascii=False)
+    except ValueError:
+        return json.dumps(_finite(data), default=str, allow_nan=False, ensure_ascii=False)
 
 
 def _finite(data: Any) -> Any:

@@ -91,10 +91,19 @@ def history(since_text: str | None, limit: int, as_json: bool, config_path: Path
 @click.option("--fleet", is_flag=True,
               help="Attempts of every machine sharing the [state] backend, per provider/model "
                    "(all time; --by and --since do not apply).")
+@click.option("--attempts", "attempts", is_flag=True,
+              help="Count every attempt (not runs) by provider, model and error class: a provider "
+                   "that fails and never wins shows here.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @config_option
-def stats(by: str, since_text: str | None, fleet: bool, as_json: bool, config_path: Path | None) -> None:
+def stats(by: str, since_text: str | None, fleet: bool, attempts: bool, as_json: bool,
+          config_path: Path | None) -> None:
     """Runs, success rate, median and p95 duration, tokens and cost per provider, model, rule or label."""
+    if attempts and fleet:
+        raise click.UsageError("--attempts and --fleet are two different views: choose one")
+    if attempts:
+        _attempt_stats(_since(since_text, time.time()), as_json, config_path)
+        return
     if fleet:
         if since_text is not None:
             raise click.UsageError("--since does not apply to --fleet: the fleet aggregates are all time")
@@ -126,3 +135,21 @@ def stats(by: str, since_text: str | None, fleet: bool, as_json: bool, config_pa
     if any(r.cost_source in ("estimated", "mixed") for r in rows):
         click.echo("~: cost estimated by tacroute from the tokens (the provider reported none, "
                    "or its cost_source is \"estimated\")")
+
+
+def _attempt_stats(since: float | None, as_json: bool, config_path: Path | None) -> None:
+    settings, store = _open(config_path)
+    counts = store.attempt_counts(since) if store else []
+    if as_json:
+        echo_json({"history": str(settings.path), "since": since,
+                   "attempts": [{"provider": p, "model": m, "success": e is None, "error_class": e,
+                                 "count": n} for p, m, e, n in counts]})
+        return
+    click.echo(f"History: {settings.path}"
+               + (f"  (attempts since {_when(since)})" if since is not None else ""))
+    if not counts:
+        click.echo("No attempts recorded yet." if store is None else "No attempts in that period.")
+        return
+    table: list[tuple[Any, ...]] = [("PROVIDER", "MODEL", "OUTCOME", "ATTEMPTS")]
+    table += [(p, m, e or "ok", n) for p, m, e, n in counts]
+    print_table(table)

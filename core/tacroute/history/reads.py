@@ -65,7 +65,8 @@ class StoreReads:
 
         sql = ("SELECT id, run_id, started_at, task, rule, provider, model, success, error, attempts,"
                " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd,"
-               " duration_ms, cost_source FROM runs WHERE started_at >= ? AND id > ? ORDER BY id LIMIT 5000")
+               " duration_ms, cost_source, session_id FROM runs WHERE started_at >= ? AND id > ?"
+               " ORDER BY id LIMIT 5000")
         last = 0
         low = _low(since)
         while True:
@@ -88,7 +89,7 @@ class StoreReads:
             cursor = conn.execute(
                 "SELECT run_id, started_at, task, rule, provider, model, success, error, attempts,"
                 " input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd,"
-                " duration_ms, cost_source FROM runs WHERE started_at >= ?"
+                " duration_ms, cost_source, session_id FROM runs WHERE started_at >= ?"
                 " ORDER BY started_at DESC, id DESC LIMIT ?",
                 (_low(since), -1 if limit is None else limit))
             try:
@@ -165,6 +166,15 @@ class StoreReads:
 
         with self._reading() as conn:
             return all_model_stats(conn, _low(since))
+
+    def attempt_counts(self, since: float | None = None) -> list[tuple[str, str, str | None, int]]:
+        """Every attempt started at or after ``since``, counted by provider, model and error
+        class (None: succeeded; ``"failed"``: failed without a class), most first per model."""
+        rows = self._read(
+            "SELECT provider, model, CASE WHEN success THEN NULL ELSE coalesce(error_class, 'failed') END,"
+            " count(*) FROM attempts WHERE started_at >= ? GROUP BY 1, 2, 3", (_low(since),))
+        counts = [(str(p), str(m), None if e is None else str(e), int(n)) for p, m, e, n in rows]
+        return sorted(counts, key=lambda r: (r[0], r[1], -r[3], r[2] or ""))
 
     def stats(self, by: str = "provider", since: float | None = None) -> list[StatsRow]:
         """Per-key run figures (see :class:`tacroute.history.stats.StatsRow`)."""

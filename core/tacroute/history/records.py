@@ -40,6 +40,8 @@ class RunRow(NamedTuple):
     duration_ms: int
     #: ``"reported"``, ``"estimated"`` (any attempt's cost was) or None (no cost).
     cost_source: str | None = None
+    #: The run's session id (:attr:`tacroute.types.RunResult.session_id`), when it had one.
+    session_id: str | None = None
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> RunRow:
@@ -49,6 +51,7 @@ class RunRow(NamedTuple):
         (run_id, started_at, task, rule, provider, model, success, error, attempts,
          inp, out, cread, ccreate, cost, duration, *rest) = row
         source = rest[0] if rest and rest[0] in ("reported", "estimated") else None
+        session = rest[1] if len(rest) > 1 and isinstance(rest[1], str) else None
         try:
             parsed = orjson.loads(task)
         except (TypeError, ValueError):  # orjson's decode error is a ValueError
@@ -57,14 +60,16 @@ class RunRow(NamedTuple):
         return cls(_text(run_id), timestamp(started_at), parsed if isinstance(parsed, dict) else {},
                    _opt_text(rule), _text(provider), _text(model), bool(success), _opt_text(error),
                    _whole(attempts), bound_usage(Usage(inp, out, cread, ccreate), notes),
-                   bound_cost(cost, notes), _whole(duration), source if cost is not None else None)
+                   bound_cost(cost, notes), _whole(duration), source if cost is not None else None,
+                   session)
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "started_at": self.started_at, "task": self.task,
                 "rule": self.rule, "provider": self.provider, "model": self.model,
                 "success": self.success, "error": self.error, "attempts": self.attempts,
                 "usage": self.usage.as_dict(), "cost_usd": self.cost_usd,
-                "cost_source": self.cost_source, "duration_ms": self.duration_ms}
+                "cost_source": self.cost_source, "duration_ms": self.duration_ms,
+                "session_id": self.session_id}
 
 
 def _lenient_json(text: Any) -> Any:

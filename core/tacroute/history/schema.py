@@ -174,8 +174,14 @@ CREATE INDEX runs_estimated ON runs(provider, model, rule, started_at, cost_usd)
     WHERE cost_source = 'estimated';
 """
 
+# Version 6: the run's session id (its winning attempt's, or its last attempt's when
+# every attempt failed), so a coordinator finds the conversation from the run.
+_V6 = """
+ALTER TABLE runs ADD COLUMN session_id TEXT;
+"""
+
 #: ``MIGRATIONS[i]`` takes a database from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

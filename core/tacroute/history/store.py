@@ -269,12 +269,13 @@ class HistoryStore(StoreReads):
             cur = conn.execute(
                 "INSERT OR IGNORE INTO runs (run_id, started_at, task, rule, provider, model, success, error,"
                 " attempts, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens,"
-                " cost_usd, duration_ms, cost_source)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " cost_usd, duration_ms, cost_source, session_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (result.run_id, fig.started_at, _json(dict(result.task)), result.decision.rule,
                  fig.provider, fig.model, int(result.success), redact(fig.error), len(result.attempts),
                  u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_creation_tokens,
-                 cost, result.duration_ms, _source(fig.cost_source) if cost is not None else None))
+                 cost, result.duration_ms, _source(fig.cost_source) if cost is not None else None,
+                 _short(result.session_id)))
             if cur.rowcount == 0:
                 return
             row_id = cur.lastrowid

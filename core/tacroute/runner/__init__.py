@@ -5,6 +5,9 @@
 - :mod:`~tacroute.runner.policy`: which failures fail over, retry-after waits;
 - :mod:`~tacroute.runner.settings`: the ``[runner]`` config table;
 - :mod:`~tacroute.runner.run`: :func:`run_task`, the attempt loop;
+- :mod:`~tacroute.runner.api`: ``open_router`` and ``arun_task`` for coordinators;
+- :mod:`~tacroute.runner.events`: the typed events of ``run_task(on_event=...)``;
+- :mod:`~tacroute.runner.prompt`: the prompt as a file or as text;
 - :mod:`~tacroute.runner.status`: the live status line.
 
 :func:`run_task` is imported on first use: the config loader imports

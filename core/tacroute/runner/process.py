@@ -153,6 +153,7 @@ class _Reader:
             if deadline is not None and now >= deadline:
                 return "timeout"
             if cancel is not None and cancel.is_set():
+                self._read(0.0)  # what the command printed before the stop still counts (its tokens)
                 return "cancelled"
             if leader_gone is None and self.proc.poll() is not None:
                 leader_gone = now
@@ -162,33 +163,39 @@ class _Reader:
                 self.orphans = True
                 return None
             wait = tick_s if deadline is None else max(0.0, min(tick_s, deadline - now))
-            for key, _ in self._sel.select(wait):
-                data = os.read(key.fd, _READ)
-                if not data:
-                    self._sel.unregister(key.fileobj)
-                    if key.data == "out" and self._buf:
-                        rest = bytes(self._buf)
-                        self._buf.clear()
-                        if self._line(rest):
-                            return "signal"
-                    continue
-                if key.data == "err":
-                    self._err += data
-                    del self._err[:-_STDERR_TAIL]
-                    continue
-                self._buf += data
-                while True:
-                    nl = self._buf.find(b"\n")
-                    if nl < 0:
-                        break
-                    line = bytes(self._buf[:nl])
-                    del self._buf[:nl + 1]
-                    if self._line(line):
-                        return "signal"
+            if self._read(wait):
+                return "signal"
             if on_tick is not None and time.monotonic() >= next_tick:
                 next_tick = time.monotonic() + tick_s
                 on_tick()
         return None
+
+    def _read(self, wait: float) -> bool:
+        """Read what the pipes have within ``wait`` seconds; True when a line's callback said stop."""
+        for key, _ in self._sel.select(wait):
+            data = os.read(key.fd, _READ)
+            if not data:
+                self._sel.unregister(key.fileobj)
+                if key.data == "out" and self._buf:
+                    rest = bytes(self._buf)
+                    self._buf.clear()
+                    if self._line(rest):
+                        return True
+                continue
+            if key.data == "err":
+                self._err += data
+                del self._err[:-_STDERR_TAIL]
+                continue
+            self._buf += data
+            while True:
+                nl = self._buf.find(b"\n")
+                if nl < 0:
+                    break
+                line = bytes(self._buf[:nl])
+                del self._buf[:nl + 1]
+                if self._line(line):
+                    return True
+        return False
 
     def _line(self, raw: bytes) -> bool:
         text = raw.decode("utf-8", errors="replace").rstrip("\r")

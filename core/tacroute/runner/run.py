@@ -29,28 +29,29 @@ from tacroute.errors import NoAvailableProviderError, UsageError
 from tacroute.history.slots import SlotRefused, report_attempt
 from tacroute.providers import ProviderManager
 from tacroute.redact import MESSAGE_LIMIT, Redactor
-from tacroute.routing import router_with_history
 from tacroute.runner.attempt import AttemptContext, run_attempt
 from tacroute.runner.costing import run_cost_source
+from tacroute.runner.events import AttemptFinished, AttemptStarted, Event, EventSink, RunFinished
+from tacroute.runner.opening import loaded, router_parts
 from tacroute.runner.outputs import attempt_output_file, attempts_beside, publish_output, run_folder
 from tacroute.runner.policy import AttemptPlan
 from tacroute.runner.preflight import check_output_files, check_prompt_text
+from tacroute.runner.prompt import PromptFile
 from tacroute.runner.settings import RunnerSettings, load_runner_settings
 from tacroute.runner.status import StatusLine
-from tacroute.runner.wait import Waiter
-from tacroute.secrets import with_env_file
+from tacroute.runner.wait import Waiter, slot_freed
 from tacroute.taskattrs import check_task
 from tacroute.types import AttemptRecord, Candidate, Decision, Outcome, RunResult, Task, attempt_totals
 
 __all__ = ["attempt_output_file", "run_task"]
 
-_REGISTRY_LOCK = threading.Lock()
-
-
 def run_task(
-    prompt_file: str | Path,
+    prompt_file: str | Path | None = None,
     task: Task | None = None,
     *,
+    prompt: str | None = None,
+    decision: Decision | None = None,
+    on_event: Callable[[Event], None] | None = None,
     config: Config | str | Path | None = None,
     registry: Any = None,
     output_file: str | Path | None = None,
@@ -66,7 +67,14 @@ def run_task(
 ) -> RunResult:
     """Route ``task`` and run its candidates in order until one succeeds.
 
-    ``prompt_file`` holds the prompt; ``task`` the attributes rules match on.
+    ``prompt_file`` holds the prompt, or ``prompt`` is its text (exactly one
+    of them; the text goes to a private file in the run's folder, removed at
+    the end: :mod:`tacroute.runner.prompt`); ``task`` the attributes rules match on.
+    ``decision``: run this decision (previewed with :func:`tacroute.open_router`)
+    instead of routing: its candidates are tried in order and the observers
+    hear it. ``on_event`` receives typed events as they happen
+    (:mod:`tacroute.runner.events`: attempt started, text/tool-use progress,
+    attempt finished, run finished).
     ``config`` is a loaded :class:`Config`, a path, or None (the usual search).
     Each attempt writes its raw output to its own file: with ``output_file``
     ``NAME.attempt-N.SUFFIX`` beside it, and at the end ``output_file`` is
@@ -104,19 +112,9 @@ def run_task(
     :class:`NoAvailableProviderError` when no candidate can run. A failed run
     is not an exception: check ``RunResult.success``.
     """
-    if registry is None:
-        from tacroute.plugins import get_registry
-
-        with _REGISTRY_LOCK:  # the first, lazy load must happen once when threads race
-            registry = get_registry()
-    if not isinstance(config, Config):
-        from tacroute.config.loader import load_config
-
-        config = load_config(config, registry=registry)
+    config, registry = loaded(config, registry)
     settings = settings or load_runner_settings(config)
-    prompt = Path(prompt_file)
-    if not prompt.is_file():
-        raise UsageError(f"prompt file {str(prompt)!r} does not exist or is not a file")
+    source = PromptFile(prompt_file, prompt)
     if timeout is not None and (problem := seconds_problem(timeout, zero_ok=False)):
         raise UsageError(f"timeout {problem}")
     if wait is not None and (problem := seconds_problem(wait, zero_ok=True)):
@@ -124,12 +122,30 @@ def run_task(
     waiter = Waiter(wait, cancel or threading.Event())
     check_task(task or {})
     task = dict(task or {})
-    base_env = with_env_file(config, os.environ if env is None else env)
-    providers = ProviderManager(config, registry, env=base_env)
     state: dict[str, Any] = {}
-    router = router_with_history(config, providers=providers, registry=registry, state=state,
-                                 cwd=Path(cwd) if cwd is not None else None)
-    decision = waiter.route(router, task)
+    base_env, providers, router = router_parts(config, registry, env, cwd, state)
+    if decision is None:
+        decision = waiter.route(router, task)
+    elif not isinstance(decision, Decision):
+        raise UsageError(f"decision must be a Decision (from open_router(...).route(task)), "
+                         f"not {type(decision).__name__}")
+    elif unknown := sorted({c.provider for c in decision.candidates} - set(config.providers)):
+        raise UsageError(f"the decision names providers this config does not have: {', '.join(unknown)} "
+                         "(preview it with open_router(config) of the same config)")
+    run_id = os.urandom(6).hex()
+    try:
+        return _run(source.write(settings, run_id), run_id, task, decision, router, providers, registry,
+                    config, settings, state, waiter, base_env, output_file, timeout, cwd, status,
+                    EventSink(on_event, run_id, on_line), extra_args)
+    finally:
+        source.close()
+
+
+def _run(prompt: Path, run_id: str, task: Task, decision: Decision, router: Any, providers: ProviderManager,
+         registry: Any, config: Config, settings: RunnerSettings, state: dict[str, Any], waiter: Waiter,
+         base_env: Mapping[str, str], output_file: str | Path | None, timeout: float | None,
+         cwd: str | Path | None, status: bool | None, events: EventSink,
+         extra_args: Mapping[str, Sequence[str]] | None) -> RunResult:
     if output_file is not None:
         most = min(settings.max_attempts, 2 * len(decision.candidates))  # a candidate runs at most twice
         files = [Path(output_file)]
@@ -138,7 +154,6 @@ def run_task(
         check_output_files(prompt, files)
     if decision.available:
         check_prompt_text(prompt, providers, (c.provider for c in decision.candidates))
-    run_id = os.urandom(6).hex()
     run = RunContext(config, run_id, task, decision, state)
     registry.hooks.observe_decision(run)
     if not decision.available:
@@ -150,8 +165,9 @@ def run_task(
         run_id=run_id, task=task, prompt_file=prompt.resolve(), providers=providers, registry=registry,
         settings=settings, redact=_redactor(config, base_env), timeout=timeout,
         cwd=Path(cwd) if cwd is not None else None, cancel=waiter.cancel,
-        status=StatusLine(enabled=status), on_line=on_line, extra_args=extra_args,
+        status=StatusLine(enabled=status), on_line=events.line_hook(), extra_args=extra_args,
     )
+    events.redact = ctx.redact
     beside = output_file if attempts_beside(output_file) else None
     folder = None if beside is not None else run_folder(settings, run_id)
     t0 = time.monotonic()
@@ -172,11 +188,14 @@ def run_task(
         with slot:  # given back however the attempt ends
             out = attempt_output_file(beside, number, step.candidate.provider, folder)
             registry.hooks.observe_attempt_start(run, number, step.candidate.provider, step.candidate.model)
+            events.emit(AttemptStarted(run_id, number, step.candidate.provider, step.candidate.model))
             record, last = run_attempt(ctx, number, step.candidate, out)
             records.append(record)
             ctx.status.done(_status_summary(record))
             registry.hooks.observe_attempt(run, record)
+            events.emit(AttemptFinished(run_id, record))
             report_attempt(router.gate, record)  # shared state: aggregates and the cooldown it started
+        slot_freed()  # runs of this process waiting for a slot look again now
         if ctx.cancel.is_set():
             break
         plan.record(step.candidate, last)
@@ -195,6 +214,7 @@ def run_task(
     result = _result(run_id, task, decision, records, last, ctx, int((time.monotonic() - t0) * 1000),
                      plan.stop_reason)._replace(output_file=published)
     registry.hooks.observe_run(run, result)
+    events.emit(RunFinished(run_id, result))
     return result
 
 
@@ -238,5 +258,6 @@ def _result(run_id: str, task: Task, decision: Decision, records: list[AttemptRe
         result=ctx.redact(last.result) if last is not None else None, usage=usage,
         cost_usd=cost, duration_ms=duration_ms,
         error=ctx.redact.cut(error, MESSAGE_LIMIT),
+        session_id=final.session_id if final else None,
         cost_source=run_cost_source([r.cost_source for r in records]) if cost is not None else None,
     )

@@ -7,6 +7,9 @@ the wait is over: first when routing found every candidate at a limit (it
 routes again), then when taking a candidate's slot is refused (it tries the
 same candidate again). There is no queue: whoever polls first after a slot is
 given back takes it, so the order among waiting runs is not first come, first served.
+Runs of the same process (``tacroute batch``, threads, ``arun_task``) do not
+sleep out their backoff when one of them gives a slot back: :func:`slot_freed`
+wakes them at once, so a freed slot does not stay idle for a backoff step.
 """
 
 from __future__ import annotations
@@ -24,10 +27,23 @@ if TYPE_CHECKING:
     from tacroute.state.api import Lease
     from tacroute.types import Candidate, Decision, Task
 
-__all__ = ["Waiter"]
+__all__ = ["Waiter", "slot_freed"]
 
 _FIRST_S = 0.05
 _MOST_S = 1.0
+#: How often a waiting run looks at its cancel event while it waits for a wake-up.
+_CANCEL_CHECK_S = 0.05
+
+_FREED = threading.Condition()
+_freed_count = 0
+
+
+def slot_freed() -> None:
+    """A run of this process gave a slot back: wake the runs of this process waiting for one."""
+    global _freed_count
+    with _FREED:
+        _freed_count += 1
+        _FREED.notify_all()
 
 
 class Waiter:
@@ -47,7 +63,17 @@ class Waiter:
             return False
         step = min(self._delay * (0.5 + random.random()), left)
         self._delay = min(self._delay * 2, _MOST_S)
-        return not self.cancel.wait(step)
+        end = time.monotonic() + step
+        with _FREED:
+            seen = _freed_count
+            while _freed_count == seen and not self.cancel.is_set():
+                now = time.monotonic()
+                if now >= end:
+                    break
+                _FREED.wait(min(end - now, _CANCEL_CHECK_S))
+            if _freed_count != seen:
+                self._delay = _FIRST_S  # a slot was given back here: look again at once, and soon after
+        return not self.cancel.is_set()
 
     def route(self, router: ModelRouter | PreferenceRouter, task: Task) -> Decision:
         """Route; while every candidate is held back by a provider limit, wait and route again."""

@@ -212,6 +212,9 @@ class RunResult(NamedTuple):
     #: Where the run's output is: ``--output-file`` when given (the winning
     #: attempt's output, or the last attempt's), else the last attempt's own file.
     output_file: str | None = None
+    #: The program's conversation id of the winning attempt (of the last attempt
+    #: when every attempt failed), to resume it; None when the program told none.
+    session_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The run as ``tacroute run --json`` prints it (one JSON object)."""
@@ -230,6 +233,7 @@ class RunResult(NamedTuple):
             "usage": self.usage.as_dict(),
             "duration_ms": self.duration_ms,
             "output_file": self.output_file,
+            "session_id": self.session_id,
             "attempts": [a.as_dict() for a in self.attempts],
             "decision": self.decision.as_dict(),
             "task": dict(self.task),
