@@ -1,0 +1,131 @@
+"""Single-rule edits made on the config's text, without tomlkit.
+
+tomlkit parses a 1,000-rule file in about a quarter of a second; these edits
+touch only the lines of one ``[[routing.rules]]`` table (found with
+:mod:`tacroute.config.spans`' scanner), so everything else stays byte for byte
+as it was. An edit here is only a proposal: :mod:`tacroute.config.edit` keeps
+it only when the new text parses to exactly the document the edit means (the
+old document with that one rule changed); for anything this module does not
+follow (a key spread over several lines, a rule's conditions written as a
+sub-table, rules written as an inline array) it returns None and the editor
+uses tomlkit.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from typing import Any
+
+import tomlkit
+
+from tacroute.config.spans import _headers, rule_lines
+
+__all__ = ["RuleText", "add_text", "cut_text", "toml_value", "update_text"]
+
+
+def toml_value(value: Any) -> str:
+    """``value`` as TOML on one line (tables inline), as tomlkit writes it."""
+    if isinstance(value, Mapping):
+        table = tomlkit.inline_table()
+        table.update(value)
+        return str(table.as_string()).strip()
+    return str(tomlkit.item(value).as_string())
+
+
+class RuleText:
+    """The lines of one text and where its ``[[routing.rules]]`` tables are."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines(keepends=True)
+        headers = _headers(self.lines)
+        #: (header line, end of the rule's own keys, end of its span) per rule.
+        self.rules: list[tuple[int, int, int]] = []
+        for n, (line_no, aot, names) in enumerate(headers):
+            if not (aot and names == ["routing", "rules"]):
+                continue
+            own_end = end = len(self.lines)
+            for other, _, sub in headers[n + 1:]:
+                inside = sub[:2] == ["routing", "rules"] and len(sub) > 2
+                own_end = min(own_end, other)
+                if not inside:
+                    end = other
+                    break
+            self.rules.append((line_no, own_end, end))
+
+    def key_line(self, index: int, key: str, value: Any) -> int | None:
+        """The line of ``key = value`` among rule ``index``'s own keys, when it is all on that line."""
+        header, own_end, _ = self.rules[index]
+        pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
+        for i in range(header + 1, own_end):
+            if pattern.match(self.lines[i]):
+                try:
+                    return i if tomllib.loads(self.lines[i]) == {key: value} else None
+                except tomllib.TOMLDecodeError:
+                    return None
+        return None
+
+    def last_key(self, index: int) -> int:
+        """The line after rule ``index``'s last own key line (where a new key goes)."""
+        header, own_end, _ = self.rules[index]
+        i = own_end
+        while i > header + 1 and (not self.lines[i - 1].strip() or self.lines[i - 1].lstrip().startswith("#")):
+            i -= 1
+        return i
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
+def update_text(text: str, index: int, rule: Mapping[str, Any], changes: Mapping[str, Any]) -> str | None:
+    """``text`` with rule ``index`` (whose parsed table is ``rule``) given ``changes``:
+    key -> new value, or None to remove the key; None when not done on the text."""
+    rt = RuleText(text)
+    if index >= len(rt.rules):
+        return None
+    inserts: list[str] = []
+    edits: dict[int, str | None] = {}
+    for key, value in changes.items():
+        if key in rule:
+            line = rt.key_line(index, key, rule[key])
+            if line is None:
+                return None
+            if value is None:
+                edits[line] = None
+            else:
+                old = rt.lines[line]
+                indent = old[:len(old) - len(old.lstrip())]
+                edits[line] = f"{indent}{key} = {toml_value(value)}\n"
+        elif value is not None:
+            inserts.append(f"{key} = {toml_value(value)}\n")
+    for line, new in edits.items():
+        rt.lines[line] = "" if new is None else new
+    if inserts:
+        at = rt.last_key(index)
+        if at > 0 and not rt.lines[at - 1].endswith("\n"):
+            rt.lines[at - 1] += "\n"
+        rt.lines[at:at] = inserts
+    return rt.text()
+
+
+def cut_text(text: str, index: int) -> str | None:
+    """``text`` without rule ``index``'s lines and its comment block (:func:`rule_lines`)."""
+    lines = text.splitlines(keepends=True)
+    span = rule_lines(lines, index)
+    if span is None:
+        return None
+    return "".join(lines[:span[0]] + lines[span[1]:])
+
+
+def add_text(text: str, table: Mapping[str, Any]) -> str | None:
+    """``text`` with a ``[[routing.rules]]`` table after the last rule's keys (None without rules)."""
+    rt = RuleText(text)
+    if not rt.rules:
+        return None
+    at = rt.last_key(len(rt.rules) - 1)
+    if at > 0 and not rt.lines[at - 1].endswith("\n"):
+        rt.lines[at - 1] += "\n"
+    body = "".join(f"{key} = {toml_value(value)}\n" for key, value in table.items())
+    rt.lines[at:at] = [f"\n[[routing.rules]]\n{body}"]
+    return rt.text()
