@@ -49,7 +49,7 @@ def generated(rules: int, seed: int) -> str:
             if rnd.random() < 0.3:
                 out.append(f"enabled = {rnd.choice(['true', 'false'])}\n")
         if style == 2:
-            out.insert(len(out) - 1, f'model = "claude-sonnet-4-5"\n')
+            out.insert(len(out) - 1, 'model = "claude-sonnet-4-5"\n')
         out.append("\n" if rnd.random() < 0.8 else "\n\n# trailing note\n\n")
     out.append('[providers.extra]\nenabled = true\ncommand_template = ["x", "{prompt_file}"]\n')
     return "".join(out)
@@ -109,7 +109,7 @@ def test_text_edit_means_the_tomlkit_edit(monkeypatch: pytest.MonkeyPatch, confi
         path.write_text(text, encoding="utf-8")
         fast = _outcome(lambda: _op(kind, pick)(path, name))
         with monkeypatch.context() as m:
-            m.setattr(edit, "_before", lambda *a: None)  # no parsed document: the tomlkit path
+            m.setattr(edit, "before_doc", lambda *a: None)  # no parsed document: the tomlkit path
             slow = _outcome(lambda: _op(kind, pick)(path, name))
         assert path.read_text(encoding="utf-8") == text  # previews write nothing
     assert fast[0] == slow[0], (fast, slow)

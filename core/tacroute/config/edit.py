@@ -17,7 +17,6 @@ an edit after an edit parses the file once, to validate it.
 
 from __future__ import annotations
 
-import hashlib
 import tomllib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -29,8 +28,17 @@ from tomlkit.items import AoT, Table
 
 from tacroute.config.atomic import locked_file, replace_text
 from tacroute.config.loader import parse_config
-from tacroute.config.model import Config
-from tacroute.config.textedit import add_text, cut_text, update_text
+from tacroute.config.textedit import (
+    add_text,
+    before_doc,
+    checked_config,
+    cut_text,
+    doc_rules,
+    file_etag,
+    try_text,
+    update_text,
+    with_rules,
+)
 from tacroute.errors import ConfigError, UsageError
 
 __all__ = ["ConfigChangedError", "add_rule", "checked_config", "file_etag", "parse_condition",
@@ -47,11 +55,6 @@ class ConfigChangedError(UsageError):
         super().__init__(f"{path} changed on disk since it was read; reload it and edit again")
         #: The file's current :func:`file_etag`.
         self.etag = etag
-
-
-def file_etag(data: bytes) -> str:
-    """The version tag of a config file's bytes (SHA-256, hex): what ``expect`` compares."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def parse_condition(text: str) -> tuple[str, Any]:
@@ -91,78 +94,6 @@ def _tomlkit(text: str, path: Path) -> tomlkit.TOMLDocument:
         return tomlkit.parse(text)
     except Exception as exc:  # tomlkit raises its own ParseError subclasses
         raise ConfigError(f"not valid TOML: {exc}", path) from exc
-
-
-#: tomllib documents of recent texts, by (file, etag): the "before" of the next edit.
-_DOCS: dict[tuple[str, str], dict[str, Any]] = {}
-#: The last text an edit validated, and its Config.
-_CHECKED: list[tuple[str, Config]] = []
-
-
-def checked_config(text: str) -> Config | None:
-    """The Config an edit in this process validated for exactly ``text``, if it was the last one."""
-    return _CHECKED[0][1] if _CHECKED and _CHECKED[0][0] == text else None
-
-
-def _before(target: Path, text: str, etag: str) -> dict[str, Any] | None:
-    """The parsed document of ``text`` (never to be mutated), or None when it is not TOML."""
-    key = (str(target), etag)
-    doc = _DOCS.get(key)
-    if doc is None:
-        try:
-            doc = tomllib.loads(text)
-        except (tomllib.TOMLDecodeError, RecursionError, ValueError):
-            return None
-        _remember(key, doc)
-    return doc
-
-
-def _remember(key: tuple[str, str], doc: dict[str, Any]) -> None:
-    while len(_DOCS) >= 4:
-        del _DOCS[next(iter(_DOCS))]
-    _DOCS[key] = doc
-
-
-def _doc_rules(doc: Mapping[str, Any]) -> list[Any] | None:
-    routing = doc.get("routing")
-    rules = routing.get("rules") if isinstance(routing, dict) else None
-    return rules if isinstance(rules, list) and rules and all(isinstance(r, dict) for r in rules) else None
-
-
-def _with_rules(doc: Mapping[str, Any], rules: list[Any]) -> dict[str, Any]:
-    """A shallow copy of ``doc`` whose routing.rules is ``rules`` (removed when empty)."""
-    out = dict(doc)
-    routing = dict(out["routing"])
-    if rules:
-        routing["rules"] = rules
-    else:
-        del routing["rules"]
-    out["routing"] = routing
-    return out
-
-
-def _try_text(target: Path, path: Path, new_text: str | None, expected: dict[str, Any], registry: Any,
-              write: bool) -> str | None:
-    """Write ``new_text`` when it parses to ``expected`` and loads; None to let tomlkit do the edit."""
-    if new_text is None:
-        return None
-    try:
-        config = parse_config(new_text, path, registry=registry)
-    except ConfigError:
-        try:
-            same = tomllib.loads(new_text) == expected
-        except (tomllib.TOMLDecodeError, RecursionError, ValueError):
-            same = False
-        if same:
-            raise  # the edit itself does not load: the same errors tomlkit's text would give
-        return None
-    if config.raw != expected:
-        return None
-    if write:
-        replace_text(target, new_text)
-        _remember((str(target), file_etag(new_text.encode("utf-8"))), config.raw)
-    _CHECKED[:] = [(new_text, config)]
-    return new_text
 
 
 def _no_rule(name: str, rules: list[Any], path: Path) -> UsageError:
@@ -220,12 +151,12 @@ def add_rule(path: Path, name: str, *, priority: int, model: str, provider: str 
     if not enabled:
         table["enabled"] = False
     with _editing(path, expect) as (target, text, etag):
-        before = _before(target, text, etag)
-        rules = _doc_rules(before) if before is not None else None
+        before = before_doc(target, text, etag)
+        rules = doc_rules(before) if before is not None else None
         if rules is not None:
             if any(t.get("name") == name for t in rules):
                 raise UsageError(f"a rule named {name!r} already exists in {path}")
-            done = _try_text(target, path, add_text(text, table), _with_rules(before or {}, [*rules, table]),
+            done = try_text(target, path, add_text(text, table), with_rules(before or {}, [*rules, table]),
                              registry, write)
             if done is not None:
                 return done
@@ -302,8 +233,8 @@ def update_rule(path: Path, name: str, *, priority: Any = _KEEP, model: Any = _K
 def _update_text(target: Path, path: Path, text: str, etag: str, name: str, registry: Any, write: bool,
                  changes_of: Any) -> tuple[str, bool] | None:
     """The text-level update: (new text, whether anything changed), or None for tomlkit to do it."""
-    before = _before(target, text, etag)
-    rules = _doc_rules(before) if before is not None else None
+    before = before_doc(target, text, etag)
+    rules = doc_rules(before) if before is not None else None
     if rules is None or before is None:
         return None
     index = next((i for i, t in enumerate(rules) if t.get("name") == name), None)
@@ -313,7 +244,8 @@ def _update_text(target: Path, path: Path, text: str, etag: str, name: str, regi
     new_rules = list(rules)
     new_rules[index] = _changed(rules[index], changes)
     new_text = update_text(text, index, rules[index], changes) if changes else text
-    done = _try_text(target, path, new_text, _with_rules(before, new_rules), registry, write and bool(changes))
+    expected = with_rules(before, new_rules)
+    done = try_text(target, path, new_text, expected, registry, write and bool(changes))
     return None if done is None else (done, bool(changes))
 
 
@@ -321,14 +253,14 @@ def remove_rule(path: Path, name: str, registry: Any = None, *, expect: str | No
                 write: bool = True) -> str:
     """Remove a rule: its own lines and the comment block directly above it; returns the new text."""
     with _editing(path, expect) as (target, text, etag):
-        before = _before(target, text, etag)
-        rules = _doc_rules(before) if before is not None else None
+        before = before_doc(target, text, etag)
+        rules = doc_rules(before) if before is not None else None
         if rules is not None and before is not None:
             index = next((i for i, t in enumerate(rules) if t.get("name") == name), None)
             if index is None:
                 raise _no_rule(name, rules, path)
-            expected = _with_rules(before, rules[:index] + rules[index + 1:])
-            done = _try_text(target, path, cut_text(text, index), expected, registry, write)
+            expected = with_rules(before, rules[:index] + rules[index + 1:])
+            done = try_text(target, path, cut_text(text, index), expected, registry, write)
             if done is not None:
                 return done
         doc = _tomlkit(text, path)

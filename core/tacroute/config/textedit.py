@@ -13,16 +13,28 @@ uses tomlkit.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import tomlkit
 
+from tacroute.config.atomic import replace_text
+from tacroute.config.loader import parse_config
+from tacroute.config.model import Config
 from tacroute.config.spans import _headers, rule_lines
+from tacroute.errors import ConfigError
 
-__all__ = ["RuleText", "add_text", "cut_text", "toml_value", "update_text"]
+__all__ = ["RuleText", "add_text", "before_doc", "checked_config", "cut_text", "doc_rules", "file_etag",
+           "toml_value", "try_text", "update_text", "with_rules"]
+
+
+def file_etag(data: bytes) -> str:
+    """The version tag of a config file's bytes (SHA-256, hex): what an edit's ``expect`` compares."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def toml_value(value: Any) -> str:
@@ -70,7 +82,7 @@ class RuleText:
         """The line after rule ``index``'s last own key line (where a new key goes)."""
         header, own_end, _ = self.rules[index]
         i = own_end
-        while i > header + 1 and (not self.lines[i - 1].strip() or self.lines[i - 1].lstrip().startswith("#")):
+        while i > header + 1 and (not self.lines[i - 1].strip() or self.lines[i - 1].lstrip()[:1] == "#"):
             i -= 1
         return i
 
@@ -129,3 +141,75 @@ def add_text(text: str, table: Mapping[str, Any]) -> str | None:
     body = "".join(f"{key} = {toml_value(value)}\n" for key, value in table.items())
     rt.lines[at:at] = [f"\n[[routing.rules]]\n{body}"]
     return rt.text()
+
+
+#: tomllib documents of recent texts, by (file, etag): the "before" of the next edit.
+_DOCS: dict[tuple[str, str], Mapping[str, Any]] = {}
+#: The last text an edit validated, and its Config.
+_CHECKED: list[tuple[str, Config]] = []
+
+
+def checked_config(text: str) -> Config | None:
+    """The Config an edit in this process validated for exactly ``text``, if it was the last one."""
+    return _CHECKED[0][1] if _CHECKED and _CHECKED[0][0] == text else None
+
+
+def before_doc(target: Path, text: str, etag: str) -> Mapping[str, Any] | None:
+    """The parsed document of ``text`` (never to be mutated), or None when it is not TOML."""
+    key = (str(target), etag)
+    doc = _DOCS.get(key)
+    if doc is None:
+        try:
+            doc = tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, RecursionError, ValueError):
+            return None
+        _remember(key, doc)
+    return doc
+
+
+def _remember(key: tuple[str, str], doc: Mapping[str, Any]) -> None:
+    while len(_DOCS) >= 4:
+        del _DOCS[next(iter(_DOCS))]
+    _DOCS[key] = doc
+
+
+def doc_rules(doc: Mapping[str, Any]) -> list[Any] | None:
+    routing = doc.get("routing")
+    rules = routing.get("rules") if isinstance(routing, dict) else None
+    return rules if isinstance(rules, list) and rules and all(isinstance(r, dict) for r in rules) else None
+
+
+def with_rules(doc: Mapping[str, Any], rules: list[Any]) -> dict[str, Any]:
+    """A shallow copy of ``doc`` whose routing.rules is ``rules`` (removed when empty)."""
+    out = dict(doc)
+    routing = dict(out["routing"])
+    if rules:
+        routing["rules"] = rules
+    else:
+        del routing["rules"]
+    out["routing"] = routing
+    return out
+
+
+def try_text(target: Path, path: Path, new_text: str | None, expected: Mapping[str, Any], registry: Any,
+              write: bool) -> str | None:
+    """Write ``new_text`` when it parses to ``expected`` and loads; None to let tomlkit do the edit."""
+    if new_text is None:
+        return None
+    try:
+        config = parse_config(new_text, path, registry=registry)
+    except ConfigError:
+        try:
+            same = tomllib.loads(new_text) == expected
+        except (tomllib.TOMLDecodeError, RecursionError, ValueError):
+            same = False
+        if same:
+            raise  # the edit itself does not load: the same errors tomlkit's text would give
+        return None
+    if config.raw != expected:
+        return None
+    if write:
+        replace_text(target, new_text)
+        _remember((str(target), file_etag(new_text.encode("utf-8"))), config.raw)
+    _CHECKED[:] = [(new_text, config)]
+    return new_text
