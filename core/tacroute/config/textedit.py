@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -167,10 +168,14 @@ def before_doc(target: Path, text: str, etag: str) -> Mapping[str, Any] | None:
     return doc
 
 
+_DOCS_LOCK = threading.Lock()  # edits of different files (and previews) may run in threads
+
+
 def _remember(key: tuple[str, str], doc: Mapping[str, Any]) -> None:
-    while len(_DOCS) >= 4:
-        del _DOCS[next(iter(_DOCS))]
-    _DOCS[key] = doc
+    with _DOCS_LOCK:
+        while len(_DOCS) >= 4:
+            del _DOCS[next(iter(_DOCS))]
+        _DOCS[key] = doc
 
 
 def doc_rules(doc: Mapping[str, Any]) -> list[Any] | None:
