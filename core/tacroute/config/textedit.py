@@ -164,13 +164,14 @@ def add_text(text: str, table: Mapping[str, Any]) -> str | None:
 
 #: tomllib documents of recent texts, by (file, etag): the "before" of the next edit.
 _DOCS: dict[tuple[str, str], Mapping[str, Any]] = {}
-#: The last text an edit validated, and its Config.
-_CHECKED: list[tuple[str, Config]] = []
+#: The last text an edit validated, its Config, and the path and registry it was loaded with.
+_CHECKED: list[tuple[str, Config, Path, Any]] = []
 
 
-def checked_config(text: str) -> Config | None:
+def checked_config(text: str, path: Path | None = None) -> Config | None:
     """The Config an edit in this process validated for exactly ``text``, if it was the last one."""
-    return _CHECKED[0][1] if _CHECKED and _CHECKED[0][0] == text else None
+    last = _CHECKED[0] if _CHECKED else None
+    return last[1] if last is not None and last[0] == text and (path is None or last[2] == path) else None
 
 
 def before_doc(target: Path, text: str, etag: str) -> Mapping[str, Any] | None:
@@ -219,8 +220,10 @@ def try_text(target: Path, path: Path, new_text: str | None, expected: Mapping[s
     """Write ``new_text`` when it parses to ``expected`` and loads; None to let tomlkit do the edit."""
     if new_text is None:
         return None
-    try:
-        config = parse_config(new_text, path, registry=registry)
+    try:  # a preview followed by its save (or a repeated preview) loads the same text once
+        last = _CHECKED[0] if _CHECKED else None
+        config = (last[1] if last is not None and last[0] == new_text and last[2] == path
+                  and last[3] is registry else parse_config(new_text, path, registry=registry))
     except ConfigError:
         try:
             same = tomllib.loads(new_text) == expected
@@ -234,5 +237,5 @@ def try_text(target: Path, path: Path, new_text: str | None, expected: Mapping[s
     if write:
         replace_text(target, new_text)
         _remember((str(target), file_etag(new_text.encode("utf-8"))), config.raw)
-    _CHECKED[:] = [(new_text, config)]
+    _CHECKED[:] = [(new_text, config, path, registry)]
     return new_text

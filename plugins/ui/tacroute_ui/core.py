@@ -82,7 +82,7 @@ def read_snapshot(path: Path) -> Snapshot:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"config file is not UTF-8 text: {exc}", path) from exc
     registry = get_registry()
-    config = checked_config(text) or parse_config(text, path, registry=registry)  # an edit just loaded it
+    config = checked_config(text, path) or parse_config(text, path, registry=registry)  # an edit loaded it
     per_rule: dict[int, list[str]] = {}
     general: list[str] = []
     for warning in lint_config(config, registry):
@@ -96,7 +96,7 @@ def read_snapshot(path: Path) -> Snapshot:
 
 def parse_text(text: str, path: Path) -> Config:
     """A config from an edited (unsaved) text (the one the editor's check loaded, when it is this text)."""
-    return checked_config(text) or parse_config(text, path, registry=get_registry())
+    return checked_config(text, path) or parse_config(text, path, registry=get_registry())
 
 
 #: What routes a task: the plain router, or the preference router around it when
