@@ -120,13 +120,16 @@ def main() -> int:
             p50, p95 = timed(lambda: (c.patch("/api/rules/rule-7", json={"priority": next(flip) % 100}),
                                       c.get("/api/rules"))[1], 10)
             print(f"{'GET /api/rules after an edit (+ the edit)':<42} {p50:8.1f} {p95:8.1f}  (reload + lint)")
-            for op, extra in (("enable", {}), ("disable", {}), ("update", {"model": "claude-opus-4"})):
-                p50, p95 = timed(lambda op=op, extra=extra: c.post(  # type: ignore[misc]
-                    f"/api/rules/rule-9/{op}" if op != "update" else "/api/rules/rule-9",
-                    json=extra) if op != "update" else c.patch("/api/rules/rule-9", json=extra), 20)
-                label = f"{'PATCH' if op == 'update' else 'POST'} rule-9 {op}"
-                print(f"{label:<42} {p50:8.1f} {p95:8.1f}  {'PASS' if p95 < TARGET_MS else 'FAIL'}")
-                ok &= p95 < TARGET_MS
+            flips = iter(range(10**6))
+            p50, p95 = timed(lambda: c.post(f"/api/rules/rule-9/{('enable', 'disable')[next(flips) % 2]}"), 20)
+            print(f"{'POST rule-9 enable/disable (alternating)':<42} {p50:8.1f} {p95:8.1f}  "
+                  f"{'PASS' if p95 < TARGET_MS else 'FAIL'}")
+            ok &= p95 < TARGET_MS
+            models = ("claude-opus-4", "claude-haiku-4")
+            p50, p95 = timed(lambda: c.patch("/api/rules/rule-9", json={"model": models[next(flips) % 2]}), 20)
+            print(f"{'PATCH rule-9 model (alternating)':<42} {p50:8.1f} {p95:8.1f}  "
+                  f"{'PASS' if p95 < TARGET_MS else 'FAIL'}")
+            ok &= p95 < TARGET_MS
             body = {"name": "bench-added", "priority": 5, "model": "claude-haiku-4", "conditions": {}}
             p50, p95 = timed(lambda: (c.post("/api/rules", json=body),
                                       c.delete("/api/rules/bench-added"))[1], 20)
