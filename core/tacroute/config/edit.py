@@ -1,4 +1,4 @@
-"""Edit the rules of a config file with tomlkit, keeping everything else as it was.
+"""Edit the rules of a config file, keeping everything else as it was.
 
 Comments, order and formatting outside the edited rule stay byte-for-byte the
 same; removing a rule removes its own lines and the comment block directly
@@ -7,11 +7,16 @@ exclusive lock on the file while it reads, checks and writes, so concurrent
 edits all land; the edited text must load before the file is replaced,
 atomically; a symlinked config stays a symlink and its target is edited
 (:mod:`tacroute.config.atomic`).
+
+Single-rule edits are made on the text first (:mod:`tacroute.config.textedit`,
+no tomlkit parse of the whole file) and kept only when the new text parses to
+exactly the document the edit means; otherwise tomlkit makes them. The parsed
+document of the last texts this process read or wrote is kept (by etag), so
+an edit after an edit parses the file once, to validate it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import tomllib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -23,11 +28,21 @@ from tomlkit.items import AoT, Table
 
 from tacroute.config.atomic import locked_file, replace_text
 from tacroute.config.loader import parse_config
-from tacroute.config.spans import rule_lines
+from tacroute.config.textedit import (
+    add_text,
+    before_doc,
+    checked_config,
+    cut_text,
+    doc_rules,
+    file_etag,
+    try_text,
+    update_text,
+    with_rules,
+)
 from tacroute.errors import ConfigError, UsageError
 
-__all__ = ["ConfigChangedError", "add_rule", "file_etag", "parse_condition", "remove_rule",
-           "set_rule_enabled", "update_rule"]
+__all__ = ["ConfigChangedError", "add_rule", "checked_config", "file_etag", "parse_condition",
+           "remove_rule", "set_rule_enabled", "update_rule"]
 
 #: ``update_rule``'s "leave this key as it is".
 _KEEP: Any = object()
@@ -40,11 +55,6 @@ class ConfigChangedError(UsageError):
         super().__init__(f"{path} changed on disk since it was read; reload it and edit again")
         #: The file's current :func:`file_etag`.
         self.etag = etag
-
-
-def file_etag(data: bytes) -> str:
-    """The version tag of a config file's bytes (SHA-256, hex): what ``expect`` compares."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def parse_condition(text: str) -> tuple[str, Any]:
@@ -61,25 +71,34 @@ def parse_condition(text: str) -> tuple[str, Any]:
 
 
 @contextmanager
-def _editing(path: Path, expect: str | None = None) -> Iterator[tuple[Path, str, tomlkit.TOMLDocument]]:
-    """Lock the config (its target, when ``path`` is a symlink), then read and parse it;
+def _editing(path: Path, expect: str | None = None) -> Iterator[tuple[Path, str, str]]:
+    """Lock the config (its target, when ``path`` is a symlink), then read it: (target, text, etag);
     with ``expect``, refuse a file whose :func:`file_etag` is another (checked under the lock)."""
     with locked_file(path) as target:
         try:
             data = target.read_bytes()
         except OSError as exc:
             raise ConfigError(f"cannot read config file: {exc.strerror or exc}", path) from exc
-        if expect is not None and file_etag(data) != expect:
-            raise ConfigChangedError(path, file_etag(data))
+        etag = file_etag(data)
+        if expect is not None and etag != expect:
+            raise ConfigChangedError(path, etag)
         try:
             text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text did
         except UnicodeDecodeError as exc:
             raise ConfigError(f"config file is not UTF-8 text: {exc}", path) from exc
-        try:
-            doc = tomlkit.parse(text)
-        except Exception as exc:  # tomlkit raises its own ParseError subclasses
-            raise ConfigError(f"not valid TOML: {exc}", path) from exc
-        yield target, text, doc
+        yield target, text, etag
+
+
+def _tomlkit(text: str, path: Path) -> tomlkit.TOMLDocument:
+    try:
+        return tomlkit.parse(text)
+    except Exception as exc:  # tomlkit raises its own ParseError subclasses
+        raise ConfigError(f"not valid TOML: {exc}", path) from exc
+
+
+def _no_rule(name: str, rules: list[Any], path: Path) -> UsageError:
+    names = ", ".join(str(t.get("name")) for t in rules)
+    return UsageError(f"no rule named {name!r} in {path} (rules: {names or 'none'})")
 
 
 def _rules(doc: tomlkit.TOMLDocument, path: Path, create: bool = False) -> AoT:
@@ -125,23 +144,61 @@ def add_rule(path: Path, name: str, *, priority: int, model: str, provider: str 
     :class:`ConfigChangedError`); ``write=False`` checks and returns the new
     text without writing it (a preview).
     """
-    with _editing(path, expect) as (target, _, doc):
-        rules = _rules(doc, path, create=True)
-        if any(t.get("name") == name for t in rules):
+    table: dict[str, Any] = {"name": name, "priority": priority, "conditions": dict(conditions)}
+    if provider is not None:
+        table["provider"] = provider
+    table["model"] = model
+    if not enabled:
+        table["enabled"] = False
+    with _editing(path, expect) as (target, text, etag):
+        before = before_doc(target, text, etag)
+        rules = doc_rules(before) if before is not None else None
+        if rules is not None:
+            if any(t.get("name") == name for t in rules):
+                raise UsageError(f"a rule named {name!r} already exists in {path}")
+            done = try_text(target, path, add_text(text, table), with_rules(before or {}, [*rules, table]),
+                             registry, write)
+            if done is not None:
+                return done
+        doc = _tomlkit(text, path)
+        aot = _rules(doc, path, create=True)
+        if any(t.get("name") == name for t in aot):
             raise UsageError(f"a rule named {name!r} already exists in {path}")
-        table: Table = tomlkit.table()
-        table["name"] = name
-        table["priority"] = priority
-        inline = tomlkit.inline_table()
-        inline.update(conditions)
-        table["conditions"] = inline
-        if provider is not None:
-            table["provider"] = provider
-        table["model"] = model
-        if not enabled:
-            table["enabled"] = False
-        rules.append(table)
+        new: Table = tomlkit.table()
+        for key, value in table.items():
+            if key == "conditions":
+                inline = tomlkit.inline_table()
+                inline.update(value)
+                value = inline
+            new[key] = value
+        aot.append(new)
         return _write(target, tomlkit.dumps(doc), path, registry, write)
+
+
+def _changes(table: Mapping[str, Any], priority: Any, model: Any, provider: Any, conditions: Any,
+             enabled: Any) -> dict[str, Any]:
+    """key -> new value (None: remove the key) of an update, as ``update_rule`` means it."""
+    out: dict[str, Any] = {}
+    for key, value in (("priority", priority), ("model", model), ("enabled", enabled)):
+        if value is not _KEEP and value is not None and table.get(key) != value:
+            out[key] = value
+    if provider is None and "provider" in table:
+        out["provider"] = None
+    elif provider is not _KEEP and provider is not None and table.get("provider") != provider:
+        out["provider"] = provider
+    if conditions is not _KEEP and dict(table.get("conditions", {})) != dict(conditions):
+        out["conditions"] = dict(conditions)
+    return out
+
+
+def _changed(rule: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(rule)
+    for key, value in changes.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
 
 
 def update_rule(path: Path, name: str, *, priority: Any = _KEEP, model: Any = _KEEP, provider: Any = _KEEP,
@@ -153,57 +210,75 @@ def update_rule(path: Path, name: str, *, priority: Any = _KEEP, model: Any = _K
     the key (the rule then uses ``routing.default_provider``). ``expect`` and
     ``write`` as for :func:`add_rule`.
     """
-    with _editing(path, expect) as (target, _, doc):
+    with _editing(path, expect) as (target, text, etag):
+        done = _update_text(target, path, text, etag, name, registry, write,
+                            lambda t: _changes(t, priority, model, provider, conditions, enabled))
+        if done is not None:
+            return done[0]
+        doc = _tomlkit(text, path)
         rules = _rules(doc, path)
         table = rules[_find(rules, name, path)]
-        for key, value in (("priority", priority), ("model", model), ("enabled", enabled)):
-            if value is not _KEEP and table.get(key) != value:
+        for key, value in _changes(table, priority, model, provider, conditions, enabled).items():
+            if value is None:
+                del table[key]
+            elif key == "conditions":
+                inline = tomlkit.inline_table()
+                inline.update(value)
+                table[key] = inline
+            else:
                 table[key] = value
-        if provider is None and "provider" in table:
-            del table["provider"]
-        elif provider is not _KEEP and provider is not None and table.get("provider") != provider:
-            table["provider"] = provider
-        if conditions is not _KEEP and dict(table.get("conditions", {})) != dict(conditions):
-            inline = tomlkit.inline_table()
-            inline.update(conditions)
-            table["conditions"] = inline
         return _write(target, tomlkit.dumps(doc), path, registry, write)
+
+
+def _update_text(target: Path, path: Path, text: str, etag: str, name: str, registry: Any, write: bool,
+                 changes_of: Any) -> tuple[str, bool] | None:
+    """The text-level update: (new text, whether anything changed), or None for tomlkit to do it."""
+    before = before_doc(target, text, etag)
+    rules = doc_rules(before) if before is not None else None
+    if rules is None or before is None:
+        return None
+    index = next((i for i, t in enumerate(rules) if t.get("name") == name), None)
+    if index is None:
+        raise _no_rule(name, rules, path)
+    changes = changes_of(rules[index])
+    new_rules = list(rules)
+    new_rules[index] = _changed(rules[index], changes)
+    new_text = update_text(text, index, rules[index], changes) if changes else text
+    expected = with_rules(before, new_rules)
+    done = try_text(target, path, new_text, expected, registry, write and bool(changes))
+    return None if done is None else (done, bool(changes))
 
 
 def remove_rule(path: Path, name: str, registry: Any = None, *, expect: str | None = None,
                 write: bool = True) -> str:
     """Remove a rule: its own lines and the comment block directly above it; returns the new text."""
-    with _editing(path, expect) as (target, text, doc):
-        rules = _rules(doc, path)
-        index = _find(rules, name, path)
-        new_text = _cut_rule(text, index)
-        if new_text is None:  # a layout the line scanner does not follow: let tomlkit do it
-            del rules[index]
-            new_text = tomlkit.dumps(doc)
-        return _write(target, new_text, path, registry, write)
-
-
-def _cut_rule(text: str, index: int) -> str | None:
-    """``text`` without rule ``index``'s lines, or None when the cut would change anything else."""
-    lines = text.splitlines(keepends=True)
-    span = rule_lines(lines, index)
-    if span is None:
-        return None
-    new_text = "".join(lines[:span[0]] + lines[span[1]:])
-    try:
-        before, after = tomllib.loads(text), tomllib.loads(new_text)
-    except tomllib.TOMLDecodeError:
-        return None
-    del before["routing"]["rules"][index]
-    if not before["routing"]["rules"]:
-        del before["routing"]["rules"]
-    return new_text if after == before else None
+    with _editing(path, expect) as (target, text, etag):
+        before = before_doc(target, text, etag)
+        rules = doc_rules(before) if before is not None else None
+        if rules is not None and before is not None:
+            index = next((i for i, t in enumerate(rules) if t.get("name") == name), None)
+            if index is None:
+                raise _no_rule(name, rules, path)
+            expected = with_rules(before, rules[:index] + rules[index + 1:])
+            done = try_text(target, path, cut_text(text, index), expected, registry, write)
+            if done is not None:
+                return done
+        doc = _tomlkit(text, path)
+        aot = _rules(doc, path)
+        del aot[_find(aot, name, path)]  # a layout the line scanner does not follow
+        return _write(target, tomlkit.dumps(doc), path, registry, write)
 
 
 def set_rule_enabled(path: Path, name: str, enabled: bool, registry: Any = None, *,
                      expect: str | None = None) -> bool:
     """Enable or disable a rule; False when it already was."""
-    with _editing(path, expect) as (target, _, doc):
+    with _editing(path, expect) as (target, text, etag):
+        def changes(t: Mapping[str, Any]) -> dict[str, Any]:
+            return {} if bool(t.get("enabled", True)) == enabled else {"enabled": enabled}
+        done = _update_text(target, path, text, etag, name, registry, True, changes)
+        if done is not None:
+            return done[1]
+        doc = _tomlkit(text, path)
         rules = _rules(doc, path)
         table = rules[_find(rules, name, path)]
         if bool(table.get("enabled", True)) == enabled:

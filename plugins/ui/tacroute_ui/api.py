@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from tacroute_ui import core
 from tacroute_ui.budgets import budget_states
-from tacroute_ui.rules import EditError, NotFound, apply_edit
+from tacroute_ui.rules import EditError, NotFound, apply_edit, rule_view
 from tacroute_ui.state import AppState
 from tacroute_ui.stats import recent_runs
 from tacroute_ui.whatif import run_whatif
@@ -108,9 +108,11 @@ def _edit(state: AppState, request: Request, op: str, body: dict[str, Any]) -> d
     etag = request.headers.get("if-match") or body.pop("etag", None)
     name = request.path_params.get("name")
     apply_edit(state.path, op, name, body, etag=etag.strip('"') if etag else None)
-    data = state.rules()
+    snap = state.snapshot()  # the editor's check already loaded this text: only lint runs again
     target = body.get("name") if op == "add" else name
-    return {"etag": data["etag"], "rule": next((r for r in data["rules"] if r["name"] == target), None)}
+    rule = next((r for r in snap.config.rules if r.name == target), None)
+    return {"etag": snap.etag,
+            "rule": None if rule is None else rule_view(rule, snap.rule_warnings.get(rule.position, []))}
 
 
 def api_routes(state: AppState) -> list[Route]:

@@ -19,6 +19,7 @@ from tacroute.config import Config, find_config, parse_config
 from tacroute.config.edit import (
     ConfigChangedError,
     add_rule,
+    checked_config,
     file_etag,
     parse_condition,
     remove_rule,
@@ -35,7 +36,7 @@ from tacroute.preferences.router import PreferenceRouter
 from tacroute.pricing import estimate_usage
 from tacroute.routing import router_with_history
 from tacroute.taskattrs import task_problem
-from tacroute.whatif.simulate import simulate_data
+from tacroute.whatif.simulate import _RANDOM, _prepare, _report, simulate_data
 
 if TYPE_CHECKING:
     from tacroute.whatif.tally import Report
@@ -45,7 +46,8 @@ __all__ = [
     "Router", "ProviderManager", "Snapshot", "TacrouteError", "UsageError", "add_rule", "budget_states",
     "config_path",
     "estimate_usage", "explain", "file_etag", "history_path", "json_text", "live_check", "parse_condition",
-    "parse_since", "read_snapshot", "remove_rule", "router_for", "set_rule_enabled", "simulate_tasks",
+    "parse_since", "read_snapshot", "remove_rule", "router_for", "set_rule_enabled", "simulate_groups",
+    "simulate_tasks",
     "task_problem", "update_rule",
 ]
 
@@ -80,7 +82,7 @@ def read_snapshot(path: Path) -> Snapshot:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"config file is not UTF-8 text: {exc}", path) from exc
     registry = get_registry()
-    config = parse_config(text, path, registry=registry)
+    config = checked_config(text, path) or parse_config(text, path, registry=registry)  # an edit loaded it
     per_rule: dict[int, list[str]] = {}
     general: list[str] = []
     for warning in lint_config(config, registry):
@@ -93,8 +95,8 @@ def read_snapshot(path: Path) -> Snapshot:
 
 
 def parse_text(text: str, path: Path) -> Config:
-    """A config from an edited (unsaved) text."""
-    return parse_config(text, path, registry=get_registry())
+    """A config from an edited (unsaved) text (the one the editor's check loaded, when it is this text)."""
+    return checked_config(text, path) or parse_config(text, path, registry=get_registry())
 
 
 #: What routes a task: the plain router, or the preference router around it when
@@ -120,6 +122,38 @@ def live_check(manager: ProviderManager, status: Any) -> dict[str, Any] | None:
 def simulate_tasks(saved: Config, edited: Config, data: bytes, name: str) -> Report:
     """Saved config against the edited one on JSON lines of tasks (what ``simulate --compare`` does)."""
     return simulate_data(saved, data, name, compare=edited, defaults=estimate_usage(saved.raw))
+
+
+#: One distinct recorded task (attributes with its hour, as orjson bytes) and its runs:
+#: [count, input, output, cache read, cache creation tokens].
+TaskGroup = tuple[bytes, list[int]]
+
+
+def simulate_groups(saved: Config, edited: Config, groups: list[TaskGroup], name: str) -> Report:
+    """:func:`simulate_tasks` on tasks already grouped by attribute set: each group is routed once
+    (per task only when a ``weighted`` rule draws its decision) and its token sums are tallied."""
+    import orjson
+
+    sim, base, pricing = _prepare(saved, edited, None, estimate_usage(saved.raw), 0, 10)
+    for key, (n, i, o, cr, cw) in groups:
+        task = orjson.loads(key)
+        g = sim.memo.get(key) or sim.resolve(task, key, lambda: (name, 0))
+        if g is _RANDOM:  # a weighted rule: drawn per task, the group's tokens shared out evenly
+            share = [(v // n, v % n) for v in (i, o, cr, cw)]
+            for k in range(n):
+                one = sim.group_for(task)
+                one.tasks += 1
+                one.input_tokens += share[0][0] + (k < share[0][1])
+                one.output_tokens += share[1][0] + (k < share[1][1])
+                one.cache_read_tokens += share[2][0] + (k < share[2][1])
+                one.cache_creation_tokens += share[3][0] + (k < share[3][1])
+            continue
+        g.tasks += n
+        g.input_tokens += i
+        g.output_tokens += o
+        g.cache_read_tokens += cr
+        g.cache_creation_tokens += cw
+    return _report(sim, sim.tally, saved, edited, base, pricing, name)
 
 
 def since_epoch(text: str) -> float:

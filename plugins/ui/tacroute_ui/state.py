@@ -1,4 +1,5 @@
-"""What the UI process keeps between requests: the config snapshot, its router, the stats cache.
+"""What the UI process keeps between requests: the config snapshot, its router, the stats cache
+and the recorded runs grouped for what-if.
 
 The config is read again only when the file's (inode, size, mtime) changes, so
 a page over 1,000 rules does not parse and lint them per request. A stale
@@ -15,6 +16,7 @@ from typing import Any
 
 from tacroute_ui import core
 from tacroute_ui.rules import rules_payload
+from tacroute_ui.rungroups import RunGroups
 from tacroute_ui.stats import StatsCache
 
 __all__ = ["AppState"]
@@ -37,6 +39,7 @@ class AppState:
         self._payload: dict[str, Any] | None = None
         self._router: core.Router | None = None
         self._stats: StatsCache | None = None
+        self._groups: RunGroups | None = None
 
     def snapshot(self) -> core.Snapshot:
         """The config as the file is now (raises ConfigError for a file that does not load)."""
@@ -70,6 +73,14 @@ class AppState:
                     self._stats.close()
                 self._stats = StatsCache(path)
             return self._stats
+
+    def run_groups(self) -> RunGroups:
+        """The recorded runs of the config's history file, grouped for what-if."""
+        path = core.history_path(self.snapshot().config)
+        with self._lock:
+            if self._groups is None or self._groups.path != path:
+                self._groups = RunGroups(path)
+            return self._groups
 
     def close(self) -> None:
         with self._lock:

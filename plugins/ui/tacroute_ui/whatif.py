@@ -2,44 +2,23 @@
 
 Both sides route the same tasks with tacroute's simulator (``simulate
 --compare``): the saved config is side A, the edited text side B. On history,
-each recorded run is a task (its recorded attributes, the hour it started at
-when it has none, as ``replay`` does, and its recorded tokens). An upload is
-JSON lines as ``tacroute simulate`` reads them, parsed in memory, never saved.
+each recorded run since ``since`` is a task (its recorded attributes, the hour
+it started at when it has none, as ``replay`` does, and its recorded tokens):
+every run counts, routed once per distinct attributes + hour from the sums
+:class:`~tacroute_ui.rungroups.RunGroups` keeps. An upload is JSON lines as
+``tacroute simulate`` reads them, parsed in memory, never saved.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
-
-import orjson
 
 from tacroute_ui import core
 from tacroute_ui.rules import EditError, apply_edit
 from tacroute_ui.state import AppState
 
-__all__ = ["MAX_HISTORY_RUNS", "run_whatif"]
-
-#: Most recent runs a what-if on history routes (newest first).
-MAX_HISTORY_RUNS = 50_000
-
-
-def _history_lines(state: AppState, config: core.Config, since: str) -> Iterator[bytes]:
-    path = core.history_path(config)
-    if not path.exists():
-        raise EditError(f"no history recorded yet: {path} does not exist; upload a tasks file instead")
-    tz = config.timezone
-    with core.HistoryStore(path) as store:
-        for run in store.iter_recent(MAX_HISTORY_RUNS, since=core.since_epoch(since)):
-            task = dict(run.task)
-            if task.get("hour") is None:
-                task["hour"] = datetime.fromtimestamp(run.started_at, tz).hour
-            u = run.usage
-            task.update(input_tokens=u.input_tokens, output_tokens=u.output_tokens,
-                        cache_read_tokens=u.cache_read_tokens, cache_creation_tokens=u.cache_creation_tokens)
-            yield orjson.dumps(task, option=orjson.OPT_NON_STR_KEYS)
-
+__all__ = ["run_whatif"]
 
 def run_whatif(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]:
     """``POST /api/whatif``: the edit's effect; nothing is written."""
@@ -61,12 +40,18 @@ def run_whatif(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]:
             raise EditError("upload a tasks file (JSON lines, as tacroute simulate reads)",
                             {"tasks": "tasks: no tasks given"})
         data, label = tasks.encode(), "uploaded tasks"
+        report = core.simulate_tasks(snap.config, edited, data, label).as_dict()
     elif source == "history":
         since = str(body.get("since") or "30d")
-        data, label = b"\n".join(_history_lines(state, snap.config, since)), f"history since {since}"
+        path = core.history_path(snap.config)
+        if not path.exists():
+            raise EditError(f"no history recorded yet: {path} does not exist; upload a tasks file instead")
+        groups, _runs, stale = state.run_groups().groups(snap.config.timezone, core.since_epoch(since))
+        label = f"history since {since}"
+        report = core.simulate_groups(snap.config, edited, groups, label).as_dict()
+        report["stale"] = stale
     else:
         raise EditError(f'"source" must be "history" or "tasks", got {source!r}')
-    report = core.simulate_tasks(snap.config, edited, data, label).as_dict()
     cmp = report["compare"]
     return {
         "source": label, "etag": snap.etag, "tasks": report["tasks"],
@@ -76,4 +61,5 @@ def run_whatif(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]:
         "difference_usd": cmp["difference_usd"], "difference_pct": cmp["difference_pct"],
         "tasks_changed": cmp["tasks_changed"], "changes": cmp["changes"],
         "edit": {"op": op, "name": name, **fields},
+        **({"stale": report["stale"]} if "stale" in report else {}),
     }
