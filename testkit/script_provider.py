@@ -6,7 +6,8 @@ The script (:data:`AGENT`) reads the prompt on stdin and, by model name:
 ``fatal``    prints ``FATAL`` (the test parser signals ``auth``), then sleeps
 ``limit``    prints ``LIMIT`` (the test parser signals ``rate_limit``, retry-after 0.2 s)
 ``crash``    prints ``$MY_API_KEY`` to stderr; exit 3
-``hang``     starts a child that ignores SIGTERM (pid in ``child.pid``), prints ``started``, sleeps
+``hang``     starts a child that ignores SIGTERM (pid in ``child.pid``), prints ``started`` (then
+             creates ``printed``), sleeps
 ``tofile``   writes the prompt and ``DONE`` to its output-file argument, nothing to stdout
 ``slow``     appends ``start PID`` to ``$SLOT_LOG`` (O_APPEND), sleeps ``$SLOW_S`` (1) s, appends
              ``end PID``, then answers like ``ok``: overlapping attempts show in the log's order
@@ -44,9 +45,11 @@ AGENT = textwrap.dedent("""\
     elif model == "hang":
         child = subprocess.Popen([sys.executable, "-c",
             "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"])
-        print("started", flush=True)  # in the pipe before the pid file says the child runs
         open("child.pid.tmp", "w").write(str(child.pid))
         os.replace("child.pid.tmp", "child.pid")
+        print("started", flush=True)
+        open("printed.tmp", "w").close()  # the line is in the pipe once this file exists
+        os.replace("printed.tmp", "printed")
         time.sleep(600)
     elif model == "slow":
         fd = os.open(os.environ["SLOT_LOG"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)

@@ -27,15 +27,16 @@ def plugin() -> Iterator[ScriptPlugin]:
 
 def _cancelled_run(tmp_path: Path, config: Path, prompt: Path) -> RunResult:
     """Run the ``hang`` model in a thread; cancel it once its child is running."""
-    pidfile = tmp_path / "child.pid"
+    pidfile, printed = tmp_path / "child.pid", tmp_path / "printed"
     pidfile.unlink(missing_ok=True)
+    printed.unlink(missing_ok=True)
     cancel = threading.Event()
     box: list[RunResult] = []
     worker = threading.Thread(target=lambda: box.append(
         run_task(prompt, {"labels": ["bug"]}, config=config, cancel=cancel, timeout=300, cwd=tmp_path)))
     worker.start()
     end = time.monotonic() + 60
-    while not pidfile.exists() and worker.is_alive() and time.monotonic() < end:
+    while not printed.exists() and worker.is_alive() and time.monotonic() < end:
         time.sleep(0.05)
     cancel.set()
     worker.join(timeout=120)

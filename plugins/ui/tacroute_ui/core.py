@@ -36,19 +36,19 @@ from tacroute.preferences.router import PreferenceRouter
 from tacroute.pricing import estimate_usage
 from tacroute.routing import router_with_history
 from tacroute.taskattrs import task_problem
-from tacroute.whatif.simulate import _RANDOM, _prepare, _report, simulate_data
+from tacroute.whatif.grouped import TaskGroup
+from tacroute.whatif.grouped import simulate_groups as grouped_what_if
+from tacroute.whatif.simulate import simulate_data
 
 if TYPE_CHECKING:
     from tacroute.whatif.tally import Report
 
 __all__ = [
     "Config", "ConfigChangedError", "ConfigError", "HistoryStore", "InvalidTaskError", "ModelRouter",
-    "Router", "ProviderManager", "Snapshot", "TacrouteError", "UsageError", "add_rule", "budget_states",
-    "config_path",
-    "estimate_usage", "explain", "file_etag", "history_path", "json_text", "live_check", "parse_condition",
-    "parse_since", "read_snapshot", "remove_rule", "router_for", "set_rule_enabled", "simulate_groups",
-    "simulate_tasks",
-    "task_problem", "update_rule",
+    "ProviderManager", "Router", "Snapshot", "TacrouteError", "TaskGroup", "UsageError", "add_rule",
+    "budget_states", "config_path", "estimate_usage", "explain", "file_etag", "history_path", "json_text",
+    "live_check", "parse_condition", "parse_since", "read_snapshot", "remove_rule", "router_for",
+    "set_rule_enabled", "simulate_groups", "simulate_tasks", "task_problem", "update_rule",
 ]
 
 _RULE_KEY = re.compile(r"^routing\.rules\[(\d+)\]")
@@ -126,34 +126,9 @@ def simulate_tasks(saved: Config, edited: Config, data: bytes, name: str) -> Rep
 
 #: One distinct recorded task (attributes with its hour, as orjson bytes) and its runs:
 #: [count, input, output, cache read, cache creation tokens].
-TaskGroup = tuple[bytes, list[int]]
-
-
 def simulate_groups(saved: Config, edited: Config, groups: list[TaskGroup], name: str) -> Report:
-    """:func:`simulate_tasks` on tasks already grouped by attribute set: each group is routed once
-    (per task only when a ``weighted`` rule draws its decision) and its token sums are tallied."""
-    import orjson
-
-    sim, base, pricing = _prepare(saved, edited, None, estimate_usage(saved.raw), 0, 10)
-    for key, (n, i, o, cr, cw) in groups:
-        task = orjson.loads(key)
-        g = sim.memo.get(key) or sim.resolve(task, key, lambda: (name, 0))
-        if g is _RANDOM:  # a weighted rule: drawn per task, the group's tokens shared out evenly
-            share = [(v // n, v % n) for v in (i, o, cr, cw)]
-            for k in range(n):
-                one = sim.group_for(task)
-                one.tasks += 1
-                one.input_tokens += share[0][0] + (k < share[0][1])
-                one.output_tokens += share[1][0] + (k < share[1][1])
-                one.cache_read_tokens += share[2][0] + (k < share[2][1])
-                one.cache_creation_tokens += share[3][0] + (k < share[3][1])
-            continue
-        g.tasks += n
-        g.input_tokens += i
-        g.output_tokens += o
-        g.cache_read_tokens += cr
-        g.cache_creation_tokens += cw
-    return _report(sim, sim.tally, saved, edited, base, pricing, name)
+    """:func:`simulate_tasks` on tasks already grouped by attribute set (routed once per group)."""
+    return grouped_what_if(saved, edited, groups, name, defaults=estimate_usage(saved.raw))
 
 
 def since_epoch(text: str) -> float:
