@@ -21,7 +21,7 @@ from tacroute.redact import (
 )
 from testkit.leaks import leaked_runs
 
-KEY = "sk-or-v1-Zq8xW3LpT7mN2vB9cR4kY6hJ1dF5gS0a"
+KEY = "fake-or-key-Zq8xW3LpT7mN2vB9cR4kY6hJ1dF5gS0a"
 
 
 def test_whole_key_and_runs_of_six_are_masked() -> None:

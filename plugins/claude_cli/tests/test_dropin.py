@@ -25,7 +25,7 @@ from testkit.openrouter_server import FakeOpenRouter, echo_auth_reply, stream_re
 DROPIN = str(Path(sys.executable).parent / "tacroute-claude")
 COORDINATOR = str(Path(__file__).with_name("adw_coordinator.py"))
 MODEL = "claude-sonnet-4-5"
-OR_KEY = "sk-or-v1-Zq8xW3LpT7mN2vB9cR4kY6hJ1dF5gS0a"
+OR_KEY = "fake-or-key-Zq8xW3LpT7mN2vB9cR4kY6hJ1dF5gS0a"
 
 
 # ------------------------------------------------------------------ the command line

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.real_cli
 
 MODEL = "claude-sonnet-4-5"
 #: Only in the config's env table, never in tacroute's own environment.
-TABLE_KEY = "sk-ant-api03-Tq7Lw2Xc9Vb4Nm8Kd3Hf6Js1Pg5Rz0Ay"
+TABLE_KEY = "fake-anthropic-Tq7Lw2Xc9Vb4Nm8Kd3Hf6Js1Pg5Rz0Ay"
 
 
 @pytest.fixture

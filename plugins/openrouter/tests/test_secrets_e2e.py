@@ -25,7 +25,7 @@ from testkit.openrouter_server import FakeOpenRouter, echo_auth_reply, stream_re
 WRAPPER = str(Path(sys.executable).parent / "tacroute-openrouter")
 MODEL = "anthropic/claude-3.5-haiku"
 #: Long enough that a 300-character cut after ~280 characters keeps most of it.
-KEY = "sk-or-v1-Zq8xW3LpT7mN2vB9cR4kY6hJ1dF5gS0a"
+KEY = "fake-or-key-Zq8xW3LpT7mN2vB9cR4kY6hJ1dF5gS0a"
 
 
 def write_config(tmp_path: Path, server: FakeOpenRouter, env_table: str = "") -> Path:
