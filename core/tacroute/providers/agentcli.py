@@ -8,19 +8,18 @@ and the error class of an HTTP status.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tacroute.types.run import ErrorClass, ParserSignal
+from tacroute.types.run import ErrorClass
 
 if TYPE_CHECKING:
     from tacroute.config.model import ProviderConfig
 
-__all__ = ["JsonEventParser", "classify_status", "provider_home", "version_check", "write_private"]
+__all__ = ["classify_status", "provider_home", "version_check", "write_private"]
 
 #: Longest ``--version`` may take (a cold node start on a loaded machine).
 VERSION_TIMEOUT_S = 60.0
@@ -97,41 +96,3 @@ def classify_status(status: int | None) -> ErrorClass:
         return ErrorClass.BAD_REQUEST
     return ErrorClass.CRASH
 
-
-class JsonEventParser:
-    """The reading half of an agent CLI's output parser: one JSON object a line.
-
-    :meth:`feed` skips blank lines, counts the others, keeps a bounded list of
-    lines that are not a JSON object as diagnostics, and hands every object
-    to :meth:`event`, which a subclass implements (returning a
-    :class:`ParserSignal` stops the program at once).
-    """
-
-    #: Lines kept as diagnostics (each cut to 500 characters).
-    max_diagnostics = 20
-
-    def __init__(self) -> None:
-        self._diagnostics: list[str] = []
-        self._lines = 0
-
-    def feed(self, line: str) -> ParserSignal | None:
-        text = line.strip()
-        if not text:
-            return None
-        self._lines += 1
-        try:
-            event = json.loads(text)
-        except (ValueError, RecursionError):
-            event = None
-        if not isinstance(event, dict):
-            self._diagnose(text)
-            return None
-        return self.event(event)
-
-    def _diagnose(self, text: str) -> None:
-        """Keep ``text`` (cut) among the attempt's diagnostics, up to :attr:`max_diagnostics`."""
-        if len(self._diagnostics) < self.max_diagnostics:
-            self._diagnostics.append(text[:500])
-
-    def event(self, event: dict[str, Any]) -> ParserSignal | None:
-        raise NotImplementedError

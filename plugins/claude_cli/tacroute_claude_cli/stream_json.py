@@ -21,17 +21,16 @@ prints, one line at a time, as it arrives. It only relies on the ``system``,
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 from tacroute import ErrorClass, Outcome, ParserSignal, Usage
+from tacroute.jsonlines import JsonEventParser
 
 __all__ = ["ClaudeStreamJsonParser", "classify_status"]
 
 #: Statuses no retry can fix: the run is stopped at the first such api_retry line.
 NON_RETRYABLE = frozenset({401, 403})
-_MAX_DIAGNOSTICS = 20
 _ROOT_REFUSAL = "cannot be used with root/sudo privileges"
 #: Result texts of the CLI when it has no usable credentials at all.
 _AUTH_MARKERS = ("Not logged in", "Invalid API key")
@@ -88,7 +87,7 @@ def _delay_s(value: Any) -> float | None:
     return ms / 1000 if ms is not None and ms > 0 else None
 
 
-class ClaudeStreamJsonParser:
+class ClaudeStreamJsonParser(JsonEventParser):
     """One attempt's stream-json reader (a fresh instance per attempt)."""
 
     #: How many ``api_retry`` lines with a transient status the program may
@@ -96,30 +95,17 @@ class ClaudeStreamJsonParser:
     transient_retries: int = 2
 
     def __init__(self) -> None:
+        super().__init__()
         self._result: dict[str, Any] | None = None
-        self._diagnostics: list[str] = []
         self._progress: dict[str, Usage] = {}
         self._last_text: str | None = None
         self._transient = 0
         self._last_retry: dict[str, Any] | None = None
-        self._lines = 0
         self._session: str | None = None
 
     # ------------------------------------------------------------------ feed
-    def feed(self, line: str) -> ParserSignal | None:
-        """Take one stdout line; a signal means: stop the process now."""
-        text = line.strip()
-        if not text:
-            return None
-        self._lines += 1
-        try:
-            msg = json.loads(text)
-        except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
-            self._diagnose(text)
-            return None
-        if not isinstance(msg, dict):
-            self._diagnose(text)
-            return None
+    def event(self, msg: dict[str, Any]) -> ParserSignal | None:
+        """Take one stdout line's object; a signal means: stop the process now."""
         kind = msg.get("type")
         if isinstance(msg.get("session_id"), str):  # on init, assistant and result lines
             self._session = msg["session_id"][:200]
@@ -130,10 +116,6 @@ class ClaudeStreamJsonParser:
         elif kind == "system" and msg.get("subtype") == "api_retry":
             return self._api_retry(msg)
         return None
-
-    def _diagnose(self, text: str) -> None:
-        if len(self._diagnostics) < _MAX_DIAGNOSTICS:
-            self._diagnostics.append(text[:500])
 
     def _assistant(self, msg: dict[str, Any]) -> None:
         message = msg.get("message")

@@ -22,7 +22,8 @@ import re
 from typing import Any
 
 from tacroute import ErrorClass, Outcome, ParserSignal, Usage
-from tacroute.providers.agentcli import JsonEventParser, classify_status
+from tacroute.jsonlines import JsonEventParser
+from tacroute.providers.agentcli import classify_status
 
 __all__ = ["CodexJsonParser", "classify_message"]
 
