@@ -39,8 +39,16 @@ def __getattr__(name: str) -> Any:
 
 
 def has_preferences(config: Config) -> bool:
-    """Whether ``config`` has a ``[projects]`` or ``[users]`` table (cheap: no section is read)."""
-    return "projects" in config.raw or "users" in config.raw
+    """Whether ``config`` has ``[projects]`` or ``[users]`` tables that apply: present, and
+    checked by the preferences layer (its plugin may be disabled; then they are only warned
+    about as unknown tables, as any table nobody registered)."""
+    if "projects" not in config.raw and "users" not in config.raw:
+        return False
+    try:
+        config.section("projects")
+    except KeyError:
+        return False
+    return True
 
 
 def preferences(config: Config) -> Preferences:

@@ -31,8 +31,9 @@ def router_with_history(config: Config, *, providers: ProviderManager | None = N
     :class:`~tacroute.preferences.router.PreferenceRouter` around it (``cwd``:
     where a repository's ``.tacroute.toml`` is looked for); other configs a plain ModelRouter."""
     from tacroute.history.routing import open_gate
+    from tacroute.preferences import has_preferences
 
-    if "projects" in config.raw or "users" in config.raw:
+    if has_preferences(config):
         from tacroute.preferences.router import preference_router
 
         return preference_router(config, providers=providers, registry=registry,

@@ -29,10 +29,10 @@ TaskGroup = tuple[bytes, list[int]]
 def simulate_groups(config: Config, compare: Config, groups: Iterable[TaskGroup], name: str,
                     defaults: Usage | None = None) -> Report:
     """The ``simulate --compare`` report of ``groups`` under ``config`` and ``compare``."""
-    from tacroute.preferences import preferences
+    from tacroute.preferences import has_preferences, preferences
 
     for c in (config, compare):
-        if ("projects" in c.raw or "users" in c.raw) and preferences(c).budgeted():
+        if has_preferences(c) and preferences(c).budgeted():
             raise UsageError("a config with budgets needs its tasks in order: use simulate or replay")
     sim, base, pricing = _prepare(config, compare, None, defaults, 0, 10)
     for key, (n, i, o, cr, cw) in groups:

@@ -18,6 +18,6 @@ __all__ = ["budget_states"]
 
 def budget_states(config: Any) -> list[dict[str, Any]]:
     """Every configured budget and its state (the ``GET /api/budgets`` rows)."""
-    if "projects" not in config.raw and "users" not in config.raw:
+    if not core.has_preferences(config):
         return []
     return [b.as_dict() for b in core.budget_states(config)]

@@ -31,6 +31,7 @@ from tacroute.errors import InvalidTaskError
 from tacroute.history import HistoryStore, history_path
 from tacroute.history.since import parse_since
 from tacroute.plugins import get_registry
+from tacroute.preferences import has_preferences
 from tacroute.preferences.budgets import budget_states
 from tacroute.preferences.router import PreferenceRouter
 from tacroute.pricing import estimate_usage
@@ -46,9 +47,10 @@ if TYPE_CHECKING:
 __all__ = [
     "Config", "ConfigChangedError", "ConfigError", "HistoryStore", "InvalidTaskError", "ModelRouter",
     "ProviderManager", "Router", "Snapshot", "TacrouteError", "TaskGroup", "UsageError", "add_rule",
-    "budget_states", "config_path", "estimate_usage", "explain", "file_etag", "history_path", "json_text",
-    "live_check", "parse_condition", "parse_since", "read_snapshot", "remove_rule", "router_for",
-    "set_rule_enabled", "simulate_groups", "simulate_tasks", "task_problem", "update_rule",
+    "budget_states", "config_path", "estimate_usage", "explain", "file_etag", "has_preferences",
+    "history_path", "json_text", "live_check", "parse_condition", "parse_since", "read_snapshot",
+    "remove_rule", "router_for", "set_rule_enabled", "simulate_groups", "simulate_tasks", "task_problem",
+    "update_rule",
 ]
 
 _RULE_KEY = re.compile(r"^routing\.rules\[(\d+)\]")
