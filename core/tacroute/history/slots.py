@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from tacroute.state.api import Lease
     from tacroute.types import AttemptRecord, Candidate
 
-__all__ = ["NO_SLOT", "ProviderLimits", "Slot", "SlotKeeper", "SlotRefused", "acquire", "close_dead",
-           "limit_reason", "owner_alive", "process_start", "prune", "report_attempt", "take_slot"]
+__all__ = ["NO_SLOT", "BudgetRefused", "ProviderLimits", "Slot", "SlotKeeper", "SlotRefused", "acquire",
+           "close_dead", "end_slot", "limit_reason", "owner_alive", "process_start", "prune", "report_attempt", "take_slot"]
 
 #: Finished slot rows older than this are pruned (rpm only looks back 60 s).
 SLOT_KEEP_S = 3600.0
@@ -56,6 +56,15 @@ class SlotRefused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class BudgetRefused(SlotRefused):
+    """A budget reservation did not fit: ``key`` (``project:acme/api``) in ``period``
+    (``day:2025-06-01``) has ``committed`` spent and held of ``cap``."""
+
+    def __init__(self, key: str, period: str, committed: float, cap: float) -> None:
+        super().__init__(f"budget: {key!r} has ${committed:.4f} spent or held of ${cap:.4f} in {period}")
+        self.key, self.period, self.committed, self.cap = key, period, committed, cap
 
 
 def limit_reason(provider: str, limit: ProviderLimits, running: int, started: int) -> str | None:
@@ -133,12 +142,12 @@ def close_dead(conn: sqlite3.Connection, now: float) -> None:
 
 def acquire(store: HistoryStore, run_id: str, attempt: int, provider: str, model: str,
             limit: ProviderLimits, now: float,
-            also: Callable[[sqlite3.Connection], str | None] | None = None) -> None:
+            also: Callable[[sqlite3.Connection], SlotRefused | None] | None = None) -> None:
     """Take a slot for attempt ``attempt`` of ``run_id`` on ``provider`` if it is under
     ``limit``, in one write transaction; raise :class:`SlotRefused` otherwise.
 
-    ``also`` (a budget reservation) runs in the same transaction once the limits
-    pass; the reason it returns refuses the slot (it must then have written nothing).
+    ``also`` (the budget reservations) runs in the same transaction once the limits
+    pass; the refusal it returns is raised (it must then have written nothing).
 
     Raises :class:`~tacroute.history.HistoryError` when the database fails.
     """
@@ -161,24 +170,30 @@ def acquire(store: HistoryStore, run_id: str, attempt: int, provider: str, model
                     "SELECT count(*) FROM slots WHERE provider = ? AND started_at > ?",
                     (provider, now - RPM_WINDOW_S)).fetchone()
             reason = limit_reason(provider, limit, int(running), int(started))
-            if reason is None and also is not None:
-                reason = also(conn)
-            if reason is None:
+            refused = None if reason is None else SlotRefused(reason)
+            if refused is None and also is not None:
+                refused = also(conn)
+            if refused is None:
                 conn.execute("INSERT OR IGNORE INTO slots (provider, model, run_id, attempt, pid, pid_start,"
                              " started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                              (provider, model, run_id, attempt, pid, process_start(pid), now))
     except sqlite3.Error as exc:
         raise HistoryError(f"cannot take a slot on provider {provider!r} in the history database "
                            f"{store.path}: {exc}") from exc
-    if reason is not None:
-        raise SlotRefused(reason)
+    if refused is not None:
+        raise refused
 
 
 def release(store: HistoryStore, run_id: str, attempt: int, now: float) -> None:
     """End the slot of ``run_id``/``attempt`` (a no-op when the attempt's record closed it)."""
     with store._write() as conn:
-        conn.execute("UPDATE slots SET ended_at = ? WHERE run_id = ? AND attempt = ? AND ended_at IS NULL",
-                     (now, run_id, attempt))
+        end_slot(conn, run_id, attempt, now)
+
+
+def end_slot(conn: sqlite3.Connection, run_id: str, attempt: int, now: float) -> None:
+    """Set the end of the slot of ``run_id``/``attempt`` (inside the caller's transaction)."""
+    conn.execute("UPDATE slots SET ended_at = ? WHERE run_id = ? AND attempt = ? AND ended_at IS NULL",
+                 (now, run_id, attempt))
 
 
 # --------------------------------------------------------------- the seam
@@ -199,16 +214,22 @@ class Slot:
         self._clock = clock
         self._held = store is not None
 
-    def release(self) -> None:
-        """Give the slot back (once; later calls do nothing)."""
+    def release(self, spent: float = 0.0) -> bool:
+        """Give the slot back (once; later calls do nothing). ``spent``: see
+        :class:`tacroute.state.Lease` (a plain slot holds no budget)."""
         if not self._held or self._store is None:
-            return
+            return True
         self._held = False
         try:
-            release(self._store, self._run_id, self._attempt, self._clock())
+            self._give_back(self._store, spent)
         except Exception as exc:  # noqa: BLE001 - the run's outcome matters more than the slot
             print(f"tacroute: warning: cannot release the provider slot: {exc}; it is freed when this "
                   "process ends", file=sys.stderr)
+            return False
+        return True
+
+    def _give_back(self, store: HistoryStore, spent: float) -> None:
+        release(store, self._run_id, self._attempt, self._clock())
 
     def __enter__(self) -> Slot:
         return self

@@ -4,13 +4,16 @@ A :class:`StateBackend` keeps, for every coordinator process that uses it:
 
 - **cooldowns** (a provider/model skipped until a time), which expire by themselves;
 - **slots** (``max_concurrent``) and **starts** (``rpm``): :meth:`StateBackend.acquire`
-  checks both and takes the slot in one atomic step, optionally reserving budget in
-  the same step; the slot is a :class:`Lease`, given back with ``release()``;
+  checks both and takes the slot in one atomic step, with the run's budget
+  :class:`Reservation` s in the same step; the slot is a :class:`Lease`, given back
+  with ``release(spent)``, which replaces the reservations by the attempt's actual
+  cost (added to the spend ledger) in one step too;
 - **aggregates** per provider/model (attempts, successes, failures by class, tokens,
   cost and a duration histogram), for ``tacroute stats --fleet`` and ``cheapest``;
-- **spend** per key and period (:meth:`add_spend`, :meth:`spend`, :meth:`spend_periods`,
-  :meth:`reserve`):
-  what the per-user/project budgets read and write.
+- **spend** per key and period (:meth:`add_spend`, :meth:`spend`, :meth:`spend_periods`):
+  the ledger the per-user/project budgets read and write. Writes carry an
+  operation id: the same operation applied twice counts once (a replay after
+  the backend was away, :mod:`tacroute.state.outbox`).
 
 The embedded default is :class:`tacroute.state.sqlite.SqliteState` (the history
 database of one machine). A plugin adds another kind (``tacroute-redis``) by
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     from tacroute.types import AttemptRecord, ModelStats
 
 __all__ = ["FleetRow", "Lease", "RegisterStateBackend", "Reservation", "Snapshot", "StateBackend",
-           "StateBackendType", "StateStatus", "StateUnavailable"]
+           "StateBackendType", "StateStatus", "StateUnavailable", "refuses", "spend_op_id"]
 
 
 class StateUnavailable(TacrouteError):
@@ -50,13 +53,39 @@ class Snapshot(NamedTuple):
 
 
 class Reservation(NamedTuple):
-    """Budget taken together with a slot: add ``usd`` to ``key``'s spend in ``period``
-    only when the total stays at or under ``cap``."""
+    """Budget held together with a slot, for one budget key and period.
+
+    The slot is taken only when :func:`refuses` is False for every reservation
+    of the attempt, counting as *committed* ``max(ledger, floor)`` plus the
+    live holds of every lease on that key and period; then ``usd`` is held
+    until the lease is released (or expires with it). ``cap < 0``: nothing is
+    checked or held, the key only receives the attempt's actual cost.
+    """
 
     key: str
     period: str
+    #: The attempt's estimated cost, held while it runs.
     usd: float
+    #: The budget's amount for the period (< 0: not checked).
     cap: float
+    #: The budget's ``reserve_usd``: less than this left refuses too.
+    keep: float = 0.0
+    #: The caller's own view of the spend (the history's), when the ledger may lack some of it.
+    floor: float = 0.0
+
+
+def refuses(r: Reservation, committed: float) -> bool:
+    """Whether ``r`` refuses a start with ``committed`` spent and held: nothing left, or less
+    than ``keep`` (the budgets' own rule; the Redis script says the same in Lua)."""
+    if r.cap < 0:
+        return False
+    left = r.cap - committed
+    return left <= 0 or left < r.keep
+
+
+def spend_op_id(run_id: str, attempt: int) -> str:
+    """The operation id of one attempt's actual cost (the same on every backend and in a replay)."""
+    return f"spend.{run_id}.{attempt}"
 
 
 class StateStatus(NamedTuple):
@@ -103,10 +132,13 @@ class FleetRow(NamedTuple):
 
 @runtime_checkable
 class Lease(Protocol):
-    """A slot held by this process; leaving the ``with`` block (or ``release()``) gives it back.
-    Releasing never raises."""
+    """A slot (and the budget reservations taken with it) held by this process; leaving the
+    ``with`` block (or ``release()``) gives it back. ``release(spent)`` also adds ``spent``
+    to the ledger of every reservation's key and period, in the same step, under the
+    operation id :func:`spend_op_id`. It never raises: False when the backend could not
+    be reached (the slot and holds then expire by themselves; the cost is not counted there)."""
 
-    def release(self) -> None: ...
+    def release(self, spent: float = 0.0) -> bool: ...
     def __enter__(self) -> Any: ...
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None: ...
@@ -124,17 +156,18 @@ class StateBackend(Protocol):
         ...
 
     def acquire(self, run_id: str, attempt: int, provider: str, model: str, limit: ProviderLimits,
-                now: float, reserve: Reservation | None = None) -> Lease:
-        """Take a slot when under ``limit`` (and ``reserve`` fits), atomically; else raise
-        :class:`tacroute.history.slots.SlotRefused`."""
+                now: float, reserve: Sequence[Reservation] = ()) -> Lease:
+        """Take a slot when under ``limit`` and every reservation of ``reserve`` fits, holding
+        them, atomically; else raise :class:`tacroute.history.slots.SlotRefused`
+        (:class:`~tacroute.history.slots.BudgetRefused` for a reservation)."""
         ...
 
     def put_cooldown(self, cooldown: Cooldown) -> None:
         """Publish a cooldown (kept when a later one is already there); it expires by itself."""
         ...
 
-    def record_attempt(self, record: AttemptRecord) -> None:
-        """Add one finished attempt to the aggregates."""
+    def record_attempt(self, record: AttemptRecord, op_id: str | None = None) -> None:
+        """Add one finished attempt to the aggregates (once per ``op_id``)."""
         ...
 
     def model_stats(self) -> dict[tuple[str, str], ModelStats]:
@@ -145,8 +178,9 @@ class StateBackend(Protocol):
         """The aggregates, one row per provider/model."""
         ...
 
-    def add_spend(self, key: str, period: str, usd: float) -> float:
-        """Add ``usd`` to ``key``'s spend in ``period`` (any text: ``"2025-06"``); the new total."""
+    def add_spend(self, entries: Sequence[tuple[str, str, float]], op_id: str | None = None) -> bool:
+        """Add each ``(key, period, usd)`` to the ledger (a period is any text: ``"day:2025-06-01"``),
+        all or nothing; False when ``op_id`` was applied before (nothing added again)."""
         ...
 
     def spend(self, key: str, period: str) -> float:
@@ -155,10 +189,6 @@ class StateBackend(Protocol):
 
     def spend_periods(self, periods: Sequence[str]) -> list[dict[str, float]]:
         """Every key's spend in each of ``periods`` (key -> usd), in one round trip."""
-        ...
-
-    def reserve(self, key: str, period: str, usd: float, cap: float) -> bool:
-        """Add ``usd`` only when the total stays <= ``cap``, atomically; whether it was added."""
         ...
 
     def status(self, providers: Collection[str]) -> StateStatus:

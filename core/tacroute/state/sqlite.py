@@ -8,13 +8,13 @@ every process of one machine shares it, and nothing leaves the machine.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
-from tacroute.history.slots import ProviderLimits, Slot, acquire
+from tacroute.history.slots import ProviderLimits, Slot, acquire, end_slot
 from tacroute.history.store import Cooldown, HistoryStore, LimitsSnapshot
+from tacroute.state import holds
 from tacroute.state.api import FleetRow, Lease, Reservation, Snapshot, StateStatus
 from tacroute.state.fleet import bucket, percentile
 
@@ -23,27 +23,18 @@ if TYPE_CHECKING:
 
 __all__ = ["SqliteState"]
 
-_SPEND_TABLE = ("CREATE TABLE IF NOT EXISTS spend (key TEXT NOT NULL, period TEXT NOT NULL, "
-                "usd REAL NOT NULL, PRIMARY KEY (key, period))")
+_OPS_TABLE = "CREATE TABLE IF NOT EXISTS spend_ops (id TEXT PRIMARY KEY, at REAL NOT NULL)"
 
 
-def _reserve(conn: sqlite3.Connection, r: Reservation) -> str | None:
-    """Add ``r.usd`` when the total stays within ``r.cap`` (inside the caller's transaction)."""
-    conn.execute(_SPEND_TABLE)
-    row = conn.execute("SELECT usd FROM spend WHERE key = ? AND period = ?", (r.key, r.period)).fetchone()
-    spent = float(row[0]) if row else 0.0
-    if spent + r.usd > r.cap:
-        return (f"budget: {r.key!r} has spent ${spent:.4f} of ${r.cap:.4f} in {r.period}; "
-                f"${r.usd:.4f} more does not fit")
-    _add(conn, r.key, r.period, r.usd)
-    return None
+class BudgetSlot(Slot):
+    """A slot taken with budget holds: releasing it settles them in the same transaction."""
 
+    __slots__ = ()
 
-def _add(conn: sqlite3.Connection, key: str, period: str, usd: float) -> float:
-    conn.execute("INSERT INTO spend (key, period, usd) VALUES (?, ?, ?) ON CONFLICT (key, period) "
-                 "DO UPDATE SET usd = usd + excluded.usd", (key, period, usd))
-    return float(conn.execute("SELECT usd FROM spend WHERE key = ? AND period = ?",
-                              (key, period)).fetchone()[0])
+    def _give_back(self, store: HistoryStore, spent: float) -> None:
+        with store._write() as conn:
+            holds.settle(conn, self._run_id, self._attempt, spent)
+            end_slot(conn, self._run_id, self._attempt, self._clock())
 
 
 class _Acc:
@@ -94,17 +85,20 @@ class SqliteState:
         return Snapshot(self.store.cooldowns(now), usage)
 
     def acquire(self, run_id: str, attempt: int, provider: str, model: str, limit: ProviderLimits,
-                now: float, reserve: Reservation | None = None) -> Lease:
-        also = None if reserve is None else (lambda conn: _reserve(conn, reserve))
-        acquire(self.store, run_id, attempt, provider, model, limit, now, also)
-        return Slot(self.store, run_id, attempt, self.clock)
+                now: float, reserve: Sequence[Reservation] = ()) -> Lease:
+        if not reserve:
+            acquire(self.store, run_id, attempt, provider, model, limit, now)
+            return Slot(self.store, run_id, attempt, self.clock)
+        acquire(self.store, run_id, attempt, provider, model, limit, now,
+                lambda conn: holds.hold(conn, run_id, attempt, reserve, now))
+        return BudgetSlot(self.store, run_id, attempt, self.clock)
 
     def put_cooldown(self, cooldown: Cooldown) -> None:
         c = cooldown
         with self.store._write() as conn:
             HistoryStore._set_cooldown(conn, (c.provider, c.model), c.until, c.kind, c.reason, c.set_at)
 
-    def record_attempt(self, record: AttemptRecord) -> None:
+    def record_attempt(self, record: AttemptRecord, op_id: str | None = None) -> None:
         """Nothing to add: the history plugin's ``attempts`` rows are the aggregates."""
 
     def model_stats(self) -> dict[tuple[str, str], ModelStats]:
@@ -120,26 +114,29 @@ class SqliteState:
                 acc.setdefault((p, m), _Acc()).add(*row)
         return [a.row(p, m) for (p, m), a in sorted(acc.items())]
 
-    def add_spend(self, key: str, period: str, usd: float) -> float:
+    def add_spend(self, entries: Sequence[tuple[str, str, float]], op_id: str | None = None) -> bool:
         with self.store._write() as conn:
-            conn.execute(_SPEND_TABLE)
-            return _add(conn, key, period, usd)
+            conn.execute(holds.SPEND_TABLE)
+            if op_id is not None:
+                conn.execute(_OPS_TABLE)
+                if conn.execute("INSERT OR IGNORE INTO spend_ops (id, at) VALUES (?, ?)",
+                                (op_id, self.clock())).rowcount == 0:
+                    return False
+            for key, period, usd in entries:
+                holds.add(conn, key, period, usd)
+        return True
 
     def spend(self, key: str, period: str) -> float:
         with self.store._write() as conn:  # a write: the table may not exist yet
-            conn.execute(_SPEND_TABLE)
+            conn.execute(holds.SPEND_TABLE)
             row = conn.execute("SELECT usd FROM spend WHERE key = ? AND period = ?", (key, period)).fetchone()
         return float(row[0]) if row else 0.0
 
     def spend_periods(self, periods: Sequence[str]) -> list[dict[str, float]]:
         with self.store._write() as conn:  # a write: the table may not exist yet
-            conn.execute(_SPEND_TABLE)
+            conn.execute(holds.SPEND_TABLE)
             return [{str(k): float(v) for k, v in conn.execute(
                 "SELECT key, usd FROM spend WHERE period = ?", (period,))} for period in periods]
-
-    def reserve(self, key: str, period: str, usd: float, cap: float) -> bool:
-        with self.store._write() as conn:
-            return _reserve(conn, Reservation(key, period, usd, cap)) is None
 
     def status(self, providers: Collection[str]) -> StateStatus:
         t0 = time.perf_counter()

@@ -10,7 +10,11 @@ a provider and model name, joined by ``\\x1f``):
 - ``PREFIX agg:P\\x1fM`` the aggregates (:mod:`tacroute_redis.aggregate`), listed in
   ``PREFIX aggs``;
 - ``PREFIX spend:PERIOD`` a hash, budget key -> spend in that period (kept until deleted),
-  so one ``HGETALL`` reads every budget's spend of a period.
+  so one ``HGETALL`` reads every budget's spend of a period;
+- ``PREFIX holds`` a hash, lease id -> the budget it holds (JSON ``[[key, period, usd], ...]``),
+  and ``PREFIX holdx`` a sorted set, lease id -> expiry (ms): a hold ends with its lease;
+- ``PREFIX done:ID`` an operation already applied (a spend or an attempt, for
+  :data:`DONE_TTL_MS`): a replay of it adds nothing.
 
 Every redis-py failure becomes :class:`tacroute.state.StateUnavailable` with the
 password masked; every call waits at most ``[state] timeout_ms`` (connect and
@@ -30,10 +34,11 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from tacroute.history.slots import ProviderLimits, SlotRefused, limit_reason
+from tacroute.history.slots import BudgetRefused, ProviderLimits, SlotRefused, limit_reason
 from tacroute.history.store import Cooldown, LimitsSnapshot
 from tacroute.redact import Redactor
 from tacroute.state import FleetRow, Lease, Reservation, Snapshot, StateStatus, StateUnavailable
+from tacroute.state.api import spend_op_id
 from tacroute.types import AttemptRecord, ModelStats
 from tacroute_redis import aggregate, scripts
 from tacroute_redis.lease import RedisLease
@@ -43,6 +48,8 @@ __all__ = ["RedisState", "public_url"]
 T = TypeVar("T")
 SEP = "\x1f"
 WINDOW_MS = 60_000
+#: How long an applied operation id is remembered (a replay of an older one would count again).
+DONE_TTL_MS = 8 * 86_400_000
 
 
 def public_url(url: str) -> str:
@@ -80,7 +87,9 @@ class RedisState:
         self._acquire = self.client.register_script(scripts.ACQUIRE)
         self._renew = self.client.register_script(scripts.RENEW)
         self._put_cooldown = self.client.register_script(scripts.PUT_COOLDOWN)
-        self._reserve = self.client.register_script(scripts.RESERVE)
+        self._release_script = self.client.register_script(scripts.RELEASE)
+        self._spend = self.client.register_script(scripts.SPEND)
+        self._aggregate = self.client.register_script(scripts.AGGREGATE)
         self._snapshot_calls: dict[tuple[str, ...], tuple[list[str], list[Any]]] = {}
 
     # ------------------------------------------------------------------ helpers
@@ -110,27 +119,41 @@ class RedisState:
         return Snapshot(cooldowns, LimitsSnapshot(running, started))
 
     def acquire(self, run_id: str, attempt: int, provider: str, model: str, limit: ProviderLimits,
-                now: float, reserve: Reservation | None = None) -> Lease:
+                now: float, reserve: Sequence[Reservation] = ()) -> Lease:
         lease_id = f"{run_id}.{attempt}.{os.urandom(4).hex()}"
         slots = self._k("slots:", provider)
         keys = [slots, self._k("starts:", provider)]
         ttl_ms = int(self.lease_ttl_s * 1000)
         args: list[Any] = [lease_id, ttl_ms, _limit(limit.max_concurrent), _limit(limit.rpm), WINDOW_MS]
-        if reserve is not None:
-            keys.append(self._k("spend:", reserve.period))
-            args += [repr(float(reserve.usd)), repr(float(reserve.cap)), reserve.key]
-        ok, why, running, started, *spent = self._do(lambda: self._acquire(keys, args))
+        holds = [self._k("holds"), self._k("holdx")]
+        if reserve:
+            keys += holds
+            args.append(json.dumps([[r.key, r.period, r.usd if r.cap >= 0 else 0.0] for r in reserve]))
+            for r in reserve:
+                keys.append(self._k("spend:", r.period))
+                args += [r.key, r.period, repr(float(r.cap)), repr(float(r.keep)), repr(float(r.floor))]
+        ok, why, running, started, *refused = self._do(lambda: self._acquire(keys, args))
         if not int(ok):
-            if why == "b" and reserve is not None:
-                raise SlotRefused(f"budget: {reserve.key!r} has spent ${float(spent[0]):.4f} of "
-                                  f"${reserve.cap:.4f} in {reserve.period}")
+            if why == "b" and refused:
+                r = reserve[int(refused[0]) - 1]
+                raise BudgetRefused(r.key, r.period, _float(refused[1]), r.cap)
             raise SlotRefused(limit_reason(provider, limit, int(running), int(started))
                               or f"limit reached on provider {provider!r}")
-        return RedisLease(lambda: self._do(lambda: self._renew([slots], [lease_id, ttl_ms])),
-                          lambda: self._release(slots, lease_id), self.lease_ttl_s)
+        renew_keys = [slots, *holds] if reserve else [slots]
+        spends = [(self._k("spend:", r.period), r.key) for r in reserve]
+        done = self._k("done:", spend_op_id(run_id, attempt))
+        return RedisLease(lambda: self._do(lambda: self._renew(renew_keys, [lease_id, ttl_ms])),
+                          lambda spent: self._release(slots, holds, done, lease_id, spends, spent),
+                          self.lease_ttl_s)
 
-    def _release(self, slots: str, lease_id: str) -> None:
-        self._do(lambda: self.client.zrem(slots, lease_id))
+    def _release(self, slots: str, holds: list[str], done: str, lease_id: str,
+                 spends: list[tuple[str, str]], spent: float) -> None:
+        keys = [slots, *holds, done]
+        args: list[Any] = [lease_id, DONE_TTL_MS, repr(float(spent))]
+        if spent > 0 and spends:
+            keys += [k for k, _ in spends]
+            args += [field for _, field in spends]
+        self._do(lambda: self._release_script(keys, args))
 
     def put_cooldown(self, cooldown: Cooldown) -> None:
         c = cooldown
@@ -141,20 +164,15 @@ class RedisState:
                                             [int(c.until * 1000), text, member]))
 
     # ------------------------------------------------------------- aggregates
-    def record_attempt(self, record: AttemptRecord) -> None:
+    def record_attempt(self, record: AttemptRecord, op_id: str | None = None) -> None:
         add, cost = aggregate.increments(record)
-        key = self._k("agg:", record.provider, record.model)
-
-        def write() -> None:
-            pipe = self.client.pipeline(transaction=True)
-            for field, n in add.items():
-                pipe.hincrby(key, field, n)
-            if cost is not None:
-                pipe.hincrbyfloat(key, "cost", cost)
-            pipe.sadd(self._k("aggs"), record.provider + SEP + record.model)
-            pipe.execute()
-
-        self._do(write)
+        keys = [self._k("agg:", record.provider, record.model), self._k("aggs"),
+                self._k("done:", op_id or "")]
+        args: list[Any] = [DONE_TTL_MS if op_id else -1, record.provider + SEP + record.model,
+                           "" if cost is None else repr(float(cost))]
+        for field, n in add.items():
+            args += [field, n]
+        self._do(lambda: self._aggregate(keys, args))
 
     def _hashes(self) -> list[tuple[str, str, dict[str, str]]]:
         def read() -> list[tuple[str, str, dict[str, str]]]:
@@ -179,8 +197,13 @@ class RedisState:
         return [aggregate.row(p, m, h) for p, m, h in self._hashes()]
 
     # ------------------------------------------------------------------ spend
-    def add_spend(self, key: str, period: str, usd: float) -> float:
-        return float(self._do(lambda: self.client.hincrbyfloat(self._k("spend:", period), key, usd)))
+    def add_spend(self, entries: Sequence[tuple[str, str, float]], op_id: str | None = None) -> bool:
+        keys = [self._k("done:", op_id or "")]
+        args: list[Any] = [DONE_TTL_MS if op_id else -1]
+        for key, period, usd in entries:
+            keys.append(self._k("spend:", period))
+            args += [key, repr(float(usd))]
+        return bool(int(self._do(lambda: self._spend(keys, args))))
 
     def spend(self, key: str, period: str) -> float:
         value = self._do(lambda: self.client.hget(self._k("spend:", period), key))
@@ -194,11 +217,6 @@ class RedisState:
             return pipe.execute()
 
         return [{str(k): _float(v) for k, v in h.items()} for h in self._do(read)]
-
-    def reserve(self, key: str, period: str, usd: float, cap: float) -> bool:
-        ok, _ = self._do(lambda: self._reserve([self._k("spend:", period)],
-                                               [repr(float(usd)), repr(float(cap)), key]))
-        return bool(int(ok))
 
     # ----------------------------------------------------------------- status
     def status(self, providers: Collection[str]) -> StateStatus:

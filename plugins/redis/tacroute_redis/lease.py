@@ -8,7 +8,6 @@ down) is tried again at the next tick.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -21,7 +20,7 @@ __all__ = ["RedisLease"]
 class RedisLease:
     """A held slot; ``release()`` (or leaving the ``with`` block) gives it back, never raising."""
 
-    def __init__(self, renew: Callable[[], None], give_back: Callable[[], None], ttl_s: float) -> None:
+    def __init__(self, renew: Callable[[], None], give_back: Callable[[float], None], ttl_s: float) -> None:
         self._renew = renew
         self._give_back = give_back
         self._every = max(ttl_s / 3, 0.05)
@@ -37,14 +36,19 @@ class RedisLease:
             except StateUnavailable:
                 continue  # tried again at the next tick; the lease may expire meanwhile
 
-    def release(self) -> None:
+    def release(self, spent: float = 0.0) -> bool:
+        """Give the slot and its holds back, adding ``spent`` to the held budgets' spend (one
+        script); False when Redis could not be reached (they expire within the TTL)."""
         if not self._held:
-            return
+            return True
         self._held = False
         self._stop.set()
         self._thread.join(5.0)  # a renewal in flight must not put the lease back after the release
-        with contextlib.suppress(StateUnavailable):  # else it expires by itself within the TTL
-            self._give_back()
+        try:
+            self._give_back(spent)
+        except StateUnavailable:
+            return False
+        return True
 
     def __enter__(self) -> RedisLease:
         return self
