@@ -27,16 +27,16 @@ own state is used as before.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tacroute.history.damage import give_up, is_broken
 from tacroute.history.slots import NO_SLOT, ProviderLimits, limit_reason
 from tacroute.history.store import Cooldown, HistoryError, HistoryStore, LimitsSnapshot
-from tacroute.state.api import Lease, Snapshot, StateBackend, StateUnavailable
+from tacroute.state.api import Lease, Reservation, Snapshot, StateBackend, StateUnavailable
+from tacroute.state.shared import SettlingLease
 from tacroute.state.sqlite import SqliteState
 
 if TYPE_CHECKING:
@@ -151,26 +151,37 @@ class HistoryGate:
             return True
         return all(c.until <= now for c in self._cooldowns.values())
 
-    def acquire_slot(self, run_id: str, attempt: int, provider: str, model: str) -> Lease:
-        """Take a slot on ``provider`` for one attempt, atomically with the limit check.
+    def acquire_slot(self, run_id: str, attempt: int, provider: str, model: str,
+                     reserve: Sequence[Reservation] = ()) -> Lease:
+        """Take a slot on ``provider`` for one attempt, atomically with the limit check and
+        with the budget reservations ``reserve`` (:class:`tacroute.state.Reservation`).
 
-        Returns the held slot (a context manager: leaving it releases the slot);
+        Returns the held slot (a context manager: leaving it releases the slot;
+        ``release(spent)`` replaces the reservations by the attempt's cost);
         raises :class:`tacroute.history.slots.SlotRefused` when the provider is at
-        ``max_concurrent`` or ``rpm`` now. A provider without limits needs no slot
-        (nothing is written; the start hook still records the attempt). With
-        shared state the slot is a lease there (renewed while held); while it is
-        degraded, a slot of this machine's history file.
+        ``max_concurrent`` or ``rpm`` now (:class:`~tacroute.history.slots.BudgetRefused`
+        when a reservation does not fit). A provider without limits and a run
+        without budgets need no slot (nothing is written; the start hook still
+        records the attempt). With shared state the slot is a lease there
+        (renewed while held); while it is degraded, a slot of this machine's history file.
         """
         limit = self.limits.get(provider)
         if limit is None:
-            return NO_SLOT
-        if self.shared is not None and self.shared.available():
+            if not reserve:
+                return NO_SLOT
+            limit = ProviderLimits()
+        shared = self.shared
+        if shared is not None and shared.available():
             try:
-                return self.shared.call(lambda b: b.acquire(run_id, attempt, provider, model, limit,
-                                                            self.clock()))
+                lease = shared.call(lambda b: b.acquire(run_id, attempt, provider, model, limit,
+                                                       self.clock(), reserve))
+                return SettlingLease(lease, shared, run_id, attempt, reserve, False) if reserve else lease
             except StateUnavailable:
                 pass
-        return self.local.acquire(run_id, attempt, provider, model, limit, self.clock())
+        lease = self.local.acquire(run_id, attempt, provider, model, limit, self.clock(), reserve)
+        if reserve and shared is not None:
+            return SettlingLease(lease, shared, run_id, attempt, reserve, True)
+        return lease
 
     def attempt_done(self, record: AttemptRecord) -> None:
         """Feed a finished attempt to the shared aggregates, with the cooldown it started here
@@ -186,11 +197,17 @@ class HistoryGate:
             except HistoryError:
                 cool = None
 
+        op_id = f"attempt.{record.run_id}.{record.attempt}"
+
         def publish(backend: StateBackend) -> None:
-            backend.record_attempt(record)
+            backend.record_attempt(record, op_id)
             if cool is not None:
                 backend.put_cooldown(cool)
 
-        with contextlib.suppress(StateUnavailable):  # degraded: this machine's history has it
+        try:
             self.shared.call(publish)
+        except StateUnavailable:  # kept for the aggregates (a cooldown ends by itself: not kept)
+            from tacroute.state.outbox import attempt_body
+
+            self.shared.keep("attempt", attempt_body(record), op_id)
         self._shared_at = -1.0  # the next decision reads the state again

@@ -25,15 +25,16 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from types import TracebackType
 
     from tacroute.history.store import HistoryStore
-    from tacroute.state.api import Lease
+    from tacroute.state.api import Lease, Reservation
     from tacroute.types import AttemptRecord, Candidate
 
 __all__ = ["NO_SLOT", "BudgetRefused", "ProviderLimits", "Slot", "SlotKeeper", "SlotRefused", "acquire",
-           "close_dead", "end_slot", "limit_reason", "owner_alive", "process_start", "prune", "report_attempt", "take_slot"]
+           "close_dead", "end_slot", "limit_reason", "owner_alive", "process_start", "prune",
+           "report_attempt", "take_slot"]
 
 #: Finished slot rows older than this are pruned (rpm only looks back 60 s).
 SLOT_KEEP_S = 3600.0
@@ -247,16 +248,20 @@ NO_SLOT = Slot(None, "", 0, lambda: 0.0)
 class SlotKeeper(Protocol):
     """A gate that also hands out provider slots (:class:`tacroute.history.HistoryGate`)."""
 
-    def acquire_slot(self, run_id: str, attempt: int, provider: str, model: str) -> Lease:
-        """A held slot for the attempt, or :class:`SlotRefused` when the provider is at a limit."""
+    def acquire_slot(self, run_id: str, attempt: int, provider: str, model: str,
+                     reserve: Sequence[Reservation] = ()) -> Lease:
+        """A held slot for the attempt (with ``reserve`` held), or :class:`SlotRefused` when the
+        provider is at a limit (:class:`BudgetRefused` when a reservation does not fit)."""
         ...
 
 
-def take_slot(gate: object, run_id: str, attempt: int, cand: Candidate) -> Lease:
+def take_slot(gate: object, run_id: str, attempt: int, cand: Candidate,
+              reserve: Sequence[Reservation] = ()) -> Lease:
     """The slot for attempt ``attempt`` on ``cand``: from ``gate`` when it keeps slots,
-    else :data:`NO_SLOT` (no history: no limits). Raises :class:`SlotRefused`."""
+    else :data:`NO_SLOT` (no history: no limits, no budgets). Raises :class:`SlotRefused`."""
     if isinstance(gate, SlotKeeper):
-        return gate.acquire_slot(run_id, attempt, cand.provider, cand.model)
+        return gate.acquire_slot(run_id, attempt, cand.provider, cand.model, reserve) if reserve else \
+            gate.acquire_slot(run_id, attempt, cand.provider, cand.model)
     return NO_SLOT
 
 

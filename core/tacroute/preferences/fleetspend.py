@@ -9,7 +9,10 @@ every :attr:`FleetSpend.REFRESH_S` seconds, so the per-decision check stays
 dictionary look-ups. Runs of this process are counted in the table at once.
 While the shared state is degraded (one warning, from
 :class:`~tacroute.state.shared.SharedState`), the table is this machine's history,
-as without shared state; costs recorded then are not added to the fleet's spend.
+as without shared state; costs recorded then are kept in the machine's outbox
+and added to the fleet's spend when it is back (:mod:`tacroute.state.outbox`).
+A run whose attempts held budget (``tacroute run``, :mod:`tacroute.preferences.reserve`)
+added each attempt's cost when it ended: its run is not pushed again.
 
 Keys are ``KIND:NAME`` (``project:acme/api``, ``project*:acme/*`` for a pooled
 glob budget); periods ``day:YYYY-MM-DD`` and ``month:YYYY-MM``.
@@ -22,7 +25,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from tacroute.state.api import StateBackend, StateUnavailable
+from tacroute.state.api import StateUnavailable
 
 if TYPE_CHECKING:
     from datetime import tzinfo
@@ -91,19 +94,12 @@ class FleetSpend:
         self.pulls += 1
         return table
 
-    def push(self, keys: Sequence[tuple[str, str]], usd: float, at: float) -> None:
-        """Add a run's cost to each of ``keys`` for its day and month (lost while degraded)."""
+    def push(self, keys: Sequence[tuple[str, str]], usd: float, at: float, op_id: str) -> None:
+        """Add a run's cost to each of ``keys`` for its day and month, once per ``op_id``
+        (kept in the outbox while degraded, replayed when the state is back)."""
         texts = [key_text(k) for k in keys]
         if not texts or not (usd > 0 and math.isfinite(usd)):
             return
         periods = periods_of(at, self.tz)
-
-        def add(backend: StateBackend) -> None:
-            for text in texts:
-                for period in periods:
-                    backend.add_spend(text, period, usd)
-
-        try:
-            self.shared.call(add)
-        except StateUnavailable:
-            return  # this machine's history has the run
+        entries = [[text, period, usd] for text in texts for period in periods]
+        self.shared.send("spend", {"entries": entries}, op_id)

@@ -48,6 +48,9 @@ def observe_run(ctx: RunContext, result: RunResult) -> None:
     tokens = (u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_creation_tokens)
     started = time.time() - result.duration_ms / 1000
     project, user = result.task.get("project"), result.task.get("user")
+    from tacroute.preferences.reserve import SETTLED
+
+    op_id = None if ctx.state.get(SETTLED) else f"run.{ctx.run_id}"  # settled: each attempt added its cost
     for table in tables:
         usd = run_cost(result.cost_usd, result.model or result.decision.model, tokens, table.pricing)
-        table.add(project, user, usd, started)
+        table.add(project, user, usd, started, op_id)

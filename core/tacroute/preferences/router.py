@@ -36,9 +36,11 @@ if TYPE_CHECKING:
     from pathlib import Path
     from random import Random
 
+    from tacroute.history.slots import BudgetRefused
     from tacroute.preferences.model import Entry, Preferences
     from tacroute.preferences.spend import SpendTable
     from tacroute.routing.router import RuleTrace
+    from tacroute.state.api import Reservation
     from tacroute.types import CandidateGate, StatsSource
 
 __all__ = ["PreferenceRouter"]
@@ -189,6 +191,18 @@ class PreferenceRouter:
             return Decision(p, m, None, f"{v.message}; the downgrade target is unavailable: {why}", (),
                             d.skipped + passed_over + (Candidate(p, m, None, False, why),), available=False)
         return Decision(p, m, None, v.message, (), d.skipped + passed_over)
+
+    def reservations(self, task: Task, cand: Candidate) -> list[Reservation]:
+        """What an attempt of ``task`` on ``cand`` holds of its budgets (:mod:`.reserve`)."""
+        from tacroute.preferences.reserve import reservations
+
+        return reservations(self, task, cand)
+
+    def budget_refused(self, task: Task, decision: Decision, exc: BudgetRefused) -> Decision:
+        """The decision once a hold was refused at the start of an attempt (:mod:`.reserve`)."""
+        from tacroute.preferences.reserve import refused_decision
+
+        return refused_decision(self, task, decision, exc)
 
     # ----------------------------------------------------------- explaining
     def explain(self, task: Task) -> list[RuleTrace]:

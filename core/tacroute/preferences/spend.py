@@ -196,11 +196,12 @@ class HistorySpend(SpendTable):
         self.fresh = (max(self.day[0], fleet.pulled), min(self.day[1], fleet.pulled + fleet.REFRESH_S))
         return True
 
-    def add(self, project: Any, user: Any, usd: float, at: float) -> None:
-        """Count a run of this process; with shared state, add it to the fleet's spend too."""
+    def add(self, project: Any, user: Any, usd: float, at: float, op_id: str | None = None) -> None:
+        """Count a run of this process; with shared state and an ``op_id`` (the run's), add it
+        to the fleet's spend too."""
         super().add(project, user, usd, at)
-        if self.fleet is not None:
-            self.fleet.push(self.keys(project, user), usd, at)
+        if self.fleet is not None and op_id is not None:
+            self.fleet.push(self.keys(project, user), usd, at, op_id)
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._conn is None and self.path.exists():

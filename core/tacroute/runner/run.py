@@ -26,10 +26,11 @@ from tacroute.config.bounds import seconds_problem
 from tacroute.config.model import Config
 from tacroute.context import RunContext
 from tacroute.errors import NoAvailableProviderError, UsageError
-from tacroute.history.slots import SlotRefused, report_attempt
+from tacroute.history.slots import BudgetRefused, SlotRefused, report_attempt
 from tacroute.providers import ProviderManager
 from tacroute.redact import MESSAGE_LIMIT, Redactor
 from tacroute.runner.attempt import AttemptContext, run_attempt
+from tacroute.runner.budget import after_refusal, holds_for, settle
 from tacroute.runner.costing import run_cost_source
 from tacroute.runner.events import AttemptFinished, AttemptStarted, Event, EventSink, RunFinished
 from tacroute.runner.opening import loaded, router_parts
@@ -175,12 +176,21 @@ def _run(prompt: Path, run_id: str, task: Task, decision: Decision, router: Any,
     records: list[AttemptRecord] = []
     refused: list[Candidate] = []  # no free slot when their turn came
     last: Outcome | None = None
+    refusals = 0  # budget holds refused (the decision changed)
     while (step := plan.next()) is not None:
         if ctx.cancel.is_set() or (step.wait_s > 0 and ctx.cancel.wait(step.wait_s)):
             break  # stopped: nothing new starts, and a cancelled attempt never fails over
         number = len(records) + 1
+        holds = holds_for(router, task, step.candidate)
         try:
-            slot = waiter.take(router.gate, run_id, number, step.candidate)
+            slot = waiter.take(router.gate, run_id, number, step.candidate, holds)
+        except BudgetRefused as exc:
+            refusals += 1
+            decision, next_plan = after_refusal(router, task, decision, exc, refusals, settings)
+            if next_plan is None:
+                break
+            plan = next_plan
+            continue
         except SlotRefused as exc:
             refused.append(step.candidate._replace(available=False, reason=exc.reason))
             plan.not_started()
@@ -190,6 +200,8 @@ def _run(prompt: Path, run_id: str, task: Task, decision: Decision, router: Any,
             registry.hooks.observe_attempt_start(run, number, step.candidate.provider, step.candidate.model)
             events.emit(AttemptStarted(run_id, number, step.candidate.provider, step.candidate.model))
             record, last = run_attempt(ctx, number, step.candidate, out)
+            if holds:
+                settle(router, slot, record, state)  # the holds become the attempt's cost
             records.append(record)
             ctx.status.done(_status_summary(record))
             registry.hooks.observe_attempt(run, record)
@@ -199,6 +211,8 @@ def _run(prompt: Path, run_id: str, task: Task, decision: Decision, router: Any,
         if ctx.cancel.is_set():
             break
         plan.record(step.candidate, last)
+    if not decision.available and not records and not ctx.cancel.is_set():
+        raise NoAvailableProviderError(_unavailable_message(decision))  # a budget, at the start
     if refused:
         decision = decision._replace(skipped=decision.skipped + tuple(refused))
         if not records and not ctx.cancel.is_set():

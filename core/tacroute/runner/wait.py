@@ -19,12 +19,14 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from tacroute.history.slots import SlotRefused, take_slot
+from tacroute.history.slots import BudgetRefused, SlotRefused, take_slot
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from tacroute.preferences.router import PreferenceRouter
     from tacroute.routing.router import ModelRouter
-    from tacroute.state.api import Lease
+    from tacroute.state.api import Lease, Reservation
     from tacroute.types import Candidate, Decision, Task
 
 __all__ = ["Waiter", "slot_freed"]
@@ -84,11 +86,15 @@ class Waiter:
         self._delay = _FIRST_S
         return decision
 
-    def take(self, gate: object, run_id: str, number: int, cand: Candidate) -> Lease:
-        """The candidate's slot, waiting for it; :class:`SlotRefused` once the wait is over."""
+    def take(self, gate: object, run_id: str, number: int, cand: Candidate,
+             reserve: Sequence[Reservation] = ()) -> Lease:
+        """The candidate's slot (with the budget ``reserve``), waiting for it; :class:`SlotRefused`
+        once the wait is over. A budget refusal (:class:`BudgetRefused`) is not waited out."""
         while True:
             try:
-                lease = take_slot(gate, run_id, number, cand)
+                lease = take_slot(gate, run_id, number, cand, reserve)
+            except BudgetRefused:
+                raise
             except SlotRefused:
                 if not self._pause():
                     raise

@@ -6,6 +6,8 @@
 - :mod:`tacroute.state.shared`: :class:`SharedState`, a shared backend with the
   degraded mode (the machine's own state while it cannot be reached).
 - :mod:`tacroute.state.settings`: the ``[state]`` table.
+- :mod:`tacroute.state.holds`: the embedded backend's budget holds and spend ledger.
+- :mod:`tacroute.state.outbox`: writes kept while the shared backend is away, replayed.
 
 :func:`open_state` gives the shared backend a config names (``[state] backend``
 other than ``sqlite``), one per process and settings, or None.
@@ -63,10 +65,14 @@ def open_state(config: Config, registry: Any = None) -> SharedState | None:
         if found is None:
             import os
 
+            from tacroute.history import load_settings
+            from tacroute.state.outbox import Outbox
             from tacroute.state.shared import SharedState
 
+            history = load_settings(config)
+            outbox = Outbox(history.path) if history.enabled else None
             backend = backends[settings.backend].open(settings, os.environ)
-            found = _OPEN[key] = SharedState(backend, settings.retry_s, settings.lease_ttl_s)
+            found = _OPEN[key] = SharedState(backend, settings.retry_s, settings.lease_ttl_s, outbox=outbox)
         return found
 
 
@@ -138,4 +144,6 @@ def forget_open() -> None:
     with _LOCK:
         for shared in _OPEN.values():
             shared.backend.close()
+            if shared.outbox is not None:
+                shared.outbox.close()
         _OPEN.clear()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -14,7 +16,7 @@ from tacroute.config.loader import parse_config
 from tacroute.errors import ConfigError
 from tacroute.history import HistoryStore
 from tacroute.history import plugin as history_plugin
-from tacroute.history.slots import ProviderLimits, SlotRefused
+from tacroute.history.slots import BudgetRefused, ProviderLimits, SlotRefused
 from tacroute.history.store import Cooldown
 from tacroute.plugins import Registry
 from tacroute.state import Reservation, StateBackend, StateUnavailable
@@ -33,33 +35,111 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> StateBackend:
     return SqliteState(HistoryStore(tmp_path / "h.db"))
 
 
-def test_slots_and_budget_are_taken_together_or_not_at_all(backend: StateBackend) -> None:
-    limit = ProviderLimits(2, None)
-    budget = Reservation("team-a", "2025-06", 1.0, 2.5)
-    first = backend.acquire("r", 1, "p", "m", limit, time.time(), budget)
-    backend.acquire("r", 2, "p", "m", limit, time.time(), budget)
-    with pytest.raises(SlotRefused, match="max_concurrent = 2"):
-        backend.acquire("r", 3, "p", "m", limit, time.time(), budget)
-    assert backend.spend("team-a", "2025-06") == 2.0  # the refused slot reserved nothing
-    first.release()
-    with pytest.raises(SlotRefused, match="budget: 'team-a' has spent"):
-        backend.acquire("r", 4, "p", "m", limit, time.time(), budget)  # 3.0 > 2.5
-    assert backend.spend("team-a", "2025-06") == 2.0
-    assert backend.snapshot(["p"], time.time()).usage.running["p"] == 1  # and no slot was taken
+KEY, DAY = "project:a", "day:2025-06-01"
+NONE = ProviderLimits()
 
 
-def test_spend_and_reserve(backend: StateBackend) -> None:
-    assert backend.spend("u", "2025-06") == 0.0
-    assert backend.add_spend("u", "2025-06", 1.25) == 1.25
-    assert backend.reserve("u", "2025-06", 0.75, 2.0)
-    assert not backend.reserve("u", "2025-06", 0.01, 2.0)
-    assert backend.spend("u", "2025-06") == 2.0 and backend.spend("u", "2025-07") == 0.0
+def test_holds_count_until_released_with_the_actual_cost(backend: StateBackend) -> None:
+    r = Reservation(KEY, DAY, 1.0, 2.5)
+    a = backend.acquire("r", 1, "p", "m", NONE, time.time(), [r])
+    b = backend.acquire("r", 2, "p", "m", NONE, time.time(), [r])  # 1.0 held: 1.5 left
+    c = backend.acquire("r", 3, "p", "m", NONE, time.time(), [r])  # 2.0 held: 0.5 left
+    with pytest.raises(BudgetRefused) as refused:
+        backend.acquire("r", 4, "p", "m", NONE, time.time(), [r])  # 3.0 held: nothing left
+    assert refused.value.committed == pytest.approx(3.0) and refused.value.key == KEY
+    assert a.release(0.25)  # the hold of 1.0 becomes 0.25 spent
+    assert backend.spend(KEY, DAY) == pytest.approx(0.25)
+    with pytest.raises(BudgetRefused) as refused:
+        backend.acquire("r", 5, "q", "m", NONE, time.time(), [Reservation(KEY, DAY, 0.0, 2.25)])
+    assert refused.value.committed == pytest.approx(2.25)
+    b.release()  # failed or cancelled at no cost: the hold is gone, nothing spent
+    c.release(1.5)
+    assert backend.spend(KEY, DAY) == pytest.approx(1.75)
+    assert backend.spend_periods([DAY]) == [{KEY: pytest.approx(1.75)}]
+    backend.acquire("r", 6, "p", "m", NONE, time.time(), [r]).release()  # no hold left: 0.75 left
+
+
+def test_a_refused_slot_holds_nothing_and_a_refused_hold_takes_no_slot(backend: StateBackend) -> None:
+    one = ProviderLimits(1, None)
+    r = Reservation(KEY, DAY, 1.0, 10.0)
+    a = backend.acquire("r", 1, "p", "m", one, time.time(), [r])
+    with pytest.raises(SlotRefused, match="max_concurrent = 1") as refused:
+        backend.acquire("r", 2, "p", "m", one, time.time(), [r])
+    assert not isinstance(refused.value, BudgetRefused)
+    with pytest.raises(BudgetRefused) as held:  # only a's hold counts
+        backend.acquire("r", 3, "q", "m", NONE, time.time(), [Reservation(KEY, DAY, 0.0, 1.0)])
+    assert held.value.committed == pytest.approx(1.0)
+    a.release()
+    with pytest.raises(BudgetRefused):
+        backend.acquire("r", 4, "p", "m", one, time.time(), [Reservation(KEY, DAY, 1.0, 0.0)])
+    assert backend.snapshot(["p"], time.time()).usage.running.get("p", 0) == 0  # and no slot was taken
+
+
+def test_keep_floor_and_unchecked_reservations(backend: StateBackend) -> None:
+    with pytest.raises(BudgetRefused) as refused:  # the history says 1.6: 0.4 left, under reserve_usd
+        backend.acquire("r", 1, "p", "m", NONE, time.time(), [Reservation(KEY, DAY, 0.1, 2.0, 0.5, 1.6)])
+    assert refused.value.committed == pytest.approx(1.6)
+    lease = backend.acquire("r", 2, "p", "m", NONE, time.time(), [Reservation(KEY, DAY, 0.1, 2.0, 0.5, 1.4)])
+    free = backend.acquire("r", 3, "p", "m", NONE, time.time(), [Reservation("user:b", DAY, 9.0, -1.0)])
+    lease.release(0.5)
+    free.release(0.5)  # not checked, nothing held, but the cost counts
+    assert backend.spend_periods([DAY]) == [{KEY: 0.5, "user:b": 0.5}]
+
+
+def test_an_operation_id_counts_once(backend: StateBackend) -> None:
+    assert backend.add_spend([("u", "2025-06", 1.25), ("v", "2025-06", 0.5)], "op-1")
+    assert not backend.add_spend([("u", "2025-06", 1.25), ("v", "2025-06", 0.5)], "op-1")  # a replay
+    backend.add_spend([("u", "2025-06", 0.75)])
+    assert backend.spend("u", "2025-06") == 2.0 and backend.spend("v", "2025-06") == 0.5
+    assert backend.spend("u", "2025-07") == 0.0
+
+
+def test_a_dead_machines_hold_ends_with_its_lease(redis_server: RedisServer) -> None:
+    state = RedisState(redis_server.url, lease_ttl_s=1)
+    r = Reservation(KEY, DAY, 1.0, 1.0)
+    lease = state.acquire("r", 1, "p", "m", NONE, time.time(), [r])
+    with pytest.raises(BudgetRefused):
+        state.acquire("r", 2, "p", "m", NONE, time.time(), [r])
+    lease._stop.set()  # type: ignore[attr-defined]  # the machine dies: no renewal, no release
+    lease._thread.join()  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            state.acquire("r", 3, "p", "m", NONE, time.time(), [r]).release()
+            break
+        except BudgetRefused:
+            assert time.monotonic() < deadline, "the hold outlived its lease"
+            time.sleep(0.1)
+    assert state.spend(KEY, DAY) == 0.0
+
+
+def test_a_dead_processs_hold_is_dropped_on_sqlite(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    code = ("import sys, time; from tacroute.history import HistoryStore; from tacroute.state.sqlite import "
+            "SqliteState; from tacroute.state import Reservation; from tacroute.history.slots import "
+            "ProviderLimits; s = SqliteState(HistoryStore(sys.argv[1])); s.acquire('c', 1, 'p', 'm', "
+            f"ProviderLimits(), time.time(), [Reservation({KEY!r}, {DAY!r}, 1.0, 1.0)]); "
+            "print('held', flush=True); time.sleep(600)")
+    child = subprocess.Popen([sys.executable, "-c", code, str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "held"
+        state = SqliteState(HistoryStore(db))
+        r = Reservation(KEY, DAY, 1.0, 1.0)
+        with pytest.raises(BudgetRefused):
+            state.acquire("r", 1, "p", "m", NONE, time.time(), [r])
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(30)
+        state.acquire("r", 2, "p", "m", NONE, time.time(), [r]).release()
+        state.close()
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.communicate()
 
 
 def test_spend_periods_reads_every_key_of_each_period_at_once(backend: StateBackend) -> None:
-    backend.add_spend("project:a", "day:2025-06-01", 1.5)
-    backend.add_spend("user:b", "day:2025-06-01", 0.25)
-    backend.add_spend("project:a", "month:2025-06", 3.0)
+    backend.add_spend([("project:a", "day:2025-06-01", 1.5), ("user:b", "day:2025-06-01", 0.25),
+                       ("project:a", "month:2025-06", 3.0)])
     assert backend.spend_periods(["day:2025-06-01", "month:2025-06", "day:2025-06-02"]) == [
         {"project:a": 1.5, "user:b": 0.25}, {"project:a": 3.0}, {}]
 
