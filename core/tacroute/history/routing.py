@@ -22,7 +22,7 @@ def open_gate(config: Config, state: dict[str, Any] | None = None,
     """The gate for routing with ``config``, or None when nothing can be skipped.
 
     None when ``[history] enabled = false``, or when no history file exists yet
-    and no provider has a limit (then nothing was recorded: nothing to skip,
+    and no provider has a limit and no budget applies (then nothing was recorded: nothing to skip,
     and no file is created just to route), or when the file cannot be opened
     (a warning on stderr: routing goes on without the gate, and the
     recording hooks leave the file alone). ``state``: the
@@ -34,7 +34,7 @@ def open_gate(config: Config, state: dict[str, Any] | None = None,
     if not settings.enabled:
         return None
     has_limits = any(p.max_concurrent is not None or p.rpm is not None for p in config.providers.values())
-    if not settings.path.exists() and not has_limits:
+    if not settings.path.exists() and not has_limits and not _has_budgets(config):
         return None
     from tacroute.history.damage import HistoryError, give_up, is_broken
     from tacroute.history.gate import HistoryGate
@@ -55,3 +55,10 @@ def open_gate(config: Config, state: dict[str, Any] | None = None,
     from tacroute.state import open_state
 
     return HistoryGate(store, config, shared=open_state(config, registry))
+
+
+def _has_budgets(config: Config) -> bool:
+    """Whether a project or user budget applies (its runs hold budget with their slots)."""
+    from tacroute.preferences import has_preferences, preferences
+
+    return has_preferences(config) and bool(preferences(config).budgeted())

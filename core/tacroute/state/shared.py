@@ -94,7 +94,9 @@ class SharedState:
             if self._replaying or not self._replay_due:
                 return
             self._replaying, self._replay_due = True, False
-        threading.Thread(target=self.replay, name="tacroute-state-replay", daemon=True).start()
+        # not a daemon: a process that ends soon after (a CLI run) finishes the replay first; every
+        # call is bounded by the backend's timeout, and a failure stops it
+        threading.Thread(target=self.replay, name="tacroute-state-replay").start()
 
     def replay(self) -> int:
         """Apply the outbox's rows (oldest first) until it is empty or the backend fails; how many."""

@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root: testkit
 
+from tacroute.errors import TacrouteError
 from tacroute.history import plugin as history_plugin
 from tacroute.plugins import Registry, set_registry
 from tacroute.preferences import plugin as preferences_plugin
@@ -43,7 +44,11 @@ TASK = json.loads(os.environ.get("TASK", "{}"))
 
 
 def _one(config: Path, prompt: Path, registry: Registry) -> None:
-    result = run_task(prompt, dict(TASK), config=config, registry=registry, wait=300)
+    try:
+        result = run_task(prompt, dict(TASK), config=config, registry=registry, wait=300)
+    except TacrouteError as exc:  # refused before any attempt (a budget)
+        _say({"run": None, "success": False, "error": str(exc), "refused": True})
+        return
     _say({"run": result.run_id, "success": result.success, "error": result.error})
 
 

@@ -218,3 +218,103 @@ def test_while_redis_is_down_the_machines_own_history_counts(redis_server: Redis
     assert proc.returncode == 0, err
     assert json.loads(out)["available"]  # this machine alone spent $0.03 of $0.05
     assert "state: degraded" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------ budget holds racing
+RACE_TASK = {"TASK": json.dumps({"project": "acme/api"})}
+#: Each run of model ``slow`` is estimated at $0.01 ([estimate] 1 token at $10,000 per million) and
+#: reports $0.01; a daily budget of $0.025 then admits exactly 3 runs (0, 0.01, 0.02 committed).
+BUDGET_TABLES = ('\n[pricing."slow"]\ninput = 10000.0\noutput = 0.0\n\n[estimate]\ninput_tokens = 1\n'
+                 'output_tokens = 0\n\n[projects."acme/api"]\nbudget = { daily_usd = 0.025, over = "block" }\n')
+
+
+def _race(tmp: Path, config: Path, shared_history: Path | None) -> list[dict[str, Any]]:
+    log = tmp / "slots.log"
+    env = {**RACE_TASK, "SLOT_LOG": str(log), "SLOW_S": "3"}
+    if shared_history is not None:  # one machine: every process shares the history file
+        env["TACROUTE_HISTORY"] = str(shared_history)
+    machines = [_machine(tmp, f"m{i}", config, "runs", 3, env) for i in range(3)]
+    results = []
+    for proc, _ in machines:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+        assert "Traceback" not in err, err
+        results += [json.loads(line) for line in out.splitlines()]
+    assert len(results) == 9
+    starts = sum(line.startswith("start") for line in log.read_text().splitlines())
+    assert starts == 3, results  # exactly the 3 runs the budget allows started, of 9 racing
+    return results
+
+
+def _refusals_are_clear(results: list[dict[str, Any]]) -> None:
+    assert sum(r["success"] for r in results) == 3
+    for r in results:
+        if not r["success"]:
+            assert r["refused"], r
+            assert "no available provider for this task: daily budget of project 'acme/api' is" in r["error"]
+            assert "blocked until it resets" in r["error"]
+
+
+def test_nine_runs_on_three_machines_race_for_a_budget_of_three(redis_server: RedisServer,
+                                                                 tmp_path: Path) -> None:
+    config = _config(tmp_path, redis_server.url, "slow", max_concurrent=20)
+    with config.open("a", encoding="utf-8") as f:
+        f.write(BUDGET_TABLES)
+    _refusals_are_clear(_race(tmp_path, config, None))
+    day = f"day:{time.strftime('%Y-%m-%d')}"
+    state = RedisState(redis_server.url)
+    assert abs(state.spend("project:acme/api", day) - 0.03) < 1e-9  # the 3 runs' actual cost, once each
+    assert state.client.hlen("tacroute:holds") == 0  # every hold was settled
+
+
+def test_nine_runs_race_for_a_budget_of_three_on_one_sqlite_file(tmp_path: Path) -> None:
+    config = script_config(tmp_path, ["slow"])
+    with config.open("a", encoding="utf-8") as f:
+        f.write(BUDGET_TABLES)
+    db = tmp_path / "shared-history.db"
+    _refusals_are_clear(_race(tmp_path, config, db))
+    with HistoryStore(db) as store:
+        assert store.count("runs") == 9 - 6 + 0  # the refused ones never ran (no run recorded)
+
+
+def _outbox_rows(db: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT count(*) FROM state_outbox").fetchone()[0])
+
+
+def test_spend_and_aggregates_made_while_redis_is_down_are_replayed_once(redis_server: RedisServer,
+                                                                          tmp_path: Path) -> None:
+    import sqlite3
+
+    config = _config(tmp_path, redis_server.url, "ok", retry_s=0.3)
+    with config.open("a", encoding="utf-8") as f:
+        f.write('\n[projects."acme/api"]\nbudget = { daily_usd = 100 }\n')
+    day = f"day:{time.strftime('%Y-%m-%d')}"
+    _runs(tmp_path, "a", config, 2)  # reach Redis directly
+    state = RedisState(redis_server.url)
+    state.client.save()  # kept over the restart below
+    redis_server.stop()
+    proc, db = _machine(tmp_path, "a", config, "runs", 3, TASK)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0 and "state: degraded" in err, err
+    assert [json.loads(line)["success"] for line in out.splitlines()] == [True] * 3
+    assert _outbox_rows(db) == 6  # 3 attempts' aggregates and 3 attempts' cost, kept locally
+    with sqlite3.connect(db) as conn:
+        kept = conn.execute("SELECT id, kind, body, at FROM state_outbox").fetchall()
+    redis_server.start()  # the saved data comes back
+    state = RedisState(redis_server.url)
+    assert state.fleet()[0].attempts == 2
+    _route(tmp_path, "a", config)  # the first call that reaches Redis replays the outbox
+    assert _outbox_rows(db) == 0
+    fleet = state.fleet()[0]
+    assert (fleet.attempts, fleet.successes) == (5, 5)
+    assert abs(state.spend("project:acme/api", day) - 0.05) < 1e-9
+    with sqlite3.connect(db) as conn:  # the same rows again (a replay cut short, another process's)
+        conn.executemany("INSERT INTO state_outbox (id, kind, body, at) VALUES (?, ?, ?, ?)", kept)
+    _route(tmp_path, "b", config)  # b has nothing kept
+    _route(tmp_path, "a", config)
+    assert _outbox_rows(db) == 0
+    assert state.fleet()[0].attempts == 5  # counted once
+    assert abs(state.spend("project:acme/api", day) - 0.05) < 1e-9
