@@ -4,7 +4,9 @@ Starts its own redis-server on a free loopback port (Debian's package). Prints:
 - the p50/p99 of one routing decision through the gate with every decision
   reading Redis once (one script: cooldowns and the limits' usage), the load
   average before, and how many garbage collections ran meanwhile;
-- acquire+release pairs per second of 3 processes taking slots on one provider.
+- acquire+release pairs per second of 3 processes taking slots on one provider,
+  then the same with a budget held with each slot (a day and a month reservation,
+  settled with a cost at release: what a run with a budget does per attempt).
 
     .venv/bin/python bench/bench_redis_state.py
 """
@@ -26,6 +28,7 @@ from tacroute.history import plugin as history_plugin
 from tacroute.history.slots import ProviderLimits
 from tacroute.plugins import Registry
 from tacroute.routing import router_with_history
+from tacroute.state import Reservation
 from tacroute_redis import plugin as redis_plugin
 from tacroute_redis.backend import RedisState
 from testkit.redis_server import RedisServer
@@ -35,13 +38,16 @@ DECISIONS = 5000
 SECONDS = 3.0
 
 
-def _slots(url: str, seconds: float, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _slots(url: str, seconds: float, budget: bool, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     state = RedisState(url)
     limit = ProviderLimits(1000, None)
+    hold = [Reservation("project:bench", "day:2025-06-01", 0.01, 1e12),
+            Reservation("project:bench", "month:2025-06", 0.01, 1e12)] if budget else []
+    run = f"bench{os.getpid()}"
     n = 0
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        state.acquire("bench", n, "p", "m", limit, time.time()).release()
+        state.acquire(run, n, "p", "m", limit, time.time(), hold).release(0.01 if budget else 0.0)
         n += 1
     out.put(n)
 
@@ -102,16 +108,19 @@ def main() -> None:
               f"Redis once): p50 {p50:.3f} ms, p99 {p99:.3f} ms -> {'PASS' if p99 <= 1.0 else 'FAIL'} "
               "(target p99 <= 1 ms)")
 
-        queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
-        procs = [multiprocessing.Process(target=_slots, args=(server.url, SECONDS, queue)) for _ in range(3)]
-        for p in procs:
-            p.start()
-        counts = [queue.get() for _ in procs]
-        for p in procs:
-            p.join()
-        total = sum(counts)
-        print(f"slot acquire+release over 3 processes: {total / SECONDS:,.0f} pairs/s "
-              f"({', '.join(f'{c / SECONDS:,.0f}' for c in counts)} per process)")
+        for budget in (False, True):
+            queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+            procs = [multiprocessing.Process(target=_slots, args=(server.url, SECONDS, budget, queue))
+                     for _ in range(3)]
+            for p in procs:
+                p.start()
+            counts = [queue.get() for _ in procs]
+            for p in procs:
+                p.join()
+            total = sum(counts)
+            what = "with a budget held (2 reservations) and settled" if budget else "(no budget)"
+            print(f"slot acquire+release over 3 processes {what}: {total / SECONDS:,.0f} pairs/s "
+                  f"({', '.join(f'{c / SECONDS:,.0f}' for c in counts)} per process)")
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         server.stop()
