@@ -197,8 +197,7 @@ class HistorySpend(SpendTable):
         return True
 
     def add(self, project: Any, user: Any, usd: float, at: float, op_id: str | None = None) -> None:
-        """Count a run of this process; with shared state and an ``op_id`` (the run's), add it
-        to the fleet's spend too."""
+        """Count a run of this process; with shared state and ``op_id``, in the fleet's spend too."""
         super().add(project, user, usd, at)
         if self.fleet is not None and op_id is not None:
             self.fleet.push(self.keys(project, user), usd, at, op_id)

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 
 from tacroute.history.slots import ProviderLimits, Slot, acquire, end_slot
 from tacroute.history.store import Cooldown, HistoryStore, LimitsSnapshot
-from tacroute.state import holds
 from tacroute.state.api import FleetRow, Lease, Reservation, Snapshot, StateStatus
 from tacroute.state.fleet import bucket, percentile
+from tacroute.state.holds import SPEND_TABLE, hold, settle
+from tacroute.state.holds import add as add_spent
 
 if TYPE_CHECKING:
     from tacroute.types import AttemptRecord, ModelStats  # the run types: not loaded to route
@@ -33,7 +34,7 @@ class BudgetSlot(Slot):
 
     def _give_back(self, store: HistoryStore, spent: float) -> None:
         with store._write() as conn:
-            holds.settle(conn, self._run_id, self._attempt, spent)
+            settle(conn, self._run_id, self._attempt, spent)
             end_slot(conn, self._run_id, self._attempt, self._clock())
 
 
@@ -90,7 +91,7 @@ class SqliteState:
             acquire(self.store, run_id, attempt, provider, model, limit, now)
             return Slot(self.store, run_id, attempt, self.clock)
         acquire(self.store, run_id, attempt, provider, model, limit, now,
-                lambda conn: holds.hold(conn, run_id, attempt, reserve, now))
+                lambda conn: hold(conn, run_id, attempt, reserve, now))
         return BudgetSlot(self.store, run_id, attempt, self.clock)
 
     def put_cooldown(self, cooldown: Cooldown) -> None:
@@ -116,25 +117,25 @@ class SqliteState:
 
     def add_spend(self, entries: Sequence[tuple[str, str, float]], op_id: str | None = None) -> bool:
         with self.store._write() as conn:
-            conn.execute(holds.SPEND_TABLE)
+            conn.execute(SPEND_TABLE)
             if op_id is not None:
                 conn.execute(_OPS_TABLE)
                 if conn.execute("INSERT OR IGNORE INTO spend_ops (id, at) VALUES (?, ?)",
                                 (op_id, self.clock())).rowcount == 0:
                     return False
             for key, period, usd in entries:
-                holds.add(conn, key, period, usd)
+                add_spent(conn, key, period, usd)
         return True
 
     def spend(self, key: str, period: str) -> float:
         with self.store._write() as conn:  # a write: the table may not exist yet
-            conn.execute(holds.SPEND_TABLE)
+            conn.execute(SPEND_TABLE)
             row = conn.execute("SELECT usd FROM spend WHERE key = ? AND period = ?", (key, period)).fetchone()
         return float(row[0]) if row else 0.0
 
     def spend_periods(self, periods: Sequence[str]) -> list[dict[str, float]]:
         with self.store._write() as conn:  # a write: the table may not exist yet
-            conn.execute(holds.SPEND_TABLE)
+            conn.execute(SPEND_TABLE)
             return [{str(k): float(v) for k, v in conn.execute(
                 "SELECT key, usd FROM spend WHERE period = ?", (period,))} for period in periods]
 
