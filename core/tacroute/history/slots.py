@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from tacroute.tuples import NamedTuple
 
 if TYPE_CHECKING:
     import sqlite3
