@@ -81,7 +81,7 @@ def _route(tmp_path: Path, config: Path) -> set[str]:
 def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helpers(tmp_path: Path) -> None:
     mods = _route(tmp_path, ROOT / "examples" / "config.toml")
     assert "sqlite3" in mods and "tacroute.history.gate" in mods  # the gate did read the history
-    assert {"tacroute.preferences.check", "tacroute.preferences.model"} & mods == set()
+    assert {"tacroute.preferences.check", "tacroute.preferences.model", "tacroute.routing.scenarios"} & mods == set()
     assert (RUN_ONLY - {"uuid", "platform"}) & mods == set()  # click itself imports uuid
 
 
