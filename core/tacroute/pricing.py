@@ -14,9 +14,10 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from tacroute.paths import cache_dir
+from tacroute.tuples import NamedTuple
 from tacroute.types import Usage
 
 __all__ = ["BUILTIN_PRICES", "DEFAULT_ESTIMATE", "ModelPrice", "PricingTable", "cache_path",

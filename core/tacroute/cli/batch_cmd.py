@@ -16,7 +16,7 @@ import json
 import sys
 import threading
 from pathlib import Path
-from typing import Any, NamedTuple, TextIO
+from typing import Any, TextIO
 
 import click
 
@@ -24,6 +24,7 @@ from tacroute.cli._common import config_option, get_config, json_line
 from tacroute.cli.run_cmd import _check_wait
 from tacroute.errors import TacrouteError, UsageError
 from tacroute.runner.signals import StopSignals
+from tacroute.tuples import NamedTuple
 
 __all__ = ["batch", "read_tasks"]
 

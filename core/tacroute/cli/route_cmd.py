@@ -8,7 +8,6 @@ import click
 
 from tacroute.cli._common import config_option, echo_json, get_config, task_from_options, task_options
 from tacroute.routing import ModelRouter, router_with_history
-from tacroute.routing.scenarios import route_scenarios
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -94,6 +93,8 @@ def _trace_dict(t: Any) -> dict[str, Any]:
 def routing(as_json: bool, config_path: Path | None) -> None:
     """The routing rules in priority order, and the seed's scenario tests."""
     config = get_config(config_path)
+    from tacroute.routing.scenarios import route_scenarios  # `routing` only, not every `route`
+
     router = ModelRouter(config)
     results = route_scenarios(router)
     if as_json:

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from tacroute.tuples import NamedTuple
 
 if TYPE_CHECKING:
     from tacroute.config.checker import Checker

@@ -15,7 +15,8 @@ import ast
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import NamedTuple
+
+from tacroute.tuples import NamedTuple
 
 __all__ = ["Module", "find_cycles", "main", "scan"]
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from tacroute.history.damage import timestamp, warn
 from tacroute.history.slots import RPM_WINDOW_S, SLOT_MAX_AGE_S, owner_alive
+from tacroute.tuples import NamedTuple
 
 if TYPE_CHECKING:
     import sqlite3

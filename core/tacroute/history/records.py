@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 
 from tacroute.bounds import bound_cost, bound_usage
 from tacroute.history.damage import timestamp
+from tacroute.tuples import NamedTuple
 from tacroute.types import RunResult, Task, Usage, attempt_totals
 
 __all__ = ["RunFigures", "RunRow", "labels_of", "redact", "run_figures"]

@@ -25,9 +25,10 @@ import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from tacroute.config.schema import ConfigSection, SectionContext
+from tacroute.tuples import NamedTuple
 
 if TYPE_CHECKING:
     from tacroute.config.checker import Checker

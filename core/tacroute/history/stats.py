@@ -18,8 +18,9 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
+from tacroute.tuples import NamedTuple
 from tacroute.types import DEFAULT_RULE, ModelStats, Usage
 
 __all__ = ["STATS_KEYS", "StatsRow", "all_model_stats", "model_stats", "percentile_rank", "stats"]

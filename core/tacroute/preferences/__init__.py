@@ -14,17 +14,23 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from tacroute.preferences.model import Budget, Entry, EntrySet, Limit, Preferences
-
 if TYPE_CHECKING:
     from tacroute.config.model import Config
     from tacroute.preferences.budgets import BudgetState, budget_states
+    from tacroute.preferences.model import Budget, Entry, EntrySet, Limit, Preferences
     from tacroute.preferences.router import PreferenceRouter
 
 __all__ = ["Budget", "BudgetState", "Entry", "EntrySet", "Limit", "PreferenceRouter", "Preferences",
            "budget_states", "has_preferences", "preferences"]
 
+# Imported when first used: ``tacroute route`` asks :func:`has_preferences` of
+# every config, and most have no preferences to load the rest for.
 _LAZY = {
+    "Budget": "tacroute.preferences.model",
+    "Entry": "tacroute.preferences.model",
+    "EntrySet": "tacroute.preferences.model",
+    "Limit": "tacroute.preferences.model",
+    "Preferences": "tacroute.preferences.model",
     "BudgetState": "tacroute.preferences.budgets",
     "budget_states": "tacroute.preferences.budgets",
     "PreferenceRouter": "tacroute.preferences.router",
@@ -53,5 +59,7 @@ def has_preferences(config: Config) -> bool:
 
 def preferences(config: Config) -> Preferences:
     """The config's checked ``[projects]``, ``[users]`` and ``[policy]`` tables."""
+    from tacroute.preferences.model import Preferences
+
     return Preferences(config.section("projects"), config.section("users"),
                        config.section("policy").repo_config)

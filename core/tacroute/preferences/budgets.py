@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from tacroute.preferences.budgetcheck import is_over
 from tacroute.preferences.model import is_glob
 from tacroute.preferences.spend import HistorySpend, SpendTable, budget_key
+from tacroute.tuples import NamedTuple
 
 if TYPE_CHECKING:
     from tacroute.config.model import Config

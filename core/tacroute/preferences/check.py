@@ -9,20 +9,20 @@ same schema as ``routing.rules``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from tacroute.config.checker import format_key
-from tacroute.config.schema import ConfigSection
 from tacroute.preferences.model import PERIODS, Budget, Entry, EntrySet, Limit, is_glob
+from tacroute.tuples import NamedTuple
 
 if TYPE_CHECKING:
     from tacroute.config.checker import Checker, KeyPath
     from tacroute.config.model import ProviderConfig
     from tacroute.config.schema import SectionContext
 
-__all__ = ["POLICY_SECTION", "PROJECTS_SECTION", "USERS_SECTION", "Policy", "check_entry"]
+__all__ = ["CHECKS", "Policy", "check_entry"]
 
 ENTRY_KEYS: dict[str, tuple[type, ...]] = {
     "deny_providers": (list,),
@@ -259,12 +259,10 @@ def _check_policy(value: Any, chk: Checker, ctx: SectionContext) -> Policy:
     return Policy(bool(good.get("repo_config", False)))
 
 
-PROJECTS_SECTION: ConfigSection[EntrySet] = ConfigSection(
-    "projects", "per-project preferences and budgets (tacroute.preferences)",
-    _check_kind("project", "projects"), default=_empty)
-USERS_SECTION: ConfigSection[EntrySet] = ConfigSection(
-    "users", "per-user preferences and budgets (tacroute.preferences)",
-    _check_kind("user", "users"), default=_empty)
-POLICY_SECTION: ConfigSection[Policy] = ConfigSection(
-    "policy", "what a repository's .tacroute.toml may add (tacroute.preferences)", _check_policy,
-    default=lambda ctx: Policy())
+#: Each table's check and its value when the table is absent (the plugin registers them:
+#: :mod:`tacroute.preferences.plugin`, which imports this module only when one is used).
+CHECKS: dict[str, tuple[Callable[[Any, Checker, SectionContext], Any], Callable[[SectionContext], Any]]] = {
+    "projects": (_check_kind("project", "projects"), _empty),
+    "users": (_check_kind("user", "users"), _empty),
+    "policy": (_check_policy, lambda ctx: Policy()),
+}

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
+
+from tacroute.tuples import NamedTuple
 
 if TYPE_CHECKING:
     from tacroute.config.model import RuleConfig

@@ -13,25 +13,49 @@ module is cheap; it does nothing for a config without ``[projects]``/``[users]``
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from tacroute.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from tacroute.config.schema import RegisterConfigSection
+    from tacroute.config.checker import Checker
+    from tacroute.config.schema import RegisterConfigSection, SectionContext
     from tacroute.context import RunContext
     from tacroute.types import RunResult
 
 __all__ = ["observe_run", "register_config_sections"]
 
 
+#: The tables this layer owns, and what each holds (``tacroute config`` lists them).
+SECTIONS = {
+    "projects": "per-project preferences and budgets (tacroute.preferences)",
+    "users": "per-user preferences and budgets (tacroute.preferences)",
+    "policy": "what a repository's .tacroute.toml may add (tacroute.preferences)",
+}
+
+
+def _check(name: str, value: Any, chk: Checker, ctx: SectionContext) -> Any:
+    from tacroute.preferences.check import CHECKS
+
+    return CHECKS[name][0](value, chk, ctx)
+
+
+def _default(name: str, ctx: SectionContext) -> Any:
+    from tacroute.preferences.check import CHECKS
+
+    return CHECKS[name][1](ctx)
+
+
 @hookimpl
 def register_config_sections(register: RegisterConfigSection) -> None:
-    """``[projects]``, ``[users]`` and ``[policy]`` (:mod:`tacroute.preferences.check`)."""
-    from tacroute.preferences.check import POLICY_SECTION, PROJECTS_SECTION, USERS_SECTION
+    """``[projects]``, ``[users]`` and ``[policy]``. Their checks (:mod:`tacroute.preferences.check`)
+    are imported only for a config with one of them, or when a value is read: every
+    ``tacroute route`` registers these sections, few configs have the tables."""
+    from tacroute.config.schema import ConfigSection
 
-    for section in (PROJECTS_SECTION, USERS_SECTION, POLICY_SECTION):
-        register(section)
+    for name, description in SECTIONS.items():
+        register(ConfigSection(name, description, partial(_check, name), default=partial(_default, name)))
 
 
 @hookimpl

@@ -15,10 +15,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from tacroute.errors import ProviderError, UsageError
 from tacroute.providers.execute import executes_in_process
+from tacroute.tuples import NamedTuple
 
 if TYPE_CHECKING:
     from tacroute.config.model import Config, ProviderConfig

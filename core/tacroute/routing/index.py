@@ -21,7 +21,9 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Hashable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
+
+from tacroute.tuples import NamedTuple
 
 if TYPE_CHECKING:
     from tacroute.config.model import RuleConfig

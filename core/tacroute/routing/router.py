@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from tacroute.errors import InvalidTaskError
 from tacroute.providers import ProviderManager
@@ -20,6 +20,7 @@ from tacroute.routing.decision import assemble_decision
 from tacroute.routing.index import RuleIndex
 from tacroute.routing.targets import compile_rules
 from tacroute.taskattrs import task_problem
+from tacroute.tuples import NamedTuple
 from tacroute.types import Candidate, Decision, Task
 
 if TYPE_CHECKING:

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from tacroute.routing.stats import check_requirements
+from tacroute.tuples import NamedTuple
 from tacroute.types import Candidate
 
 if TYPE_CHECKING:

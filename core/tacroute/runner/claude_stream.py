@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from typing import Any, TextIO
 
 from tacroute.types.run import RunResult, Usage
@@ -88,7 +87,7 @@ class ClaudeStream:
             obj["errors"] = [_attempt_line(a) for a in result.attempts] or [obj["result"]]
         obj["is_error"] = not result.success
         session = base.get("session_id") or self._sessions.get(number)
-        obj["session_id"] = session if isinstance(session, str) and session else str(uuid.uuid4())
+        obj["session_id"] = session if isinstance(session, str) and session else _new_session_id()
         obj["total_cost_usd"] = result.cost_usd if result.cost_usd is not None else 0
         if not isinstance(obj.get("usage"), dict):
             obj["usage"] = claude_usage(result.usage if not result.success else
@@ -120,10 +119,17 @@ class ClaudeStream:
             self.out.flush()
 
 
+def _new_session_id() -> str:
+    """A session id for a result no attempt gave one (``uuid`` loads ``platform``: only then)."""
+    import uuid
+
+    return str(uuid.uuid4())
+
+
 def error_object(message: str, duration_ms: int = 0) -> dict[str, Any]:
     """A Claude-shaped error result for a call that ran no attempt (no provider available)."""
     return {"type": "result", "subtype": "error_during_execution", "is_error": True, "result": message,
-            "errors": [message], "session_id": str(uuid.uuid4()), "total_cost_usd": 0,
+            "errors": [message], "session_id": _new_session_id(), "total_cost_usd": 0,
             "usage": claude_usage(Usage()), "duration_ms": duration_ms, "num_turns": 0}
 
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
+from tacroute.tuples import NamedTuple
 from tacroute.types.run import AttemptRecord, RunResult
 
 __all__ = ["AttemptFinished", "AttemptStarted", "Event", "EventSink", "Progress", "RunFinished",

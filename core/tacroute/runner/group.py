@@ -12,7 +12,8 @@ import os
 import signal
 import subprocess
 import time
-from typing import NamedTuple
+
+from tacroute.tuples import NamedTuple
 
 __all__ = ["Watcher", "group_has_live", "kill_group", "start_watcher", "stop_watcher"]
 

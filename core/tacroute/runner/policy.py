@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import NamedTuple
 
 from tacroute.runner.settings import RunnerSettings
+from tacroute.tuples import NamedTuple
 from tacroute.types import Candidate, ErrorClass, Outcome
 
 __all__ = ["AttemptPlan", "Step"]

@@ -21,9 +21,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO
 
 from tacroute.runner.group import kill_group, start_watcher, stop_watcher
+from tacroute.tuples import NamedTuple
 
 __all__ = ["OutputWriteError", "ProcessResult", "SpawnError", "kill_group", "stream_process"]
 

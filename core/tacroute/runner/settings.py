@@ -18,8 +18,9 @@ the file, line, key path and what would be valid.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
+from tacroute.tuples import NamedTuple
 from tacroute.types import ErrorClass
 
 if TYPE_CHECKING:

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from tacroute.errors import TacrouteError
+from tacroute.tuples import NamedTuple
 
 if TYPE_CHECKING:
     from tacroute.history.slots import ProviderLimits

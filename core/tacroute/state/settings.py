@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
+
+from tacroute.tuples import NamedTuple
 
 if TYPE_CHECKING:
     from tacroute.config.model import Config

@@ -7,7 +7,9 @@ Value types are NamedTuples: immutable, and cheap to create at import
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
+
+from tacroute.tuples import NamedTuple
 
 __all__ = ["DEFAULT_RULE", "Candidate", "Decision", "Predicate", "Task"]
 

@@ -8,7 +8,9 @@ Plugin authors subclass :class:`ConditionType`, :class:`ProviderType` and
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from tacroute.tuples import NamedTuple
 
 if TYPE_CHECKING:
     from datetime import tzinfo

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from tacroute.tuples import NamedTuple
 
 if TYPE_CHECKING:
     from tacroute.types.decision import Decision, Task

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from tacroute import ConfigError, ModelRouter, ProviderManager, TacrouteError, UsageError
 from tacroute.cli._common import json_text
@@ -37,6 +37,7 @@ from tacroute.preferences.router import PreferenceRouter
 from tacroute.pricing import estimate_usage
 from tacroute.routing import router_with_history
 from tacroute.taskattrs import task_problem
+from tacroute.tuples import NamedTuple
 from tacroute.whatif.grouped import TaskGroup
 from tacroute.whatif.grouped import simulate_groups as grouped_what_if
 from tacroute.whatif.simulate import simulate_data

@@ -12,7 +12,7 @@ flag: ``claude -p "text"`` has ``text`` as its positional).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from tacroute.tuples import NamedTuple
 
 __all__ = ["ALIASES", "SESSION_FLAGS", "Call", "UsageProblem", "parse"]
 

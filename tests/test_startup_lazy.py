@@ -1,0 +1,117 @@
+"""What ``tacroute route`` and a run's start leave unimported, checked in real processes.
+
+``route`` on the seed config with a history file present reads the history
+(SQLite) but loads neither the preferences layer (no ``[projects]``/``[users]``)
+nor anything only a run needs; ``tacroute-claude`` spawns the CLI before
+loading what only the end of a run or a rare case needs (``shutil``,
+``tempfile``, ``uuid`` with ``platform``, ``random``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tacroute.history.store import HistoryStore
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ROUTE_PROBE = """
+import json, sys
+from tacroute.cli import cli
+try:
+    cli.main(args=sys.argv[1:], prog_name="tacroute")
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+SPAWN_PROBE = """
+import json, subprocess, sys
+seen = []
+spawn = subprocess.Popen._execute_child
+def spy(self, *args, **kwargs):
+    if not seen:
+        seen.append(1)
+        print(json.dumps(sorted(sys.modules)), file=sys.stderr, flush=True)
+    return spawn(self, *args, **kwargs)
+subprocess.Popen._execute_child = spy
+sys.argv = ["tacroute-claude", "-p", "Say OK.", "--model", "sonnet", "--output-format", "stream-json", "--verbose"]
+from tacroute_claude_cli.dropin.main import main
+main()
+"""
+
+FAKE_CLAUDE = """#!/bin/sh
+cat >/dev/null
+echo '{"type":"system","subtype":"init","session_id":"s1","model":"claude-sonnet-4-5"}'
+echo '{"type":"result","subtype":"success","is_error":false,"result":"OK","session_id":"s1","usage":{"input_tokens":3,"output_tokens":1}}'
+"""
+
+#: Loaded only by a run that needs them (publishing --output-file, waiting for a slot,
+#: a result without a session id), never before the worker starts.
+RUN_ONLY = {"shutil", "tempfile", "uuid", "platform", "random"}
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TACROUTE_")}
+    return {**env, "XDG_CACHE_HOME": str(tmp_path / "cache"), **extra}
+
+
+def _modules(proc: subprocess.CompletedProcess[str]) -> set[str]:
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("[")]
+    assert lines, proc.stderr
+    return set(json.loads(lines[0]))
+
+
+def _route(tmp_path: Path, config: Path) -> set[str]:
+    history = tmp_path / "history.db"
+    with HistoryStore(history):
+        pass  # a machine that ran tasks before: the gate reads it
+    argv = [sys.executable, "-c", ROUTE_PROBE, "route", "--config", str(config), "--priority", "critical", "--json"]
+    env = _env(tmp_path, TACROUTE_HISTORY=str(history))
+    for _ in range(2):  # the first run fills the entry-point cache (a scan loads zipfile, shutil...)
+        proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False)
+        assert '"provider"' in proc.stdout, proc.stderr
+    return _modules(proc)
+
+
+def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helpers(tmp_path: Path) -> None:
+    mods = _route(tmp_path, ROOT / "examples" / "config.toml")
+    assert "sqlite3" in mods and "tacroute.history.gate" in mods  # the gate did read the history
+    assert {"tacroute.preferences.check", "tacroute.preferences.model", "tacroute.routing.scenarios"} & mods == set()
+    assert (RUN_ONLY - {"uuid", "platform"}) & mods == set()  # click itself imports uuid
+
+
+def test_a_config_with_projects_still_has_them_checked(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text((ROOT / "examples" / "config.toml").read_text(encoding="utf-8")
+                      + '\n[projects."acme/*"]\ndeny_providers = ["openrouter"]\n', encoding="utf-8")
+    assert {"tacroute.preferences.check", "tacroute.preferences.model"} <= _route(tmp_path, config)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(config.read_text(encoding="utf-8") + '\n[users.ann]\nbudget = 3\n', encoding="utf-8")
+    proc = subprocess.run([str(Path(sys.executable).parent / "tacroute"), "route", "--config", str(bad)],
+                          capture_output=True, text=True, cwd=ROOT, env=_env(tmp_path), timeout=120, check=False)
+    assert proc.returncode == 2 and "users.ann.budget" in proc.stderr
+
+
+def test_the_claude_dropin_starts_the_cli_before_loading_what_only_some_runs_need(tmp_path: Path) -> None:
+    claude = tmp_path / "claude"
+    claude.write_text(FAKE_CLAUDE, encoding="utf-8")
+    claude.chmod(0o755)
+    (tmp_path / "adws").mkdir()
+    (tmp_path / "adws" / "config.toml").write_text(
+        f'[providers.claude]\ntype = "claude-cli"\ncommand_template = ["{claude}", "-p", "--model", "{{model}}", '
+        '"--output-format", "stream-json", "--verbose"]\n\n[routing]\ndefault_provider = "claude"\n'
+        f'default_model = "claude-sonnet-4-5"\n\n[runner]\noutput_dir = "{tmp_path / "runs"}"\n'
+        f'[history]\npath = "{tmp_path / "history.db"}"\n', encoding="utf-8")
+    for _ in range(2):  # the first run fills the entry-point cache
+        proc = subprocess.run([sys.executable, "-c", SPAWN_PROBE], capture_output=True, text=True, cwd=tmp_path,
+                              env=_env(tmp_path), stdin=subprocess.DEVNULL, timeout=120, check=False)
+        assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1])["result"] == "OK"
+    assert RUN_ONLY & _modules(proc) == set()
+    # the prompt went through run_task's own private file, removed at the end
+    assert {p.name for p in (tmp_path / "runs").glob("*/*")} == {"attempt-1-claude.jsonl"}
