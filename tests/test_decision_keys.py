@@ -40,7 +40,8 @@ FLAG = {"on": False}
 
 def _tier(task: Task) -> Any:
     CALLS["tier"] += 1
-    return task.get("tier")
+    k = task.get("tier")
+    return k if isinstance(k, str | int | float) else None  # True is 1 and 2.0 is 2 here
 
 
 class Tier(ConditionType):
