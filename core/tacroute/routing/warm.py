@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["KEPT", "Keying", "extra_key", "keying"]
 
 #: At most this many task keys are kept per router; when full, it starts afresh.
-KEPT = 4096
+KEPT = 1024
 
 
 class Keying(NamedTuple):
