@@ -332,6 +332,25 @@ def test_skips_nothing_now_follows_the_cooldowns(history_db: Path) -> None:
     assert gate.skips_nothing_now()
 
 
+def test_a_quiet_read_is_reused_only_while_it_is_fresh(history_db: Path) -> None:
+    """The idle test answers from the last quiet read for refresh_s, as skip_reason does, and
+    reads again when the window is over or the clock went back."""
+    store = HistoryStore(history_db, policy=CooldownPolicy(failures=1, window_s=600, cooldown_s=300))
+    clock = Clock(1100.0)
+    gate = HistoryGate(store, clock=clock, refresh_s=10)
+    assert gate.skips_nothing_now()
+    _fail(store, 1, 1100.0)                           # cooldown until 1401, not read yet
+    clock.now = 1109.0
+    assert gate.skips_nothing_now() and gate.skip_reason(P, M) is None
+    clock.now = 1110.0
+    assert not gate.skips_nothing_now() and gate.skip_reason(P, M) is not None
+    clock.now = 1401.0
+    assert gate.skips_nothing_now()                   # expired, read again at 1401
+    _fail(store, 2, 1390.0)                           # cooldown until 1691
+    clock.now = 1395.0                                # the clock went back: no window holds
+    assert not gate.skips_nothing_now()
+
+
 def test_router_keeps_its_decision_while_the_gate_skips_nothing(tmp_path: Path,
                                                                builtin_registry: Registry) -> None:
     (tmp_path / "c.toml").write_text('[providers.claude-cli]\ncommand_template = ["/bin/true"]\n'

@@ -18,7 +18,10 @@ from typing import Any
 
 from tacroute.errors import InvalidTaskError
 
-__all__ = ["check_task", "task_problem"]
+__all__ = ["WELL_KNOWN", "check_task", "task_problem"]
+
+#: The attributes :func:`task_problem` checks (and reads: it reads no others).
+WELL_KNOWN = frozenset({"priority", "labels", "retry_count", "hour", "project", "user"})
 
 
 def task_problem(task: Mapping[str, Any]) -> str | None:

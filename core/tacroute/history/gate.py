@@ -73,6 +73,8 @@ class HistoryGate:
                     self.limits[name] = ProviderLimits(p.max_concurrent, p.rpm)
         self._read_at = -1.0
         self._cooldowns: dict[tuple[str, str], Cooldown] = {}
+        #: [from, until): the last read found no cooldown running and is reused until then.
+        self._quiet = (0.0, 0.0)
         self._usage = LimitsSnapshot({}, {})
         self._shared_at = -1.0
         self._shared: Snapshot | None = None
@@ -84,6 +86,8 @@ class HistoryGate:
         self._cooldowns = {(c.provider, c.model): c for c in snap.cooldowns}
         self._usage = snap.usage
         self._read_at = now
+        quiet = all(c.until <= now for c in self._cooldowns.values())
+        self._quiet = (now, now + self.refresh_s) if quiet else (0.0, 0.0)
 
     def _shared_snapshot(self, now: float) -> Snapshot | None:
         """The shared state's snapshot (one round trip per decision), None when degraded."""
@@ -141,9 +145,12 @@ class HistoryGate:
         without asking about each candidate (:class:`tacroute.routing.ModelRouter`)."""
         if self.limits or self.shared is not None:  # another machine may start a cooldown any time
             return False
+        now = self.clock()
+        quiet = self._quiet  # the common case, one comparison: nothing ran hot at the last read
+        if quiet[0] <= now < quiet[1]:
+            return True
         if is_broken(self.store.path):
             return True
-        now = self.clock()
         try:
             self._refresh(now)
         except HistoryError as exc:

@@ -19,6 +19,7 @@ from tacroute.providers import ProviderManager
 from tacroute.routing.decision import assemble_decision
 from tacroute.routing.index import RuleIndex
 from tacroute.routing.targets import compile_rules
+from tacroute.routing.warm import KEPT, extra_key, keying
 from tacroute.taskattrs import task_problem
 from tacroute.tuples import NamedTuple
 from tacroute.types import Candidate, Decision, Task
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
     from tacroute.types import CandidateGate, StatsSource
 
 __all__ = ["ConditionTrace", "ModelRouter", "RuleTrace"]
+
+#: What is kept per set of matching rules: their candidates, the (provider, model)
+#: pairs a gate is asked about, and the decision when the gate skips none.
+_Kept = tuple[tuple[Candidate, ...], tuple[tuple[str, str], ...], Decision]
 
 
 class ConditionTrace(NamedTuple):
@@ -92,9 +97,13 @@ class ModelRouter:
             import random
 
             self.rng = random.Random()
-        #: Per set of matching rules (a bit mask): their candidates, the (provider, model)
-        #: pairs a gate is asked about, and the decision when the gate skips none.
-        self._cache: dict[int, tuple[tuple[Candidate, ...], tuple[tuple[str, str], ...], Decision]] = {}
+        #: Per set of matching rules (a bit mask): see _Kept.
+        self._cache: dict[int, _Kept] = {}
+        #: Per task key (:mod:`tacroute.routing.warm`): the same, for valid tasks only.
+        self._seen: dict[tuple[Any, ...], _Kept] = {}
+        keyed = keying(rules)
+        self._keyed = keyed.ok and self._enabled
+        self._extra, self._hours = keyed.extra, keyed.hours
         self._disabled = self._only_default("routing is disabled")
         self._unmatched = self._only_default("no rule matched")
 
@@ -111,13 +120,50 @@ class ModelRouter:
 
         Which rules match is all that varies between tasks, so the candidates
         and the decision are kept per set of matching rules (a bit mask, from
-        :class:`~tacroute.routing.index.RuleIndex`): immutable, and shared. A
-        gate (cooldowns, limits) changes over time: it is asked about the kept
-        candidates each time, and the kept decision stands when it skips none.
-        A matching weighted rule draws anew each time, so then nothing is kept.
+        :class:`~tacroute.routing.index.RuleIndex`): immutable, and shared. When
+        the rules' conditions say what they read, they are also kept per task
+        key (:mod:`tacroute.routing.warm`), for valid tasks only: a repeated
+        task is neither checked nor matched again. A gate (cooldowns, limits)
+        changes over time: it is asked about the kept candidates each time, and
+        the kept decision stands when it skips none. A matching weighted rule
+        draws anew each time, so then nothing is kept.
         Raises :class:`~tacroute.errors.InvalidTaskError` (a ValueError) when a
         well-known attribute is not valid (:mod:`tacroute.taskattrs`).
         """
+        if type(task) is not dict or not self._keyed:
+            return self._decide(task, None)
+        # The task's key, inline (a call costs a tenth of the whole): plain types only.
+        get = task.get
+        p, labels, rc, h = get("priority"), get("labels"), get("retry_count"), get("hour")
+        project, user = get("project"), get("user")
+        if type(labels) is list:
+            labels = tuple(labels)
+            for x in labels:
+                if type(x) is not str:
+                    return self._decide(task, None)
+        elif labels is not None and type(labels) is not str:
+            return self._decide(task, None)
+        if not ((type(p) is str or p is None) and (type(rc) is int or rc is None)
+                and (type(h) is int or h is None) and (project is None or type(project) is str)
+                and (user is None or type(user) is str)):
+            return self._decide(task, None)
+        hours = self._hours
+        key: tuple[Any, ...] = (p, labels, rc, h, project, user,
+                                hours() if h is None and hours is not None else None)
+        if self._extra:
+            longer = extra_key(key, task, self._extra)
+            if longer is None:
+                return self._decide(task, None)
+            key = longer
+        hit = self._seen.get(key)
+        if hit is None:
+            return self._decide(task, key)
+        if self.gate is None:
+            return hit[2]
+        return self._gated(hit)
+
+    def _decide(self, task: Task, key: tuple[Any, ...] | None) -> Decision:
+        """Check and match ``task``; keep the decision under ``key`` (None: do not)."""
         problem = task_problem(task)
         if problem is not None:
             raise InvalidTaskError(problem)
@@ -129,9 +175,18 @@ class ModelRouter:
         hit = self._cache.get(mask)
         if hit is None:
             hit = self._prepare(mask)
-        gate = self.gate
-        if gate is None:
+        if key is not None:
+            if len(self._seen) >= KEPT:
+                self._seen.clear()
+            self._seen[key] = hit
+        if self.gate is None:
             return hit[2]
+        return self._gated(hit)
+
+    def _gated(self, hit: _Kept) -> Decision:
+        """The kept decision, or a new one when the gate now skips one of its candidates."""
+        gate = self.gate
+        assert gate is not None
         idle = getattr(gate, "skips_nothing_now", None)
         if idle is not None and idle():
             return hit[2]
@@ -140,7 +195,7 @@ class ModelRouter:
                 return assemble_decision(hit[0], [], self._default, gate, self._reason)
         return hit[2]
 
-    def _prepare(self, mask: int) -> tuple[tuple[Candidate, ...], tuple[tuple[str, str], ...], Decision]:
+    def _prepare(self, mask: int) -> _Kept:
         matched = tuple(self._matched(mask))
         decision = assemble_decision(matched, [], self._default, None, self._reason) if mask \
             else self._unmatched

@@ -57,12 +57,22 @@ class ConditionIndex(NamedTuple):
     on the task and the :class:`CompileContext` only): the router calls one
     per condition name and decision, then ANDs precomputed rule bitsets, so
     matching costs the number of indexed conditions, not the number of rules.
+
+    ``reads`` (optional) names the task attributes ``key_of`` and the predicate
+    read when that is all they read: no other attribute, no state, no time but
+    ``clock``, consulted only for a task without an ``hour`` attribute. When
+    every condition of a rule table says so, the router keeps its decisions
+    per the values of those attributes (and the clock's hour) and a repeated
+    task skips the matching; None (the default) means unknown, and the table's
+    tasks are matched each time.
     """
 
     key_of: Callable[[Task], Any]
     keys: frozenset[Hashable] = frozenset()
     ranges: tuple[tuple[float, float], ...] = ()
     many: bool = False
+    reads: frozenset[str] | None = None
+    clock: HourClock | None = None
 
 
 class ConditionType:

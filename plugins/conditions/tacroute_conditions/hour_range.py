@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
     from tacroute.clock import HourClock
 
+#: All a value reads (see ConditionIndex.reads): decisions may be kept per its value.
+_READS = frozenset({"hour"})
+
 
 def _hours(value: Any) -> tuple[bool, ...]:
     """24 flags: whether each hour is in the range."""
@@ -67,7 +70,8 @@ class HourRangeCondition(ConditionType):
 
     def index(self, value: Any, ctx: CompileContext) -> ConditionIndex:
         flags = _hours(value)
-        return ConditionIndex(self._key_of(ctx.clock), frozenset(h for h in range(24) if flags[h]))
+        return ConditionIndex(self._key_of(ctx.clock), frozenset(h for h in range(24) if flags[h]),
+                              reads=_READS, clock=ctx.clock)
 
     def _key_of(self, clock: HourClock) -> Callable[[Task], int | None]:
         held = self._keys.get(id(clock))

@@ -12,6 +12,9 @@ from tacroute import CompileContext, ConditionType, RegisterCondition, hookimpl
 from tacroute.types import ConditionIndex, Predicate, Task
 from tacroute_conditions._text import string_set
 
+#: All a value reads (see ConditionIndex.reads): decisions may be kept per its value.
+_READS = frozenset({"labels"})
+
 
 def label_keys(task: Task) -> Sequence[str]:
     """The task's labels, lower-cased (a single string is one label; none: matches nothing)."""
@@ -46,7 +49,7 @@ class LabelsCondition(ConditionType):
         return labels_match
 
     def index(self, value: Any, ctx: CompileContext) -> ConditionIndex:
-        return ConditionIndex(label_keys, string_set(value, "label", ""), many=True)
+        return ConditionIndex(label_keys, string_set(value, "label", ""), many=True, reads=_READS)
 
     def never_matches(self, value: Any) -> bool:
         return bool(value == [])

@@ -11,6 +11,9 @@ from tacroute import CompileContext, ConditionType, RegisterCondition, hookimpl
 from tacroute.types import ConditionIndex, Predicate, Task
 from tacroute_conditions._text import string_set
 
+#: All a value reads (see ConditionIndex.reads): decisions may be kept per its value.
+_READS = frozenset({"priority"})
+
 
 def priority_key(task: Task) -> str | None:
     """The task's priority, lower-cased (None: no priority, which matches no value)."""
@@ -36,7 +39,7 @@ class PriorityCondition(ConditionType):
         return priority_matches
 
     def index(self, value: Any, ctx: CompileContext) -> ConditionIndex:
-        return ConditionIndex(priority_key, string_set(value, "priority", ""))
+        return ConditionIndex(priority_key, string_set(value, "priority", ""), reads=_READS)
 
     def never_matches(self, value: Any) -> bool:
         return bool(value == [])

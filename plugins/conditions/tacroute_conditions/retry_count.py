@@ -13,6 +13,9 @@ from typing import Any
 from tacroute import CompileContext, ConditionType, ConditionValueError, RegisterCondition, hookimpl
 from tacroute.types import ConditionIndex, Predicate, Task
 
+#: All a value reads (see ConditionIndex.reads): decisions may be kept per its value.
+_READS = frozenset({"retry_count"})
+
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte")
 
 
@@ -96,7 +99,7 @@ class RetryCountCondition(ConditionType):
         return retry_count_in_range
 
     def index(self, value: Any, ctx: CompileContext) -> ConditionIndex:
-        return ConditionIndex(_count, ranges=_ranges(value))
+        return ConditionIndex(_count, ranges=_ranges(value), reads=_READS)
 
     def never_matches(self, value: Any) -> bool:
         lo, hi, excluded = _bounds(value)
