@@ -48,7 +48,9 @@ def run_whatif(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]:
             raise EditError(f"no history recorded yet: {path} does not exist; upload a tasks file instead")
         groups, _runs, stale = state.run_groups().groups(snap.config.timezone, core.since_epoch(since))
         label = f"history since {since}"
-        report = core.simulate_groups(snap.config, edited, groups, label).as_dict()
+        decisions = state.saved_decisions()
+        report = core.simulate_groups(snap.config, edited, groups, label,
+                                      decisions if decisions.config is snap.config else None).as_dict()
         report["stale"] = stale
     else:
         raise EditError(f'"source" must be "history" or "tasks", got {source!r}')
