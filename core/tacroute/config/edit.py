@@ -41,8 +41,8 @@ from tacroute.config.textedit import (
 )
 from tacroute.errors import ConfigError, UsageError
 
-__all__ = ["ConfigChangedError", "add_rule", "checked_config", "file_etag", "parse_condition",
-           "remove_rule", "set_rule_enabled", "update_rule"]
+__all__ = ["ConfigChangedError", "add_rule", "checked_config", "edited_tables", "file_etag",
+           "parse_condition", "remove_rule", "set_rule_enabled", "update_rule"]
 
 #: ``update_rule``'s "leave this key as it is".
 _KEEP: Any = object()
@@ -144,12 +144,7 @@ def add_rule(path: Path, name: str, *, priority: int, model: str, provider: str 
     :class:`ConfigChangedError`); ``write=False`` checks and returns the new
     text without writing it (a preview).
     """
-    table: dict[str, Any] = {"name": name, "priority": priority, "conditions": dict(conditions)}
-    if provider is not None:
-        table["provider"] = provider
-    table["model"] = model
-    if not enabled:
-        table["enabled"] = False
+    table = _new_table(name, priority, model, provider, conditions, enabled)
     with _editing(path, expect) as (target, text, etag):
         before = before_doc(target, text, etag)
         rules = doc_rules(before) if before is not None else None
@@ -173,6 +168,44 @@ def add_rule(path: Path, name: str, *, priority: int, model: str, provider: str 
             new[key] = value
         aot.append(new)
         return _write(target, tomlkit.dumps(doc), path, registry, write)
+
+
+def _new_table(name: str, priority: int, model: str, provider: str | None, conditions: Mapping[str, Any],
+               enabled: bool) -> dict[str, Any]:
+    """The table :func:`add_rule` appends."""
+    table: dict[str, Any] = {"name": name, "priority": priority, "conditions": dict(conditions)}
+    if provider is not None:
+        table["provider"] = provider
+    table["model"] = model
+    if not enabled:
+        table["enabled"] = False
+    return table
+
+
+def edited_tables(rules: list[Any], op: str, name: str, fields: Mapping[str, Any],
+                  ) -> tuple[list[Any], int | None] | None:
+    """The rule tables after one edit as :func:`add_rule` (``op`` "add"), :func:`update_rule`
+    ("update", "enable", "disable") or :func:`remove_rule` ("delete") make it, given their keyword
+    arguments (``fields``), with the index of the new or changed table (None: none); None when the
+    edit is refused (no such rule, the name is taken)."""
+    index = next((i for i, t in enumerate(rules) if t.get("name") == name), None)
+    if op == "add":
+        if index is not None:
+            return None
+        return [*rules, _new_table(name, fields["priority"], fields["model"], fields.get("provider"),
+                                   fields["conditions"], fields.get("enabled", True))], len(rules)
+    if index is None:
+        return None
+    if op == "delete":
+        return rules[:index] + rules[index + 1:], None
+    kw = {"enabled": op == "enable"} if op in ("enable", "disable") else fields
+    changes = _changes(rules[index], *(kw.get(k, _KEEP) for k in ("priority", "model", "provider",
+                                                                   "conditions", "enabled")))
+    if not changes:
+        return list(rules), None
+    out = list(rules)
+    out[index] = _changed(rules[index], changes)
+    return out, index
 
 
 def _changes(table: Mapping[str, Any], priority: Any, model: Any, provider: Any, conditions: Any,

@@ -20,6 +20,7 @@ from tacroute.config.edit import (
     ConfigChangedError,
     add_rule,
     checked_config,
+    edited_tables,
     file_etag,
     parse_condition,
     remove_rule,
@@ -27,6 +28,8 @@ from tacroute.config.edit import (
     update_rule,
 )
 from tacroute.config.lint import lint_config
+from tacroute.config.preview import with_rule_tables
+from tacroute.config.textedit import doc_rules
 from tacroute.errors import InvalidTaskError
 from tacroute.history import HistoryStore, history_path
 from tacroute.history.since import parse_since
@@ -48,10 +51,11 @@ __all__ = [
     "Config", "ConfigChangedError", "ConfigError", "HistoryStore", "InvalidTaskError", "ModelRouter",
     "ProviderManager", "Router", "SavedDecisions", "Snapshot", "TacrouteError", "TaskGroup", "UsageError",
     "add_rule",
-    "budget_states", "config_path", "estimate_usage", "explain", "file_etag", "has_preferences",
+    "budget_states", "config_path", "doc_rules", "edited_tables", "estimate_usage", "explain", "file_etag",
+    "has_preferences",
     "history_path", "json_text", "live_check", "parse_condition", "parse_since", "read_snapshot",
     "remove_rule", "router_for", "set_rule_enabled", "simulate_groups", "simulate_tasks", "task_problem",
-    "update_rule",
+    "update_rule", "with_rule_tables",
 ]
 
 _RULE_KEY = re.compile(r"^routing\.rules\[(\d+)\]")
