@@ -95,9 +95,13 @@ class RunGroups:
         #: cut-off day -> (stamp, time zone, sums, runs, the day's own runs by start time, their starts)
         self._sums: dict[int, tuple[tuple[int, ...], tzinfo | None, Sums, int, list[Row], list[float]]] = {}
         self._busy: set[int] = set()
+        #: The last answer's sums, the index of the day's first run it counted, and its groups
+        #: (shared between requests: never to be changed).
+        self._last: tuple[Any, int, list[core.TaskGroup]] | None = None
 
     def groups(self, tz: tzinfo | None, since: float) -> tuple[list[core.TaskGroup], int, bool]:
-        """(groups, runs, stale) of the runs started at or after ``since``."""
+        """(groups, runs, stale) of the runs started at or after ``since`` (the list is shared:
+        read it, never change it)."""
         day = int(since // _DAY)
         stamp = _stamp(self.path)
         with self._lock:
@@ -114,14 +118,19 @@ class RunGroups:
                 raise core.TacrouteError(f"cannot read history {self.path}")
             stale = have[0] != stamp
         _, _, kept, runs, rows, starts = have
-        sums = dict(kept)  # the kept sums are shared: never added to
         first = bisect.bisect_left(starts, since)
+        last = self._last
+        if last is not None and last[0] is have and last[1] == first:
+            return last[2], runs + len(rows) - first, stale  # no run of the day passed since then
+        sums = dict(kept)  # the kept sums are shared: never added to
         for k in range(first, len(rows)):
             _, key, i, o, cr, cw = rows[k]
             old = sums.get(key)
             sums[key] = [1, i, o, cr, cw] if old is None else [old[0] + 1, old[1] + i, old[2] + o,
                                                                old[3] + cr, old[4] + cw]
-        return list(sums.items()), runs + len(rows) - first, stale
+        merged = list(sums.items())
+        self._last = (have, first, merged)
+        return merged, runs + len(rows) - first, stale
 
     def _build(self, day: int, stamp: tuple[int, ...], tz: tzinfo | None) -> None:
         sums: Sums = {}
