@@ -11,6 +11,7 @@ every run counts, routed once per distinct attributes + hour from the sums
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,9 @@ from tacroute_ui.state import AppState
 
 __all__ = ["run_whatif"]
 
+_AOT_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*routing[ \t]*\.[ \t]*rules[ \t]*\]\]", re.MULTILINE)
+
+
 def _preview(snap: core.Snapshot, op: str, name: Any, fields: Mapping[str, Any],
              etag: str) -> core.Config | None:
     """The edited config from the loaded one with the edited rule alone checked (no text edited,
@@ -27,8 +31,8 @@ def _preview(snap: core.Snapshot, op: str, name: Any, fields: Mapping[str, Any],
     if etag != snap.etag or op not in EDIT_OPS:
         return None
     tables = core.doc_rules(snap.config.raw)
-    if tables is None:
-        return None
+    if tables is None or len(_AOT_HEADER.findall(snap.text)) != len(tables):
+        return None  # rules the editor may refuse to edit (not written as [[routing.rules]] tables)
     kw = _fields(fields, adding=op == "add") if op in ("add", "update") else {}
     rule = kw.pop("name", None) if op == "add" else name
     if not isinstance(rule, str):

@@ -133,3 +133,22 @@ def test_whatif_answers_as_the_editor_and_a_full_load_would(tmp_path: Path, monk
         del answer["stale"]  # the first read of a new database file changes its stamp (WAL)
     assert fast == slow
     assert all(a["tasks"] == 400 for a in fast) and sum(a["tasks_changed"] for a in fast) > 0
+
+
+def test_whatif_of_rules_the_editor_cannot_edit_says_so(tmp_path: Path, monkeypatch: Any) -> None:
+    """Rules written as an inline array: the preview leaves the edit to the editor, which refuses it."""
+    import pytest
+
+    from tacroute_ui import whatif
+    from tacroute_ui.rules import EditError
+    from tacroute_ui.state import AppState
+
+    db = tmp_path / "history.db"
+    _record(db, time.time(), 20)
+    monkeypatch.setenv("TACROUTE_HISTORY", str(db))
+    head = (ROOT / "examples" / "config.toml").read_text(encoding="utf-8").split("# Routing Rules")[0]
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(head + 'rules = [{ name = "a", priority = 1, conditions = {}, model = "claude-haiku-4" }]\n',
+                   encoding="utf-8")
+    with pytest.raises(EditError, match="not written as"):
+        whatif.run_whatif(AppState(cfg), {"edit": {"op": "update", "name": "a", "priority": 5}, "source": "history"})
