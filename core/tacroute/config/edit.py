@@ -28,6 +28,7 @@ from tomlkit.items import AoT, Table
 
 from tacroute.config.atomic import locked_file, replace_text
 from tacroute.config.loader import parse_config
+from tacroute.config.ruletables import _KEEP, _changed, _changes, _new_table, edited_tables
 from tacroute.config.textedit import (
     add_text,
     before_doc,
@@ -41,11 +42,9 @@ from tacroute.config.textedit import (
 )
 from tacroute.errors import ConfigError, UsageError
 
-__all__ = ["ConfigChangedError", "add_rule", "checked_config", "file_etag", "parse_condition",
-           "remove_rule", "set_rule_enabled", "update_rule"]
+__all__ = ["ConfigChangedError", "add_rule", "checked_config", "edited_tables", "file_etag",
+           "parse_condition", "remove_rule", "set_rule_enabled", "update_rule"]
 
-#: ``update_rule``'s "leave this key as it is".
-_KEEP: Any = object()
 
 
 class ConfigChangedError(UsageError):
@@ -144,12 +143,7 @@ def add_rule(path: Path, name: str, *, priority: int, model: str, provider: str 
     :class:`ConfigChangedError`); ``write=False`` checks and returns the new
     text without writing it (a preview).
     """
-    table: dict[str, Any] = {"name": name, "priority": priority, "conditions": dict(conditions)}
-    if provider is not None:
-        table["provider"] = provider
-    table["model"] = model
-    if not enabled:
-        table["enabled"] = False
+    table = _new_table(name, priority, model, provider, conditions, enabled)
     with _editing(path, expect) as (target, text, etag):
         before = before_doc(target, text, etag)
         rules = doc_rules(before) if before is not None else None
@@ -173,32 +167,6 @@ def add_rule(path: Path, name: str, *, priority: int, model: str, provider: str 
             new[key] = value
         aot.append(new)
         return _write(target, tomlkit.dumps(doc), path, registry, write)
-
-
-def _changes(table: Mapping[str, Any], priority: Any, model: Any, provider: Any, conditions: Any,
-             enabled: Any) -> dict[str, Any]:
-    """key -> new value (None: remove the key) of an update, as ``update_rule`` means it."""
-    out: dict[str, Any] = {}
-    for key, value in (("priority", priority), ("model", model), ("enabled", enabled)):
-        if value is not _KEEP and value is not None and table.get(key) != value:
-            out[key] = value
-    if provider is None and "provider" in table:
-        out["provider"] = None
-    elif provider is not _KEEP and provider is not None and table.get("provider") != provider:
-        out["provider"] = provider
-    if conditions is not _KEEP and dict(table.get("conditions", {})) != dict(conditions):
-        out["conditions"] = dict(conditions)
-    return out
-
-
-def _changed(rule: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(rule)
-    for key, value in changes.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = value
-    return out
 
 
 def update_rule(path: Path, name: str, *, priority: Any = _KEEP, model: Any = _KEEP, provider: Any = _KEEP,

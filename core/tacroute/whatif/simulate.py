@@ -276,10 +276,18 @@ def simulate_data(config: Config, data: bytes, name: str, *, compare: Config | N
 
 def _prepare(config: Config, compare: Config | None, baseline: str | None, defaults: Usage | None,
              seed: int | None, sample_cap: int) -> tuple[Simulator, tuple[str, str], PricingTable]:
+    defaults, base, pricing_a = priced(config, compare, baseline, defaults)
+    return Simulator(config, compare, defaults, seed, sample_cap), base, pricing_a
+
+
+def priced(config: Config, compare: Config | None, baseline: str | None, defaults: Usage | None,
+           ) -> tuple[Usage, tuple[str, str], PricingTable]:
+    """(token defaults, baseline, config A's prices), once every model either config routes to
+    has a price (else a UsageError naming them)."""
     defaults = defaults if defaults is not None else estimate_usage(config.raw)
     base = parse_baseline(baseline, config)
     pricing_a = PricingTable.load(config.raw)
     require_prices(pricing_a, [*config_models(config), base[1]], config)
     if compare is not None:
         require_prices(PricingTable.load(compare.raw), config_models(compare), compare)
-    return Simulator(config, compare, defaults, seed, sample_cap), base, pricing_a
+    return defaults, base, pricing_a

@@ -20,6 +20,7 @@ from tacroute.config.edit import (
     ConfigChangedError,
     add_rule,
     checked_config,
+    edited_tables,
     file_etag,
     parse_condition,
     remove_rule,
@@ -27,6 +28,8 @@ from tacroute.config.edit import (
     update_rule,
 )
 from tacroute.config.lint import lint_config
+from tacroute.config.preview import with_rule_tables
+from tacroute.config.textedit import doc_rules
 from tacroute.errors import InvalidTaskError
 from tacroute.history import HistoryStore, history_path
 from tacroute.history.since import parse_since
@@ -38,7 +41,7 @@ from tacroute.pricing import estimate_usage
 from tacroute.routing import router_with_history
 from tacroute.taskattrs import task_problem
 from tacroute.tuples import NamedTuple
-from tacroute.whatif.grouped import TaskGroup
+from tacroute.whatif.grouped import SavedDecisions, TaskGroup
 from tacroute.whatif.grouped import simulate_groups as grouped_what_if
 from tacroute.whatif.simulate import simulate_data
 
@@ -47,11 +50,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Config", "ConfigChangedError", "ConfigError", "HistoryStore", "InvalidTaskError", "ModelRouter",
-    "ProviderManager", "Router", "Snapshot", "TacrouteError", "TaskGroup", "UsageError", "add_rule",
-    "budget_states", "config_path", "estimate_usage", "explain", "file_etag", "has_preferences",
+    "ProviderManager", "Router", "SavedDecisions", "Snapshot", "TacrouteError", "TaskGroup", "UsageError",
+    "add_rule",
+    "budget_states", "config_path", "doc_rules", "edited_tables", "estimate_usage", "explain", "file_etag",
+    "has_preferences",
     "history_path", "json_text", "live_check", "parse_condition", "parse_since", "read_snapshot",
     "remove_rule", "router_for", "set_rule_enabled", "simulate_groups", "simulate_tasks", "task_problem",
-    "update_rule",
+    "update_rule", "with_rule_tables",
 ]
 
 _RULE_KEY = re.compile(r"^routing\.rules\[(\d+)\]")
@@ -129,9 +134,11 @@ def simulate_tasks(saved: Config, edited: Config, data: bytes, name: str) -> Rep
 
 #: One distinct recorded task (attributes with its hour, as orjson bytes) and its runs:
 #: [count, input, output, cache read, cache creation tokens].
-def simulate_groups(saved: Config, edited: Config, groups: list[TaskGroup], name: str) -> Report:
-    """:func:`simulate_tasks` on tasks already grouped by attribute set (routed once per group)."""
-    return grouped_what_if(saved, edited, groups, name, defaults=estimate_usage(saved.raw))
+def simulate_groups(saved: Config, edited: Config, groups: list[TaskGroup], name: str,
+                    decisions: SavedDecisions | None = None) -> Report:
+    """:func:`simulate_tasks` on tasks already grouped by attribute set (routed once per group);
+    ``decisions``: the saved config's, kept between requests."""
+    return grouped_what_if(saved, edited, groups, name, defaults=estimate_usage(saved.raw), saved=decisions)
 
 
 def since_epoch(text: str) -> float:

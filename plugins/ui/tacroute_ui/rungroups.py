@@ -4,9 +4,9 @@ A what-if on history used to route every recorded run (the newest 50,000);
 runs with the same attributes in the same hour get the same decision, so
 :class:`RunGroups` keeps, per ``since`` cut-off day, the runs of the whole days
 after it summed per distinct (attributes + hour): a count and token sums.
-A request adds the runs of the cut-off day itself from its exact ``since``
-instant (one day of runs, read through the ``started_at`` index), so every
-run counts and none is counted twice. The hour is the run's recorded
+The cut-off day's own runs are kept one by one, by start time (one day of
+runs, read with the sums), and a request adds those from its exact ``since``
+instant, so every run counts and none is counted twice. The hour is the run's recorded
 ``hour``, else the hour it started at in the config's time zone, as
 ``tacroute replay`` does.
 
@@ -18,6 +18,7 @@ first request for a cut-off day waits for its sums.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -39,8 +40,13 @@ _SQL = ("SELECT task, started_at, input_tokens, output_tokens, cache_read_tokens
 Sums = dict[bytes, list[int]]
 
 
-def _add(path: Path, tz: tzinfo | None, start: float, end: float, into: Sums) -> int:
-    """Add the runs started in [start, end) to ``into``; returns how many."""
+#: One run of the cut-off day: (started_at, group key, input, output, cache read, cache creation tokens).
+Row = tuple[float, bytes, int, int, int, int]
+
+
+def _add(path: Path, tz: tzinfo | None, start: float, end: float, into: Sums,
+         rows: list[Row] | None = None) -> int:
+    """Add the runs started in [start, end) to ``into`` (and each to ``rows``); returns how many."""
     tasks: dict[str, tuple[dict[str, Any], bool]] = {}
     hours: dict[int, int] = {}
     keys: dict[tuple[str, int], bytes] = {}
@@ -63,6 +69,8 @@ def _add(path: Path, tz: tzinfo | None, start: float, end: float, into: Sums) ->
             if key is None:
                 key = keys[(text, hour)] = orjson.dumps({**seen[0], "hour": hour} if seen[1] else seen[0],
                                                         option=orjson.OPT_NON_STR_KEYS)
+            if rows is not None:
+                rows.append((started, key, i, o, cr, cw))
             row = into.get(key)
             if row is None:
                 into[key] = [1, i, o, cr, cw]
@@ -84,12 +92,16 @@ class RunGroups:
         self.path = path
         self._lock = threading.Lock()
         self._done = threading.Condition(self._lock)
-        #: cut-off day -> (stamp, time zone, sums, runs)
-        self._sums: dict[int, tuple[tuple[int, ...], tzinfo | None, Sums, int]] = {}
+        #: cut-off day -> (stamp, time zone, sums, runs, the day's own runs by start time, their starts)
+        self._sums: dict[int, tuple[tuple[int, ...], tzinfo | None, Sums, int, list[Row], list[float]]] = {}
         self._busy: set[int] = set()
+        #: The last answer's sums, the index of the day's first run it counted, and its groups
+        #: (shared between requests: never to be changed).
+        self._last: tuple[Any, int, list[core.TaskGroup]] | None = None
 
     def groups(self, tz: tzinfo | None, since: float) -> tuple[list[core.TaskGroup], int, bool]:
-        """(groups, runs, stale) of the runs started at or after ``since``."""
+        """(groups, runs, stale) of the runs started at or after ``since`` (the list is shared:
+        read it, never change it)."""
         day = int(since // _DAY)
         stamp = _stamp(self.path)
         with self._lock:
@@ -105,23 +117,33 @@ class RunGroups:
             if have is None or have[1] != tz:
                 raise core.TacrouteError(f"cannot read history {self.path}")
             stale = have[0] != stamp
-        extra: Sums = {}
-        runs = have[3] + _add(self.path, tz, since, (day + 1) * _DAY, extra)
-        sums = dict(have[2])  # the kept sums are shared: never added to
-        for key, row in extra.items():
+        _, _, kept, runs, rows, starts = have
+        first = bisect.bisect_left(starts, since)
+        last = self._last
+        if last is not None and last[0] is have and last[1] == first:
+            return last[2], runs + len(rows) - first, stale  # no run of the day passed since then
+        sums = dict(kept)  # the kept sums are shared: never added to
+        for k in range(first, len(rows)):
+            _, key, i, o, cr, cw = rows[k]
             old = sums.get(key)
-            sums[key] = row if old is None else [a + b for a, b in zip(old, row)]
-        return list(sums.items()), runs, stale
+            sums[key] = [1, i, o, cr, cw] if old is None else [old[0] + 1, old[1] + i, old[2] + o,
+                                                               old[3] + cr, old[4] + cw]
+        merged = list(sums.items())
+        self._last = (have, first, merged)
+        return merged, runs + len(rows) - first, stale
 
     def _build(self, day: int, stamp: tuple[int, ...], tz: tzinfo | None) -> None:
         sums: Sums = {}
+        rows: list[Row] = []
         try:
             runs = _add(self.path, tz, (day + 1) * _DAY, float("inf"), sums)
+            _add(self.path, tz, day * _DAY, (day + 1) * _DAY, {}, rows)
         except Exception:  # noqa: BLE001 - a damaged file: the request says it cannot read it
             runs = -1
+        rows.sort(key=lambda r: r[0])
         with self._lock:
             if runs >= 0:
-                self._sums[day] = (stamp, tz, sums, runs)
+                self._sums[day] = (stamp, tz, sums, runs, rows, [r[0] for r in rows])
                 while len(self._sums) > _KEEP:
                     del self._sums[min(self._sums, key=lambda d: d if d != day else 1 << 62)]
             self._busy.discard(day)

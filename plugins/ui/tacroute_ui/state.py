@@ -40,6 +40,7 @@ class AppState:
         self._router: core.Router | None = None
         self._stats: StatsCache | None = None
         self._groups: RunGroups | None = None
+        self._decisions: core.SavedDecisions | None = None
 
     def snapshot(self) -> core.Snapshot:
         """The config as the file is now (raises ConfigError for a file that does not load)."""
@@ -81,6 +82,14 @@ class AppState:
             if self._groups is None or self._groups.path != path:
                 self._groups = RunGroups(path)
             return self._groups
+
+    def saved_decisions(self) -> core.SavedDecisions:
+        """The saved config's what-if decisions per group of runs (new when the config changes)."""
+        config = self.snapshot().config
+        with self._lock:
+            if self._decisions is None or self._decisions.config is not config:
+                self._decisions = core.SavedDecisions(config)
+            return self._decisions
 
     def close(self) -> None:
         with self._lock:

@@ -11,14 +11,35 @@ every run counts, routed once per distinct attributes + hour from the sums
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from tacroute_ui import core
-from tacroute_ui.rules import EditError, apply_edit
+from tacroute_ui.rules import EDIT_OPS, EditError, _fields, apply_edit
 from tacroute_ui.state import AppState
 
 __all__ = ["run_whatif"]
+
+_AOT_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*routing[ \t]*\.[ \t]*rules[ \t]*\]\]", re.MULTILINE)
+
+
+def _preview(snap: core.Snapshot, op: str, name: Any, fields: Mapping[str, Any],
+             etag: str) -> core.Config | None:
+    """The edited config from the loaded one with the edited rule alone checked (no text edited,
+    nothing loaded again); None when only the editor can tell (a refused edit gets its message)."""
+    if etag != snap.etag or op not in EDIT_OPS:
+        return None
+    tables = core.doc_rules(snap.config.raw)
+    if tables is None or len(_AOT_HEADER.findall(snap.text)) != len(tables):
+        return None  # rules the editor may refuse to edit (not written as [[routing.rules]] tables)
+    kw = _fields(fields, adding=op == "add") if op in ("add", "update") else {}
+    rule = kw.pop("name", None) if op == "add" else name
+    if not isinstance(rule, str):
+        return None
+    edit = core.edited_tables(tables, op, rule, kw)
+    return None if edit is None else core.with_rule_tables(snap.config, edit[0], edit[1])
+
 
 def run_whatif(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]:
     """``POST /api/whatif``: the edit's effect; nothing is written."""
@@ -30,9 +51,11 @@ def run_whatif(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]:
     fields = {k: v for k, v in edit.items() if k not in ("op", "name") or (op == "add" and k == "name")}
     etag = body.get("etag")
     snap = state.snapshot()
-    text = apply_edit(state.path, op, None if op == "add" else str(name), fields,
-                      etag=str(etag) if etag else snap.etag, write=False)
-    edited = core.parse_text(text, state.path)
+    edited = _preview(snap, op, name, fields, str(etag) if etag else snap.etag)
+    if edited is None:
+        text = apply_edit(state.path, op, None if op == "add" else str(name), fields,
+                          etag=str(etag) if etag else snap.etag, write=False)
+        edited = core.parse_text(text, state.path)
     source = body.get("source", "history")
     if source == "tasks":
         tasks = body.get("tasks")
@@ -48,7 +71,9 @@ def run_whatif(state: AppState, body: Mapping[str, Any]) -> dict[str, Any]:
             raise EditError(f"no history recorded yet: {path} does not exist; upload a tasks file instead")
         groups, _runs, stale = state.run_groups().groups(snap.config.timezone, core.since_epoch(since))
         label = f"history since {since}"
-        report = core.simulate_groups(snap.config, edited, groups, label).as_dict()
+        decisions = state.saved_decisions()
+        report = core.simulate_groups(snap.config, edited, groups, label,
+                                      decisions if decisions.config is snap.config else None).as_dict()
         report["stale"] = stale
     else:
         raise EditError(f'"source" must be "history" or "tasks", got {source!r}')

@@ -6,6 +6,7 @@ import random
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -101,3 +102,53 @@ def test_new_runs_are_counted_after_the_file_changes(tmp_path: Path) -> None:
             break
         time.sleep(0.05)
     assert n == 51
+
+
+def test_whatif_answers_as_the_editor_and_a_full_load_would(tmp_path: Path, monkeypatch: Any) -> None:
+    """The what-if's preview (the loaded config with one rule edited) and its kept decisions give the
+    answer the editor's text, loaded in full and routed for every group, gives."""
+    from tacroute_ui import whatif
+    from tacroute_ui.state import AppState
+
+    db = tmp_path / "history.db"
+    _record(db, time.time(), 400)
+    monkeypatch.setenv("TACROUTE_HISTORY", str(db))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text((ROOT / "examples" / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    state = AppState(cfg)
+    edits: list[dict[str, Any]] = [
+        {"op": "update", "name": "docs-haiku", "conditions": {"labels": ["bug"]}},
+        {"op": "update", "name": "critical-issues-opus", "model": "claude-haiku-4", "priority": 1},
+        {"op": "add", "name": "all-opus", "priority": 99, "model": "claude-opus-4", "conditions": {}},
+        {"op": "disable", "name": "retry-use-haiku"}, {"op": "delete", "name": "high-priority-sonnet"},
+        {"op": "update", "name": "docs-haiku", "provider": "openrouter"},
+    ]
+    fast = [whatif.run_whatif(state, {"edit": e, "source": "history", "since": "10d"}) for e in edits]
+    import tacroute.whatif.grouped
+
+    monkeypatch.setattr(whatif, "_preview", lambda *a: None)  # the editor's text, loaded in full
+    monkeypatch.setattr(tacroute.whatif.grouped, "changed_rules", lambda a, b: None)  # every group routed
+    slow = [whatif.run_whatif(state, {"edit": e, "source": "history", "since": "10d"}) for e in edits]
+    for answer in (*fast, *slow):
+        del answer["stale"]  # the first read of a new database file changes its stamp (WAL)
+    assert fast == slow
+    assert all(a["tasks"] == 400 for a in fast) and sum(a["tasks_changed"] for a in fast) > 0
+
+
+def test_whatif_of_rules_the_editor_cannot_edit_says_so(tmp_path: Path, monkeypatch: Any) -> None:
+    """Rules written as an inline array: the preview leaves the edit to the editor, which refuses it."""
+    import pytest
+
+    from tacroute_ui import whatif
+    from tacroute_ui.rules import EditError
+    from tacroute_ui.state import AppState
+
+    db = tmp_path / "history.db"
+    _record(db, time.time(), 20)
+    monkeypatch.setenv("TACROUTE_HISTORY", str(db))
+    head = (ROOT / "examples" / "config.toml").read_text(encoding="utf-8").split("# Routing Rules")[0]
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(head + 'rules = [{ name = "a", priority = 1, conditions = {}, model = "claude-haiku-4" }]\n',
+                   encoding="utf-8")
+    with pytest.raises(EditError, match="not written as"):
+        whatif.run_whatif(AppState(cfg), {"edit": {"op": "update", "name": "a", "priority": 5}, "source": "history"})
