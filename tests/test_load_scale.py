@@ -56,3 +56,33 @@ def test_rules_sharing_an_hour_range_match_as_each_alone() -> None:
         assert [rule.predicates[0]({"hour": h}) for h in range(24)] == want
         assert rule.indexes[0] is not None
         assert rule.indexes[0].keys == frozenset(h for h in range(24) if want[h])
+
+
+def test_the_index_of_a_large_table_matches_as_the_rules_predicates() -> None:
+    """Bitsets built from positions (many rules per key) give what calling every predicate gives."""
+    import random
+
+    from tacroute.routing.index import RuleIndex
+
+    rng = random.Random(11)
+    labels = [f"l{i}" for i in range(40)]
+    rules = []
+    for i in range(1500):
+        conds = []
+        if rng.random() < 0.6:
+            conds.append(f'labels = ["{rng.choice(labels)}", "{rng.choice(labels)}"]')
+        if rng.random() < 0.4:
+            conds.append(f'priority = "{rng.choice(["high", "low", "normal"])}"')
+        if rng.random() < 0.3:
+            conds.append(f"retry_count = {{ gte = {rng.randint(0, 3)}, lte = {rng.randint(2, 6)}, ne = 3 }}")
+        if rng.random() < 0.2:
+            conds.append(f"hour_range = [{rng.randint(0, 23)}, {rng.randint(0, 24)}]")
+        rules.append(f'\n[[routing.rules]]\nname = "r{i}"\nmodel = "m"\nconditions = {{ {", ".join(conds)} }}\n')
+    config = parse_config(config_with("".join(rules)), registry=Registry.load(env=REG_ENV))
+    table = [r for r in config.rules_by_priority() if r.enabled]
+    index = RuleIndex(table)
+    for _ in range(300):
+        task = {"labels": rng.sample(labels, rng.randint(0, 3)), "priority": rng.choice(["high", "low", "x"]),
+                "retry_count": rng.randint(0, 7), "hour": rng.randint(0, 23)}
+        expected = sum(1 << i for i, r in enumerate(table) if all(p(task) for p in r.predicates))
+        assert index.match(task) == expected
