@@ -146,6 +146,8 @@ def test_depth_ignores_brackets_in_strings_and_comments() -> None:
     assert nesting_depth('a = "]]]]]]"\nb = [[[1]]]') == 3
     assert nesting_depth('a = "unterminated [[[\nb = 1') is None
     assert nesting_depth('a = """\n]]]\n"""') is None
+    assert nesting_depth("a = ]]]\nb = [[[[1]]]]") is None
+    assert nesting_depth("a = 'é[' # ü]\nb = \"\\\\\" # [[[[") == 0
 
 
 def test_deep_nesting_never_reaches_the_fast_parser() -> None:

@@ -14,8 +14,9 @@ the caller reads the text with ``tomllib`` as before, so every error message
 - ``toml_rs`` missing, failing to import, or rejecting the text (invalid
   TOML, integers beyond 64 bits, floats out of range);
 - a leading byte-order mark (``toml_rs`` skips it; ``tomllib`` rejects it);
-- multi-line strings, or quotes that do not pair up on their line: the check
-  below cannot then tell brackets in strings from structure;
+- multi-line strings, quotes that do not pair up on their line, or a closing
+  bracket with nothing open: the check below cannot then tell brackets in
+  strings from structure;
 - arrays and inline tables nested more than :data:`MAX_DEPTH` deep:
   ``toml_rs`` recurses on the C stack without a limit (a few thousand levels
   crash the process), and ``tomllib`` stops a few hundred levels deep with
@@ -25,6 +26,7 @@ the caller reads the text with ``tomllib`` as before, so every error message
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 from typing import Any
 
 __all__ = ["FAST_MIN_CHARS", "MAX_DEPTH", "fast_loads", "nesting_depth"]
@@ -35,12 +37,16 @@ FAST_MIN_CHARS = 32_768
 #: reads well past it (~200 levels of alternating arrays and tables).
 MAX_DEPTH = 64
 
-# Single-line strings and comments (no multi-line strings reach this).
-_SKIP = re.compile(r'"(?:[^"\\\n]|\\[^\n])*"|\'[^\'\n]*\'|#[^\n]*')
+# Single-line strings and comments (no multi-line strings reach this), on UTF-8 bytes:
+# no byte of a multi-byte character is ASCII, so none is taken for a quote or a bracket.
+_SKIP = re.compile(rb'"(?:[^"\\\n]|\\[^\n])*"|\'[^\'\n]*\'|#[^\n]*')
 # Without backslashes, where strings and comments start and end depends only
 # on these characters: the others are dropped before the scan (5x faster).
 _KEEP = b"[]{}\"'#\n"
 _DROP = bytes(c for c in range(256) if c not in _KEEP)
+_NOT_BRACKET = bytes(c for c in range(256) if c not in b"[]{}")
+#: +1 for an opening bracket, -1 for a closing one (indexed by byte).
+_STEP = tuple(1 if c in b"[{" else -1 if c in b"]}" else 0 for c in range(256))
 
 _loads: Any = None  # toml_rs.loads once imported; False when it cannot be
 
@@ -49,27 +55,22 @@ def nesting_depth(text: str) -> int | None:
     """How deep arrays and inline tables nest in ``text``, or None when unsure.
 
     Brackets inside strings and comments do not count. None: a multi-line
-    string, or a quote that does not pair up on its line (invalid TOML, or a
-    string this scan does not follow); ``toml_rs`` then does not see the text.
+    string, a quote that does not pair up on its line, or a closing bracket
+    with nothing open (invalid TOML, or a string this scan does not follow);
+    ``toml_rs`` then does not see the text.
     """
     if '"""' in text or "'''" in text:
         return None
-    if "\\" in text:
-        code = _SKIP.sub("", text)
-    else:
-        code = _SKIP.sub("", text.encode("utf-8", "surrogatepass").translate(None, _DROP).decode())
-    rest = code.encode("utf-8", "surrogatepass")
-    if b'"' in rest or b"'" in rest:
+    data = text.encode("utf-8", "surrogatepass")
+    if b"\\" not in data:
+        data = data.translate(None, _DROP)
+    code = _SKIP.sub(b"", data)
+    if b'"' in code or b"'" in code:
         return None
-    depth = deepest = 0
-    for c in rest.translate(None, b"\"'#\n").translate(None, _DROP):
-        if c == 91 or c == 123:  # [ {
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-        elif depth:  # ] }; a stray closer never lowers the count below zero
-            depth -= 1
-    return deepest
+    depths = list(accumulate(map(_STEP.__getitem__, code.translate(None, _NOT_BRACKET))))
+    if depths and min(depths) < 0:  # a closer with nothing open: not TOML; do not guess
+        return None
+    return max(depths, default=0)
 
 
 def fast_loads(text: str) -> dict[str, Any] | None:
