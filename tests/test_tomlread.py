@@ -73,8 +73,9 @@ def project_documents() -> tuple[str, ...]:
     docs = [p.read_text() for p in sorted((ROOT / "examples").glob("*.toml"))]
     docs.append((ROOT / "core/tacroute/config/starter.toml").read_text())
     docs += [v for k, v in vars(seed).items() if k.isupper() and isinstance(v, str)]
-    seed_doc = sorted(Path("/work/shared/seed").glob("*.txt")) if Path("/work/shared/seed").is_dir() else []
-    for f in seed_doc:
+    # The seed document itself, where the shared folder is beside the checkout (or at its usual place).
+    folders = [ROOT.parent / "shared" / "seed", Path("/work/shared/seed")]
+    for f in sorted(f for folder in folders if folder.is_dir() for f in folder.glob("*.txt")):
         docs += re.findall(r"```toml\n(.*?)```", f.read_text(), re.S)
     return tuple(docs)
 
