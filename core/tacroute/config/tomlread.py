@@ -25,6 +25,7 @@ the caller reads the text with ``tomllib`` as before, so every error message
 
 from __future__ import annotations
 
+import functools
 import re
 from itertools import accumulate
 from typing import Any
@@ -37,18 +38,22 @@ FAST_MIN_CHARS = 32_768
 #: reads well past it (~200 levels of alternating arrays and tables).
 MAX_DEPTH = 64
 
-# Single-line strings and comments (no multi-line strings reach this), on UTF-8 bytes:
-# no byte of a multi-byte character is ASCII, so none is taken for a quote or a bracket.
-_SKIP = re.compile(rb'"(?:[^"\\\n]|\\[^\n])*"|\'[^\'\n]*\'|#[^\n]*')
-# Without backslashes, where strings and comments start and end depends only
-# on these characters: the others are dropped before the scan (5x faster).
-_KEEP = b"[]{}\"'#\n"
-_DROP = bytes(c for c in range(256) if c not in _KEEP)
-_NOT_BRACKET = bytes(c for c in range(256) if c not in b"[]{}")
-#: +1 for an opening bracket, -1 for a closing one (indexed by byte).
-_STEP = tuple(1 if c in b"[{" else -1 if c in b"]}" else 0 for c in range(256))
-
 _loads: Any = None  # toml_rs.loads once imported; False when it cannot be
+
+
+@functools.cache
+def _scanner() -> tuple[re.Pattern[bytes], bytes, bytes, tuple[int, ...]]:
+    """What :func:`nesting_depth` scans with (made on first use: `tacroute route` on a small
+    config never needs it)."""
+    # Single-line strings and comments (no multi-line strings reach this), on UTF-8 bytes:
+    # no byte of a multi-byte character is ASCII, so none is taken for a quote or a bracket.
+    skip = re.compile(rb'"(?:[^"\\\n]|\\[^\n])*"|\'[^\'\n]*\'|#[^\n]*')
+    # Without backslashes, where strings and comments start and end depends only on
+    # these characters: the others are dropped before the scan (5x faster).
+    drop = bytes(c for c in range(256) if c not in b"[]{}\"'#\n")
+    not_bracket = bytes(c for c in range(256) if c not in b"[]{}")
+    step = tuple(1 if c in b"[{" else -1 if c in b"]}" else 0 for c in range(256))  # by byte
+    return skip, drop, not_bracket, step
 
 
 def nesting_depth(text: str) -> int | None:
@@ -61,13 +66,14 @@ def nesting_depth(text: str) -> int | None:
     """
     if '"""' in text or "'''" in text:
         return None
+    skip, drop, not_bracket, step = _scanner()
     data = text.encode("utf-8", "surrogatepass")
     if b"\\" not in data:
-        data = data.translate(None, _DROP)
-    code = _SKIP.sub(b"", data)
+        data = data.translate(None, drop)
+    code = skip.sub(b"", data)
     if b'"' in code or b"'" in code:
         return None
-    depths = list(accumulate(map(_STEP.__getitem__, code.translate(None, _NOT_BRACKET))))
+    depths = list(accumulate(map(step.__getitem__, code.translate(None, not_bracket))))
     if depths and min(depths) < 0:  # a closer with nothing open: not TOML; do not guess
         return None
     return max(depths, default=0)
