@@ -1,7 +1,8 @@
 """Parse and validate a config file into a :class:`~tacroute.config.model.Config`.
 
-Reading uses the standard library's ``tomllib`` (fast); line numbers for error
-messages are looked up in the text only when there is an error. Everything is
+Reading uses the standard library's ``tomllib``, large files a faster parser
+that gives the same values (:mod:`~tacroute.config.tomlread`); line numbers for
+error messages are looked up in the text only when there is an error. Everything is
 checked in one pass, so one run of ``tacroute config validate`` shows every
 problem: the loader's own tables (``[providers]``: :mod:`~tacroute.config.providers`,
 ``[routing]`` and its rules: :mod:`~tacroute.config.rules`, ``[llm]``) and
@@ -25,6 +26,7 @@ from tacroute.config.schema import SectionContext
 from tacroute.config.sections import all_sections, check_sections, known_tables
 from tacroute.config.targets import check_cheapest_prices
 from tacroute.config.templates import PLACEHOLDERS, template_fields
+from tacroute.config.tomlread import read_toml
 from tacroute.config.unknown import warn_unknown_tables
 from tacroute.errors import ConfigError
 from tacroute.types import CompileContext
@@ -72,7 +74,7 @@ def parse_config(text: str, path: Path | None = None, *, registry: Any = None) -
 
         registry = get_registry()
     try:
-        doc = tomllib.loads(text)
+        doc = read_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", path) from exc
     except RecursionError:

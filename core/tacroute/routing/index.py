@@ -49,14 +49,31 @@ class _Group(NamedTuple):
 
 
 class _Build:
-    __slots__ = ("key_of", "keys", "many", "ranges", "rules")
+    """One group while the index is built: rule positions, made bitsets once at the end (OR-ing
+    bit after bit into 5,000-bit integers copied each whole integer: quadratic in the rules)."""
+
+    __slots__ = ("key_of", "keys", "last", "many", "ranges", "rules")
 
     def __init__(self, key_of: Callable[[Task], Any], many: bool) -> None:
         self.key_of = key_of
         self.many = many
-        self.keys: dict[Hashable, int] = {}
+        self.keys: dict[Hashable, list[int]] = {}
         self.ranges: list[tuple[float, float, int]] = []
-        self.rules = 0
+        self.rules: list[int] = []
+        self.last = -1  # the last rule added (rules come in order)
+
+
+def _mask(positions: Sequence[int], size: int) -> int:
+    """The bitset with bit ``i`` set for each ``i`` in ``positions`` (each below ``size``)."""
+    if len(positions) <= 8:
+        mask = 0
+        for i in positions:
+            mask |= 1 << i
+        return mask
+    buf = bytearray((size >> 3) + 1)
+    for i in positions:
+        buf[i >> 3] |= 1 << (i & 7)
+    return int.from_bytes(buf, "little")
 
 
 class RuleIndex:
@@ -69,7 +86,6 @@ class RuleIndex:
         builds: dict[tuple[str, Callable[[Task], Any], bool], _Build] = {}
         tests: dict[int, Predicate] = {}
         for i, rule in enumerate(rules):
-            bit = 1 << i
             rest: list[Predicate] = []
             indexes: Sequence[ConditionIndex | None] = rule.indexes or (None,) * len(rule.predicates)
             for name, pred, ix in zip(rule.conditions, rule.predicates, indexes):
@@ -79,16 +95,22 @@ class RuleIndex:
                 b = builds.get((name, ix.key_of, ix.many))
                 if b is None:
                     b = builds[(name, ix.key_of, ix.many)] = _Build(ix.key_of, ix.many)
-                if b.rules & bit:  # the same group twice in one rule: keep the second as a predicate
+                if b.last == i:  # the same group twice in one rule: keep the second as a predicate
                     rest.append(pred)
                     continue
-                b.rules |= bit
+                b.last = i
+                b.rules.append(i)
                 for k in ix.keys:
-                    b.keys[k] = b.keys.get(k, 0) | bit
-                b.ranges.extend((lo, hi, bit) for lo, hi in ix.ranges)
+                    held = b.keys.get(k)
+                    if held is None:
+                        b.keys[k] = [i]
+                    else:
+                        held.append(i)
+                if ix.ranges:
+                    b.ranges.extend((lo, hi, 1 << i) for lo, hi in ix.ranges)
             if rest:
-                tests[bit] = _combine(rest)
-        self.groups = tuple(_group(b, self.all) for b in builds.values())
+                tests[1 << i] = _combine(rest)
+        self.groups = tuple(_group(b, self.all, len(rules)) for b in builds.values())
         #: A table barely larger than its number of groups is faster by its predicates.
         self.small = tuple((1 << i, _combine(r.predicates)) for i, r in enumerate(rules)) \
             if len(rules) <= len(self.groups) + 2 else None
@@ -132,9 +154,10 @@ class RuleIndex:
         return cand
 
 
-def _group(b: _Build, everything: int) -> _Group:
-    anym = everything & ~b.rules
-    table = dict(b.keys) if b.many else {k: v | anym for k, v in b.keys.items()}
+def _group(b: _Build, everything: int, size: int) -> _Group:
+    anym = everything & ~_mask(b.rules, size)
+    keys = {k: _mask(v, size) for k, v in b.keys.items()}
+    table = keys if b.many else {k: v | anym for k, v in keys.items()}
     if not b.ranges:
         return _Group(b.key_of, b.many, table, anym, (), ())
     ranges = _disjoint(b.ranges)

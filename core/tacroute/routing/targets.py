@@ -84,6 +84,7 @@ def compile_rules(rules: Iterable[RuleConfig], availability: Availability, stats
         reference = estimate_usage(config_raw)
     sets: list[TargetSet] = []
     reasons: dict[int, str] = {}
+    availability = _asked_once(availability)  # 5,000 rules name a handful of providers
     for rule in rules:
         if rule.targets:
             ts, why = compile_targets(rule, availability, stats, pricing, reference)
@@ -95,6 +96,19 @@ def compile_rules(rules: Iterable[RuleConfig], availability: Availability, stats
             reasons[id(c)] = f"matched rule {rule.name!r} (priority {rule.priority})"
         sets.append(ts)
     return tuple(sets), reasons
+
+
+def _asked_once(availability: Availability) -> Availability:
+    """``availability``, each provider asked about once (for one build: it does not change within it)."""
+    known: dict[str, tuple[bool, str | None]] = {}
+
+    def ask(provider: str) -> tuple[bool, str | None]:
+        got = known.get(provider)
+        if got is None:
+            got = known[provider] = availability(provider)
+        return got
+
+    return ask
 
 
 def compile_targets(rule: RuleConfig, availability: Availability, stats: StatsSource | None,

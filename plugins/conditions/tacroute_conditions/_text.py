@@ -11,7 +11,9 @@ def string_set(value: Any, what: str, example: str) -> frozenset[str]:
     """A string or a list of strings, lower-cased."""
     if isinstance(value, str):
         return frozenset((value.lower(),))
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return frozenset(v.lower() for v in value)
+    if isinstance(value, list):
+        lowered = [v.lower() for v in value if isinstance(v, str)]
+        if len(lowered) == len(value):  # one pass: a big rule table has thousands of these
+            return frozenset(lowered)
     raise ConditionValueError(f"must be a {what} string or a list of them, e.g. {example}; "
                               f"got {value!r}")

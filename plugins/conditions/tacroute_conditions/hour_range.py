@@ -31,9 +31,23 @@ def _hours(value: Any) -> tuple[bool, ...]:
     if not (0 <= start <= 23 and 0 <= end <= 24):
         raise ConditionValueError(f"hours must be 0 <= start <= 23 and 0 <= end <= 24 "
                                   f"(start <= hour < end); got [{start}, {end}]")
-    if start <= end:
-        return tuple(start <= h < end for h in range(24))
-    return tuple(h >= start or h < end for h in range(24))
+    flags = _FLAGS.get((start, end))
+    if flags is None:  # at most 24 x 25 ranges: each worked out once (a big table repeats them)
+        flags = _FLAGS[(start, end)] = (tuple(start <= h < end for h in range(24)) if start <= end
+                                        else tuple(h >= start or h < end for h in range(24)))
+    return flags
+
+
+_FLAGS: dict[tuple[int, int], tuple[bool, ...]] = {}
+_HOUR_SETS: dict[tuple[bool, ...], frozenset[int]] = {}
+
+
+def _hour_set(flags: tuple[bool, ...]) -> frozenset[int]:
+    """The hours ``flags`` has on."""
+    hours = _HOUR_SETS.get(flags)
+    if hours is None:
+        hours = _HOUR_SETS[flags] = frozenset(h for h in range(24) if flags[h])
+    return hours
 
 
 def _hour(h: Any) -> int | None:
@@ -69,8 +83,7 @@ class HourRangeCondition(ConditionType):
         return hour_in_range
 
     def index(self, value: Any, ctx: CompileContext) -> ConditionIndex:
-        flags = _hours(value)
-        return ConditionIndex(self._key_of(ctx.clock), frozenset(h for h in range(24) if flags[h]),
+        return ConditionIndex(self._key_of(ctx.clock), _hour_set(_hours(value)),
                               reads=_READS, clock=ctx.clock)
 
     def _key_of(self, clock: HourClock) -> Callable[[Task], int | None]:
