@@ -233,3 +233,24 @@ def test_kept_decisions_equal_the_uncached_path(builtin_registry: Registry, even
             clock.now += arg
         else:
             spend.spend = {}
+
+
+def test_a_reloaded_file_is_not_answered_from_the_old_kept_decisions(builtin_registry: Registry,
+                                                                      tmp_path: Path) -> None:
+    import os
+
+    from tacroute.config import load_config
+
+    path = tmp_path / "tacroute.toml"
+    path.write_text(seed_text(True) + EXTRA, encoding="utf-8")
+    cfg = load_config(path, registry=builtin_registry)
+    prefs = preferences(cfg)
+    r = PreferenceRouter(cfg, prefs, providers=AssumeAvailable(cfg), registry=builtin_registry,
+                         spend=SpendTable(prefs, cfg.timezone), clock=Clock())
+    web = {"priority": "low", "labels": ["web"], "hour": 12, "project": "acme/web"}
+    assert pick(r.route(dict(web))) == ("openrouter", "some/web-model")
+    path.write_text(seed_text(True) + EXTRA.replace("some/web-model", "other/web-model"), encoding="utf-8")
+    os.utime(path, ns=(1, 1))  # another modification time, whatever the file system's resolution
+    assert r.reload_if_changed()  # the reloaded router checks providers for real: no OpenRouter key here
+    d = same(r, dict(web))
+    assert [c.model for c in d.skipped if c.provider == "openrouter"] == ["other/web-model"]
