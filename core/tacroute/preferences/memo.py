@@ -65,6 +65,8 @@ class KeptDecisions(ModelRouter):
         self._seen: dict[tuple[Any, ...], Any] = {}
         self._check = KeptDecisions._fresh
         self._owner = owner
+        #: The owner's class's own ``route`` (the instance's is this one's).
+        self._uncached = type(owner).route
         self._spend = owner.spend
         self._clock = owner.clock
 
@@ -72,9 +74,7 @@ class KeptDecisions(ModelRouter):
         """The owner's decision, kept under ``key`` (None: a task that is not keyed)."""
         owner = self._owner
         if key is None:
-            from tacroute.preferences.router import PreferenceRouter
-
-            return PreferenceRouter.route(owner, task)
+            return self._uncached(owner, task)
         combo = owner._find(task)
         d = combo.router.route(task)  # checks the task: nothing is kept for an invalid one
         if not combo.plain:

@@ -75,8 +75,7 @@ class SpendTable:
         #: ``lock``, after the change (a reader that reads it first never pairs it with newer sums).
         self.version = 0
         self._spend: dict[Key, list[float]] = {}
-        #: ``current(now)`` has nothing to do while ``fresh[0] <= now < fresh[1]`` (the router
-        #: compares before calling it).
+        #: ``current(now)`` has nothing to do while ``fresh[0] <= now < fresh[1]`` (routers check first).
         self.fresh = (0.0, 0.0)
 
     @property
@@ -91,10 +90,8 @@ class SpendTable:
             self.version += 1
 
     def get(self, key: Key, period: str) -> float:
-        v = self.spend.get(key)
-        if v is None:
-            return 0.0
-        return v[0] if period == "day" else v[1]
+        v = self._spend.get(key)
+        return 0.0 if v is None else v[0] if period == "day" else v[1]
 
     def bounds(self, period: str) -> tuple[float, float]:
         return self.day if period == "day" else self.month
