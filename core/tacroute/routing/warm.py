@@ -16,9 +16,10 @@ number) is decided the long way, checked and matched, and not kept.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from tacroute.taskattrs import WELL_KNOWN
+from tacroute.tuples import NamedTuple
 
 if TYPE_CHECKING:
     from tacroute.clock import HourClock
