@@ -10,6 +10,7 @@ names are matched exactly, then without a ``vendor/`` prefix, a date suffix
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -21,7 +22,7 @@ from tacroute.tuples import NamedTuple
 from tacroute.types import Usage
 
 __all__ = ["BUILTIN_PRICES", "DEFAULT_ESTIMATE", "ModelPrice", "PricingTable", "cache_path",
-           "estimate_usage"]
+           "estimate_usage", "run_cost"]
 
 #: A typical task's tokens when nothing better is known (``[estimate]`` overrides):
 #: simulate's per-task default and the reference task ``cheapest`` compares prices with.
@@ -183,3 +184,13 @@ def estimate_usage(config_raw: Mapping[str, Any] | None) -> Usage:
                  int(table.get("output_tokens", d.output_tokens)),
                  int(table.get("cache_read_tokens", d.cache_read_tokens)),
                  int(table.get("cache_creation_tokens", d.cache_creation_tokens)))
+
+
+def run_cost(cost_usd: float | None, model: str, tokens: tuple[int, int, int, int],
+             pricing: PricingTable) -> float:
+    """A run's reported cost, else its tokens priced at ``model`` (unknown price: 0)."""
+    if cost_usd is not None:
+        return float(cost_usd) if math.isfinite(cost_usd) and cost_usd > 0 else 0.0
+    if not any(tokens):
+        return 0.0
+    return pricing.cost(model, Usage(*tokens)) or 0.0

@@ -17,14 +17,16 @@ __all__ = ["_Combo"]
 class _Combo:
     """What routing a (project, user) pair needs, worked out at its first task."""
 
-    __slots__ = ("budgets", "cells", "checks", "last", "plain", "prefer", "project", "refused", "router",
-                 "user")
+    __slots__ = ("budgets", "cells", "checks", "last", "plain", "prefer", "project", "random", "refused",
+                 "router", "user")
 
     def __init__(self, router: ModelRouter, project: Entry | None, user: Entry | None,
                  budgets: tuple[tuple[Entry, Key], ...], prefer: tuple[str, ...]) -> None:
         self.router, self.project, self.user = router, project, user
         self.budgets, self.prefer = budgets, prefer
         self.refused = bool(getattr(router.providers, "_refused", None))
+        #: A rule of the pair's draws its candidates' order (``weighted``): its decisions are not kept.
+        self.random = any(r.enabled and r.strategy == "weighted" for r in router.config.rules)
         #: (key, 0 for the day's spend or 1 for the month's, threshold) of every budget amount: a
         #: spend at or over the threshold may be over (then :func:`verdict` decides). The threshold
         #: sits a hair under ``usd - reserve_usd``, so that rounding never lets an over budget pass.

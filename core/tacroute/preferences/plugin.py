@@ -63,7 +63,8 @@ def observe_run(ctx: RunContext, result: RunResult) -> None:
     """Count the run's cost toward its project's and user's budgets."""
     if "projects" not in ctx.config.raw and "users" not in ctx.config.raw:
         return
-    from tacroute.preferences.spend import run_cost, tables_for
+    from tacroute.preferences.spend import tables_for
+    from tacroute.pricing import run_cost
 
     tables = tables_for(ctx.config)
     if not tables:

@@ -102,6 +102,21 @@ class PreferenceRouter:
         #: project -> user -> its combo (two look-ups of cached string hashes, no tuple to build)
         self._combos: dict[str | None, dict[str | None, _Combo]] = {}
         self._combo_count = 0
+        self._keep()
+
+    def _keep(self) -> None:
+        """Route through final decisions kept per task key when they can be (:mod:`.memo`): then
+        ``route`` is the kept decisions' (no extra call), which falls back on this class's."""
+        self.__dict__.pop("route", None)
+        if self.gate is not None or type(self)._over_budget is not PreferenceRouter._over_budget:
+            return  # a gate changes between decisions; a subclass may watch each over-budget one
+        from tacroute.preferences.memo import KeptDecisions
+
+        prefs = self.prefs
+        kept = KeptDecisions(self, [*self.config.rules, *(r for e in (*prefs.projects, *prefs.users)
+                                                          for r in e.rules)])
+        if kept._keyed:
+            self.route = kept.route  # type: ignore[method-assign]
 
     # ------------------------------------------------------------- building
     def _combo(self, project: str | None, user: str | None) -> _Combo:
@@ -146,7 +161,10 @@ class PreferenceRouter:
 
     # -------------------------------------------------------------- routing
     def route(self, task: Task) -> Decision:
-        """Decide for one task; its ``project`` and ``user`` attributes pick the entries."""
+        """Decide for one task; its ``project`` and ``user`` attributes pick the entries.
+
+        This is the uncached path: most routers answer through their kept decisions
+        (:meth:`_keep`), which come here for what they cannot key."""
         get = task.get
         try:
             combo = self._combos[get("project")][get("user")]
@@ -226,6 +244,7 @@ class PreferenceRouter:
         self.config, self.prefs = self.base.config, preferences(self.base.config)
         self.providers = self.base.providers
         self._routers, self._combos, self._combo_count = {}, {}, 0
+        self._keep()
         return True
 
 

@@ -22,8 +22,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,18 +69,29 @@ class SpendTable:
         self.tz = tz
         self.day = (0.0, 0.0)
         self.month = (0.0, 0.0)
-        #: key -> [spent today, spent this month]
-        self.spend: dict[Key, list[float]] = {}
         self.lock = threading.RLock()
-        #: ``current(now)`` has nothing to do while ``fresh[0] <= now < fresh[1]`` (the router
-        #: compares before calling it).
+        #: Counts the table's changes (a spend added, a table filled anew, a new period): a
+        #: decision checked at one version holds while the version is the same. Bumped under
+        #: ``lock``, after the change (a reader that reads it first never pairs it with newer sums).
+        self.version = 0
+        self._spend: dict[Key, list[float]] = {}
+        #: ``current(now)`` has nothing to do while ``fresh[0] <= now < fresh[1]`` (routers check first).
         self.fresh = (0.0, 0.0)
 
+    @property
+    def spend(self) -> dict[Key, list[float]]:
+        """key -> [spent today, spent this month]; set a new dict to replace the whole table."""
+        return self._spend
+
+    @spend.setter
+    def spend(self, table: dict[Key, list[float]]) -> None:
+        with self.lock:
+            self._spend = table
+            self.version += 1
+
     def get(self, key: Key, period: str) -> float:
-        v = self.spend.get(key)
-        if v is None:
-            return 0.0
-        return v[0] if period == "day" else v[1]
+        v = self._spend.get(key)
+        return 0.0 if v is None else v[0] if period == "day" else v[1]
 
     def bounds(self, period: str) -> tuple[float, float]:
         return self.day if period == "day" else self.month
@@ -89,7 +99,9 @@ class SpendTable:
     def current(self, now: float) -> None:
         """Make the table hold the periods of ``now`` (a new period starts at zero)."""
         if not self.day[0] <= now < self.day[1]:
-            self._roll(now)
+            with self.lock:
+                self._roll(now)
+                self.version += 1  # a subclass's roll may zero the sums in place
         self.fresh = self.day
 
     def _roll(self, now: float) -> None:
@@ -115,22 +127,11 @@ class SpendTable:
         today = self.day[0] <= at < self.day[1]
         with self.lock:
             for key in self.keys(project, user):
-                v = self.spend.setdefault(key, [0.0, 0.0])
+                v = self._spend.setdefault(key, [0.0, 0.0])
                 v[1] += usd
                 if today:
                     v[0] += usd
-
-
-def run_cost(cost_usd: float | None, model: str, tokens: tuple[int, int, int, int],
-             pricing: PricingTable) -> float:
-    """A run's reported cost, else its tokens priced at ``model`` (unknown price: 0)."""
-    if cost_usd is not None:
-        return float(cost_usd) if math.isfinite(cost_usd) and cost_usd > 0 else 0.0
-    if not any(tokens):
-        return 0.0
-    from tacroute.types.run import Usage
-
-    return pricing.cost(model, Usage(*tokens)) or 0.0
+                self.version += 1
 
 
 _SUM = """
@@ -245,6 +246,8 @@ class HistorySpend(SpendTable):
                     self._give_up(exc)
                 return
             self.loads += 1
+            from tacroute.pricing import run_cost
+
             for project, user, model, today, cost, *tokens in rows:
                 usd = run_cost(cost, str(model), tuple(int(t or 0) for t in tokens), self.pricing)  # type: ignore[arg-type]
                 at = self.day[0] if today else self.month[0]
@@ -294,6 +297,3 @@ def _pricing_key(raw: Mapping[str, Any]) -> str:
     pricing = raw.get("pricing")
     return repr(sorted(pricing.items())) if isinstance(pricing, dict) else ""
 
-
-def clock_or_time(clock: Callable[[], float] | None) -> Callable[[], float]:
-    return clock or time.time

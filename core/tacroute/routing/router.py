@@ -100,7 +100,12 @@ class ModelRouter:
         #: Per set of matching rules (a bit mask): see _Kept.
         self._cache: dict[int, _Kept] = {}
         #: Per task key (:mod:`tacroute.routing.warm`): the same, for valid tasks only.
-        self._seen: dict[tuple[Any, ...], _Kept] = {}
+        self._seen: dict[tuple[Any, ...], Any] = {}
+        #: What a kept decision goes through before it is returned, called with the router and
+        #: what was kept (None: nothing): the gate's check. A subclass that keeps other things per
+        #: task key checks them here.
+        self._check: Callable[[Any, Any], Decision] | None = None if self.gate is None \
+            else ModelRouter._gated
         keyed = keying(rules)
         self._keyed = keyed.ok and self._enabled
         self._extra, self._hours = keyed.extra, keyed.hours
@@ -158,9 +163,10 @@ class ModelRouter:
         hit = self._seen.get(key)
         if hit is None:
             return self._decide(task, key)
-        if self.gate is None:
-            return hit[2]
-        return self._gated(hit)
+        check = self._check
+        if check is None:
+            return hit[2]  # type: ignore[no-any-return]
+        return check(self, hit)
 
     def _decide(self, task: Task, key: tuple[Any, ...] | None) -> Decision:
         """Check and match ``task``; keep the decision under ``key`` (None: do not)."""

@@ -36,7 +36,7 @@ def holds_for(router: Any, task: Task, cand: Candidate) -> Sequence[Reservation]
 def settle(router: Any, slot: Lease, record: AttemptRecord, state: dict[str, Any]) -> None:
     """Release ``slot`` with the attempt's cost (reported, else its tokens priced at its model)."""
     from tacroute.preferences.reserve import SETTLED
-    from tacroute.preferences.spend import run_cost
+    from tacroute.pricing import run_cost
 
     pricing = getattr(getattr(router, "spend", None), "pricing", None)
     if pricing is None:
