@@ -53,6 +53,9 @@ echo '{"type":"result","subtype":"success","is_error":false,"result":"OK","sessi
 #: Loaded only by a run that needs them (publishing --output-file, waiting for a slot,
 #: a result without a session id), never before the worker starts.
 RUN_ONLY = {"shutil", "tempfile", "uuid", "platform", "random"}
+#: The state seam past the backend kind: loaded when a slot is taken or [state] names a backend.
+STATE_BACKENDS = {"tacroute.state.api", "tacroute.state.settings", "tacroute.state.sqlite",
+                  "tacroute.state.shared", "tacroute.state.holds", "tacroute.state.fleet"}
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -83,6 +86,9 @@ def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helper
     assert "sqlite3" in mods and "tacroute.history.gate" in mods  # the gate did read the history
     assert {"tacroute.preferences.check", "tacroute.preferences.model", "tacroute.routing.scenarios"} & mods == set()
     assert (RUN_ONLY - {"uuid", "platform"}) & mods == set()  # click itself imports uuid
+    # no [state] table: the gate reads the store itself; only the backend kind the Redis plugin
+    # subclasses is loaded, not the state seam, its backends or the [state] settings
+    assert STATE_BACKENDS & mods == set()
 
 
 def test_a_config_with_projects_still_has_them_checked(tmp_path: Path) -> None:
@@ -115,3 +121,15 @@ def test_the_claude_dropin_starts_the_cli_before_loading_what_only_some_runs_nee
     assert RUN_ONLY & _modules(proc) == set()
     # the prompt went through run_task's own private file, removed at the end
     assert {p.name for p in (tmp_path / "runs").glob("*/*")} == {"attempt-1-claude.jsonl"}
+
+
+def test_a_state_table_is_still_checked_and_read(tmp_path: Path) -> None:
+    seed = (ROOT / "examples" / "config.toml").read_text(encoding="utf-8")
+    good = tmp_path / "good.toml"
+    good.write_text(seed + '\n[state]\nbackend = "sqlite"\nretry_s = 2\n', encoding="utf-8")
+    assert "tacroute.state.settings" in _route(tmp_path, good)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(seed + '\n[state]\nbackend = "nowhere"\n', encoding="utf-8")
+    proc = subprocess.run([str(Path(sys.executable).parent / "tacroute"), "route", "--config", str(bad)],
+                          capture_output=True, text=True, cwd=ROOT, env=_env(tmp_path), timeout=120, check=False)
+    assert proc.returncode == 2 and "unknown state backend 'nowhere'" in proc.stderr, proc.stderr

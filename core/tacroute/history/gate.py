@@ -30,18 +30,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from tacroute.history.damage import give_up, is_broken
 from tacroute.history.slots import NO_SLOT, ProviderLimits, limit_reason
 from tacroute.history.store import Cooldown, HistoryError, HistoryStore, LimitsSnapshot
-from tacroute.state.api import Lease, Reservation, Snapshot, StateBackend, StateUnavailable
-from tacroute.state.shared import SettlingLease
-from tacroute.state.sqlite import SqliteState
 
 if TYPE_CHECKING:
     from tacroute.config.model import Config
+    from tacroute.state.api import Lease, Reservation, Snapshot, StateBackend
     from tacroute.state.shared import SharedState
+    from tacroute.state.sqlite import SqliteState
     from tacroute.types import AttemptRecord
 
 __all__ = ["HistoryGate", "ProviderLimits"]
@@ -62,7 +62,6 @@ class HistoryGate:
                  clock: Callable[[], float] = time.time, refresh_s: float = 1.0,
                  shared: SharedState | None = None) -> None:
         self.store = store
-        self.local = SqliteState(store, clock)
         self.shared = shared
         self.clock = clock
         self.refresh_s = refresh_s
@@ -77,12 +76,22 @@ class HistoryGate:
         self._shared_at = -1.0
         self._shared: Snapshot | None = None
 
+    @cached_property
+    def local(self) -> SqliteState:
+        """This machine's state backend over :attr:`store` (slots, budget holds).
+
+        Made when a slot is first taken: routing reads the store itself (what
+        :meth:`SqliteState.snapshot` reads), so ``tacroute route`` never loads
+        the state backends."""
+        from tacroute.state.sqlite import SqliteState
+
+        return SqliteState(self.store, self.clock)
+
     def _refresh(self, now: float) -> None:
         if self._read_at >= 0 and now - self._read_at < self.refresh_s and now >= self._read_at:
             return
-        snap = self.local.snapshot(self.limits, now)
-        self._cooldowns = {(c.provider, c.model): c for c in snap.cooldowns}
-        self._usage = snap.usage
+        self._cooldowns = {(c.provider, c.model): c for c in self.store.cooldowns(now)}
+        self._usage = self.store.limits(now) if self.limits else LimitsSnapshot({}, {})
         self._read_at = now
 
     def _shared_snapshot(self, now: float) -> Snapshot | None:
@@ -91,6 +100,8 @@ class HistoryGate:
             return None
         if self._shared is not None and 0 <= now - self._shared_at < self.shared_refresh_s:
             return self._shared
+        from tacroute.state.api import StateUnavailable
+
         try:
             self._shared = self.shared.call(lambda b: b.snapshot(self.limits, now))
         except StateUnavailable:
@@ -171,7 +182,12 @@ class HistoryGate:
                 return NO_SLOT
             limit = ProviderLimits()
         shared = self.shared
-        if shared is not None and shared.available():
+        if shared is None:
+            return self.local.acquire(run_id, attempt, provider, model, limit, self.clock(), reserve)
+        from tacroute.state.api import StateUnavailable
+        from tacroute.state.shared import SettlingLease
+
+        if shared.available():
             try:
                 lease = shared.call(lambda b: b.acquire(run_id, attempt, provider, model, limit,
                                                        self.clock(), reserve))
@@ -179,7 +195,7 @@ class HistoryGate:
             except StateUnavailable:
                 pass
         lease = self.local.acquire(run_id, attempt, provider, model, limit, self.clock(), reserve)
-        if reserve and shared is not None:
+        if reserve:
             return SettlingLease(lease, shared, run_id, attempt, reserve, True)
         return lease
 
@@ -203,6 +219,8 @@ class HistoryGate:
             backend.record_attempt(record, op_id)
             if cool is not None:
                 backend.put_cooldown(cool)
+
+        from tacroute.state.api import StateUnavailable
 
         try:
             self.shared.call(publish)
