@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tacroute.config import load_config
+from tacroute.history import HistoryGate
 from tacroute.history.store import HistoryStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +58,9 @@ RUN_ONLY = {"shutil", "tempfile", "uuid", "platform", "random"}
 #: The state seam past the backend kind: loaded when a slot is taken or [state] names a backend.
 STATE_BACKENDS = {"tacroute.state.api", "tacroute.state.settings", "tacroute.state.sqlite",
                   "tacroute.state.shared", "tacroute.state.holds", "tacroute.state.fleet"}
+#: What only taking a slot or running an attempt needs: provider slots (no provider of the seed
+#: config has a limit) and the attempt seam.
+SLOTS_AND_ATTEMPTS = {"tacroute.history.slots", "tacroute.providers.execute"}
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -89,6 +94,7 @@ def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helper
     # no [state] table: the gate reads the store itself; only the backend kind the Redis plugin
     # subclasses is loaded, not the state seam, its backends or the [state] settings
     assert STATE_BACKENDS & mods == set()
+    assert SLOTS_AND_ATTEMPTS & mods == set()
 
 
 def test_a_config_with_projects_still_has_them_checked(tmp_path: Path) -> None:
@@ -133,3 +139,16 @@ def test_a_state_table_is_still_checked_and_read(tmp_path: Path) -> None:
     proc = subprocess.run([str(Path(sys.executable).parent / "tacroute"), "route", "--config", str(bad)],
                           capture_output=True, text=True, cwd=ROOT, env=_env(tmp_path), timeout=120, check=False)
     assert proc.returncode == 2 and "unknown state backend 'nowhere'" in proc.stderr, proc.stderr
+
+
+def test_a_provider_limit_still_loads_the_slots_and_is_enforced(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text((ROOT / "examples" / "config.toml").read_text(encoding="utf-8").replace(
+        '[providers.claude-cli]\n', '[providers.claude-cli]\nmax_concurrent = 1\n', 1), encoding="utf-8")
+    assert "tacroute.history.slots" in _route(tmp_path, config)
+    with HistoryStore(tmp_path / "history.db") as store:
+        gate = HistoryGate(store, load_config(config))
+        with gate.acquire_slot("r1", 1, "claude-cli", "claude-opus-4"):
+            gate.refresh_s = 0
+            assert (gate.skip_reason("claude-cli", "claude-opus-4") or "").startswith("limit: 1 attempt(s)")
+        assert gate.skip_reason("claude-cli", "claude-opus-4") is None

@@ -34,17 +34,24 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from tacroute.history.damage import give_up, is_broken
-from tacroute.history.slots import NO_SLOT, ProviderLimits, limit_reason
 from tacroute.history.store import Cooldown, HistoryError, HistoryStore, LimitsSnapshot
 
 if TYPE_CHECKING:
     from tacroute.config.model import Config
+    from tacroute.history.slots import ProviderLimits
     from tacroute.state.api import Lease, Reservation, Snapshot, StateBackend
     from tacroute.state.shared import SharedState
     from tacroute.state.sqlite import SqliteState
     from tacroute.types import AttemptRecord
 
-__all__ = ["HistoryGate", "ProviderLimits"]
+__all__ = ["HistoryGate"]
+
+
+def _limit_reason(provider: str, limit: ProviderLimits, usage: LimitsSnapshot) -> str | None:
+    from tacroute.history.slots import limit_reason
+
+    return limit_reason(provider, limit, usage.running.get(provider, 0),
+                        usage.started_last_minute.get(provider, 0))
 
 
 class HistoryGate:
@@ -69,6 +76,8 @@ class HistoryGate:
         if config is not None:
             for name, p in config.providers.items():
                 if p.max_concurrent is not None or p.rpm is not None:
+                    from tacroute.history.slots import ProviderLimits  # the slots load with a limit
+
                     self.limits[name] = ProviderLimits(p.max_concurrent, p.rpm)
         self._read_at = -1.0
         self._cooldowns: dict[tuple[str, str], Cooldown] = {}
@@ -119,9 +128,7 @@ class HistoryGate:
             give_up(self.store.path, exc)
             return None, None
         limit = self.limits.get(provider)
-        why = None if limit is None else limit_reason(
-            provider, limit, self._usage.running.get(provider, 0),
-            self._usage.started_last_minute.get(provider, 0))
+        why = None if limit is None else _limit_reason(provider, limit, self._usage)
         return self._cooldowns.get((provider, model)), why
 
     def skip_reason(self, provider: str, model: str) -> str | None:
@@ -138,9 +145,7 @@ class HistoryGate:
                 if (c.provider, c.model) == (provider, model) and (cool is None or c.until > cool.until):
                     cool = c
             limit = self.limits.get(provider)
-            why = None if limit is None else limit_reason(
-                provider, limit, snap.usage.running.get(provider, 0),
-                snap.usage.started_last_minute.get(provider, 0))
+            why = None if limit is None else _limit_reason(provider, limit, snap.usage)
         if cool is not None and cool.until > now:
             until = datetime.fromtimestamp(cool.until).strftime("%H:%M:%S")
             return f"cooldown until {until} ({cool.until - now:.0f} s left): {cool.reason}"
@@ -176,6 +181,8 @@ class HistoryGate:
         records the attempt). With shared state the slot is a lease there
         (renewed while held); while it is degraded, a slot of this machine's history file.
         """
+        from tacroute.history.slots import NO_SLOT, ProviderLimits
+
         limit = self.limits.get(provider)
         if limit is None:
             if not reserve:
