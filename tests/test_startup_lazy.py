@@ -55,8 +55,8 @@ echo '{"type":"result","subtype":"success","is_error":false,"result":"OK","sessi
 #: Loaded only by a run that needs them (publishing --output-file, waiting for a slot,
 #: a result without a session id), never before the worker starts.
 RUN_ONLY = {"shutil", "tempfile", "uuid", "platform", "random"}
-#: The state seam past the backend kind: loaded when a slot is taken or [state] names a backend.
-STATE_BACKENDS = {"tacroute.state.api", "tacroute.state.settings", "tacroute.state.sqlite",
+#: The state seam: loaded when a slot is taken, [state] names a backend or state is shown.
+STATE_BACKENDS = {"tacroute.state", "tacroute.state.api", "tacroute.state.settings", "tacroute.state.sqlite",
                   "tacroute.state.shared", "tacroute.state.holds", "tacroute.state.fleet"}
 #: What only taking a slot or running an attempt needs: provider slots (no provider of the seed
 #: config has a limit) and the attempt seam.
@@ -91,8 +91,8 @@ def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helper
     assert "sqlite3" in mods and "tacroute.history.gate" in mods  # the gate did read the history
     assert {"tacroute.preferences.check", "tacroute.preferences.model", "tacroute.routing.scenarios"} & mods == set()
     assert (RUN_ONLY - {"uuid", "platform"}) & mods == set()  # click itself imports uuid
-    # no [state] table: the gate reads the store itself; only the backend kind the Redis plugin
-    # subclasses is loaded, not the state seam, its backends or the [state] settings
+    # no [state] table: the gate reads the store itself; the Redis plugin's backend type
+    # subclasses a plugin base class: neither the state seam, its backends nor [state]'s settings load
     assert STATE_BACKENDS & mods == set()
     assert SLOTS_AND_ATTEMPTS & mods == set()
 

@@ -31,20 +31,20 @@ if TYPE_CHECKING:
         StateStatus,
         StateUnavailable,
     )
-    from tacroute.state.kinds import RegisterStateBackend, StateBackendType
     from tacroute.state.settings import StateSettings
     from tacroute.state.shared import SharedState
+    from tacroute.types.plugin import RegisterStateBackend, StateBackendType
 
 __all__ = ["FleetRow", "Lease", "RegisterStateBackend", "Reservation", "Snapshot", "StateBackend",
            "StateBackendType", "StateSettings", "StateStatus", "StateUnavailable", "fleet_model_stats",
            "fleet_rows", "forget_open", "open_state", "state_status"]
 
 # Loaded on first use: every command loads the plugins, and a plugin's backend type
-# needs only tacroute.state.kinds; a config without [state] never needs the rest.
+# needs only its base class (tacroute.types.plugin); a config without [state] never needs the rest.
 __getattr__ = lazy_exports(__name__, {
     **dict.fromkeys(("FleetRow", "Lease", "Reservation", "Snapshot", "StateBackend", "StateStatus",
                      "StateUnavailable"), "tacroute.state.api"),
-    **dict.fromkeys(("RegisterStateBackend", "StateBackendType"), "tacroute.state.kinds"),
+    **dict.fromkeys(("RegisterStateBackend", "StateBackendType"), "tacroute.types.plugin"),
     "StateSettings": "tacroute.state.settings",
 })
 

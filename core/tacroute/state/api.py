@@ -30,8 +30,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from tacroute.errors import TacrouteError
-from tacroute.state.kinds import RegisterStateBackend, StateBackendType
 from tacroute.tuples import NamedTuple
+from tacroute.types.plugin import RegisterStateBackend, StateBackendType
 
 if TYPE_CHECKING:
     from tacroute.history.slots import ProviderLimits

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tacroute import hookimpl
-from tacroute.state.kinds import StateBackendType  # the rest of the state seam loads when used
+from tacroute.types.plugin import StateBackendType  # the rest of the state seam loads when used
 
 if TYPE_CHECKING:
     from tacroute.state import RegisterStateBackend, StateBackend, StateSettings
