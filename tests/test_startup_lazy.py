@@ -61,6 +61,8 @@ STATE_BACKENDS = {"tacroute.state", "tacroute.state.api", "tacroute.state.settin
 #: What only taking a slot or running an attempt needs: provider slots (no provider of the seed
 #: config has a limit) and the attempt seam.
 SLOTS_AND_ATTEMPTS = {"tacroute.history.slots", "tacroute.providers.execute"}
+#: Parsed only for a --attr option.
+ATTR_PARSER = "tacroute.keyvalue"
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -95,6 +97,7 @@ def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helper
     # subclasses a plugin base class: neither the state seam, its backends nor [state]'s settings load
     assert STATE_BACKENDS & mods == set()
     assert SLOTS_AND_ATTEMPTS & mods == set()
+    assert ATTR_PARSER not in mods
 
 
 def test_a_config_with_projects_still_has_them_checked(tmp_path: Path) -> None:
