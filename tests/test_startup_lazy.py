@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tacroute.config import load_config
+from tacroute.history import HistoryGate
 from tacroute.history.store import HistoryStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +55,14 @@ echo '{"type":"result","subtype":"success","is_error":false,"result":"OK","sessi
 #: Loaded only by a run that needs them (publishing --output-file, waiting for a slot,
 #: a result without a session id), never before the worker starts.
 RUN_ONLY = {"shutil", "tempfile", "uuid", "platform", "random"}
+#: The state seam: loaded when a slot is taken, [state] names a backend or state is shown.
+STATE_BACKENDS = {"tacroute.state", "tacroute.state.api", "tacroute.state.settings", "tacroute.state.sqlite",
+                  "tacroute.state.shared", "tacroute.state.holds", "tacroute.state.fleet"}
+#: What only taking a slot or running an attempt needs: provider slots (no provider of the seed
+#: config has a limit) and the attempt seam.
+SLOTS_AND_ATTEMPTS = {"tacroute.history.slots", "tacroute.providers.execute"}
+#: Parsed only for a --attr option.
+ATTR_PARSER = "tacroute.keyvalue"
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -83,6 +93,11 @@ def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helper
     assert "sqlite3" in mods and "tacroute.history.gate" in mods  # the gate did read the history
     assert {"tacroute.preferences.check", "tacroute.preferences.model", "tacroute.routing.scenarios"} & mods == set()
     assert (RUN_ONLY - {"uuid", "platform"}) & mods == set()  # click itself imports uuid
+    # no [state] table: the gate reads the store itself; the Redis plugin's backend type
+    # subclasses a plugin base class: neither the state seam, its backends nor [state]'s settings load
+    assert STATE_BACKENDS & mods == set()
+    assert SLOTS_AND_ATTEMPTS & mods == set()
+    assert ATTR_PARSER not in mods
 
 
 def test_a_config_with_projects_still_has_them_checked(tmp_path: Path) -> None:
@@ -115,3 +130,28 @@ def test_the_claude_dropin_starts_the_cli_before_loading_what_only_some_runs_nee
     assert RUN_ONLY & _modules(proc) == set()
     # the prompt went through run_task's own private file, removed at the end
     assert {p.name for p in (tmp_path / "runs").glob("*/*")} == {"attempt-1-claude.jsonl"}
+
+
+def test_a_state_table_is_still_checked_and_read(tmp_path: Path) -> None:
+    seed = (ROOT / "examples" / "config.toml").read_text(encoding="utf-8")
+    good = tmp_path / "good.toml"
+    good.write_text(seed + '\n[state]\nbackend = "sqlite"\nretry_s = 2\n', encoding="utf-8")
+    assert "tacroute.state.settings" in _route(tmp_path, good)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(seed + '\n[state]\nbackend = "nowhere"\n', encoding="utf-8")
+    proc = subprocess.run([str(Path(sys.executable).parent / "tacroute"), "route", "--config", str(bad)],
+                          capture_output=True, text=True, cwd=ROOT, env=_env(tmp_path), timeout=120, check=False)
+    assert proc.returncode == 2 and "unknown state backend 'nowhere'" in proc.stderr, proc.stderr
+
+
+def test_a_provider_limit_still_loads_the_slots_and_is_enforced(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text((ROOT / "examples" / "config.toml").read_text(encoding="utf-8").replace(
+        '[providers.claude-cli]\n', '[providers.claude-cli]\nmax_concurrent = 1\n', 1), encoding="utf-8")
+    assert "tacroute.history.slots" in _route(tmp_path, config)
+    with HistoryStore(tmp_path / "history.db") as store:
+        gate = HistoryGate(store, load_config(config))
+        with gate.acquire_slot("r1", 1, "claude-cli", "claude-opus-4"):
+            gate.refresh_s = 0
+            assert (gate.skip_reason("claude-cli", "claude-opus-4") or "").startswith("limit: 1 attempt(s)")
+        assert gate.skip_reason("claude-cli", "claude-opus-4") is None

@@ -59,6 +59,23 @@ def test_the_class_is_typings_but_for_the_annotations_being_left_as_written() ->
     assert typing.get_type_hints(Limits) == typing.get_type_hints(Typed)
 
 
+def test_the_same_attributes_and_constructor_as_typings() -> None:
+    """A plain class is made without typing's metaclass on 3.11 (its per-field type check
+    skipped): nothing else may differ."""
+    pickled = {"__slotnames__"}  # set by the pickling above, on Limits only
+    assert set(vars(Limits)) - pickled == set(vars(Typed)) - pickled
+    assert set(dir(Limits)) - pickled == set(dir(Typed)) - pickled
+    assert Limits.__new__.__defaults__ == Typed.__new__.__defaults__ == ("x", ())
+    assert Limits(rpm=1, tags=("a",)) == Typed(rpm=1, tags=("a",))
+    assert Limits.__bases__ == Typed.__bases__ == (tuple,) and type(Limits) is type(Typed) is type
+    assert Limits.doubled.__qualname__ == "Limits.doubled"
+    with pytest.raises(TypeError, match="Non-default namedtuple field c cannot follow default fields a, b"):
+        class Bad(NamedTuple):
+            a: int = 1
+            b: int = 2
+            c: int
+
+
 def test_generic_tuples_and_typings_errors() -> None:
     assert Boxed[int](5) == (5, 1) and Boxed.__parameters__ == (T,)
     with pytest.raises(TypeError, match="Non-default namedtuple field b cannot follow default field a"):

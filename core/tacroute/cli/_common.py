@@ -13,7 +13,6 @@ import click
 
 from tacroute.config import Config, load_config
 from tacroute.errors import UsageError
-from tacroute.keyvalue import parse_attr
 from tacroute.taskattrs import check_task
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -152,6 +151,8 @@ def task_from_options(priority: str | None, labels: tuple[str, ...], retry_count
     Raises InvalidTaskError (exit 2) for a bad well-known attribute, whether ``--attr``
     or its own option gave it (``--attr hour=99`` as ``--hour 99``)."""
     task: dict[str, Any] = task_from_env()
+    if attrs:
+        from tacroute.keyvalue import parse_attr  # only with --attr
     for item in attrs:
         key, value = parse_attr(item)
         task[key] = value

@@ -14,7 +14,7 @@ from tacroute.config.bounds import count_too_large, seconds_problem
 from tacroute.config.checker import Checker, format_key, value_name
 from tacroute.config.model import COST_SOURCES, ProviderConfig
 from tacroute.config.templates import check_template
-from tacroute.providers.execute import executes_in_process
+from tacroute.providers.availability import executes_in_process
 
 __all__ = ["PROVIDER_KEYS", "load_providers"]
 

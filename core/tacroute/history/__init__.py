@@ -20,9 +20,10 @@ from tacroute.history.settings import CooldownPolicy, HistorySettings, history_p
 from tacroute.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from tacroute.history.gate import HistoryGate, ProviderLimits
+    from tacroute.history.gate import HistoryGate
     from tacroute.history.records import RunRow
     from tacroute.history.routing import open_gate
+    from tacroute.history.slots import ProviderLimits
     from tacroute.history.stats import STATS_KEYS, StatsRow
     from tacroute.history.store import Cooldown, HistoryError, HistoryStore, LimitsSnapshot
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "HistoryGate": "tacroute.history.gate",
     "open_gate": "tacroute.history.routing",
-    "ProviderLimits": "tacroute.history.gate",
+    "ProviderLimits": "tacroute.history.slots",
     "RunRow": "tacroute.history.records",
     "STATS_KEYS": "tacroute.history.stats",
     "StatsRow": "tacroute.history.stats",

@@ -30,21 +30,28 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from tacroute.history.damage import give_up, is_broken
-from tacroute.history.slots import NO_SLOT, ProviderLimits, limit_reason
 from tacroute.history.store import Cooldown, HistoryError, HistoryStore, LimitsSnapshot
-from tacroute.state.api import Lease, Reservation, Snapshot, StateBackend, StateUnavailable
-from tacroute.state.shared import SettlingLease
-from tacroute.state.sqlite import SqliteState
 
 if TYPE_CHECKING:
     from tacroute.config.model import Config
+    from tacroute.history.slots import ProviderLimits
+    from tacroute.state.api import Lease, Reservation, Snapshot, StateBackend
     from tacroute.state.shared import SharedState
+    from tacroute.state.sqlite import SqliteState
     from tacroute.types import AttemptRecord
 
-__all__ = ["HistoryGate", "ProviderLimits"]
+__all__ = ["HistoryGate"]
+
+
+def _limit_reason(provider: str, limit: ProviderLimits, usage: LimitsSnapshot) -> str | None:
+    from tacroute.history.slots import limit_reason
+
+    return limit_reason(provider, limit, usage.running.get(provider, 0),
+                        usage.started_last_minute.get(provider, 0))
 
 
 class HistoryGate:
@@ -62,7 +69,6 @@ class HistoryGate:
                  clock: Callable[[], float] = time.time, refresh_s: float = 1.0,
                  shared: SharedState | None = None) -> None:
         self.store = store
-        self.local = SqliteState(store, clock)
         self.shared = shared
         self.clock = clock
         self.refresh_s = refresh_s
@@ -70,6 +76,8 @@ class HistoryGate:
         if config is not None:
             for name, p in config.providers.items():
                 if p.max_concurrent is not None or p.rpm is not None:
+                    from tacroute.history.slots import ProviderLimits  # the slots load with a limit
+
                     self.limits[name] = ProviderLimits(p.max_concurrent, p.rpm)
         self._read_at = -1.0
         self._cooldowns: dict[tuple[str, str], Cooldown] = {}
@@ -79,12 +87,22 @@ class HistoryGate:
         self._shared_at = -1.0
         self._shared: Snapshot | None = None
 
+    @cached_property
+    def local(self) -> SqliteState:
+        """This machine's state backend over :attr:`store` (slots, budget holds).
+
+        Made when a slot is first taken: routing reads the store itself (what
+        :meth:`SqliteState.snapshot` reads), so ``tacroute route`` never loads
+        the state backends."""
+        from tacroute.state.sqlite import SqliteState
+
+        return SqliteState(self.store, self.clock)
+
     def _refresh(self, now: float) -> None:
         if self._read_at >= 0 and now - self._read_at < self.refresh_s and now >= self._read_at:
             return
-        snap = self.local.snapshot(self.limits, now)
-        self._cooldowns = {(c.provider, c.model): c for c in snap.cooldowns}
-        self._usage = snap.usage
+        self._cooldowns = {(c.provider, c.model): c for c in self.store.cooldowns(now)}
+        self._usage = self.store.limits(now) if self.limits else LimitsSnapshot({}, {})
         self._read_at = now
         quiet = all(c.until <= now for c in self._cooldowns.values())
         self._quiet = (now, now + self.refresh_s) if quiet else (0.0, 0.0)
@@ -95,6 +113,8 @@ class HistoryGate:
             return None
         if self._shared is not None and 0 <= now - self._shared_at < self.shared_refresh_s:
             return self._shared
+        from tacroute.state.api import StateUnavailable
+
         try:
             self._shared = self.shared.call(lambda b: b.snapshot(self.limits, now))
         except StateUnavailable:
@@ -112,9 +132,7 @@ class HistoryGate:
             give_up(self.store.path, exc)
             return None, None
         limit = self.limits.get(provider)
-        why = None if limit is None else limit_reason(
-            provider, limit, self._usage.running.get(provider, 0),
-            self._usage.started_last_minute.get(provider, 0))
+        why = None if limit is None else _limit_reason(provider, limit, self._usage)
         return self._cooldowns.get((provider, model)), why
 
     def skip_reason(self, provider: str, model: str) -> str | None:
@@ -131,9 +149,7 @@ class HistoryGate:
                 if (c.provider, c.model) == (provider, model) and (cool is None or c.until > cool.until):
                     cool = c
             limit = self.limits.get(provider)
-            why = None if limit is None else limit_reason(
-                provider, limit, snap.usage.running.get(provider, 0),
-                snap.usage.started_last_minute.get(provider, 0))
+            why = None if limit is None else _limit_reason(provider, limit, snap.usage)
         if cool is not None and cool.until > now:
             until = datetime.fromtimestamp(cool.until).strftime("%H:%M:%S")
             return f"cooldown until {until} ({cool.until - now:.0f} s left): {cool.reason}"
@@ -172,13 +188,20 @@ class HistoryGate:
         records the attempt). With shared state the slot is a lease there
         (renewed while held); while it is degraded, a slot of this machine's history file.
         """
+        from tacroute.history.slots import NO_SLOT, ProviderLimits
+
         limit = self.limits.get(provider)
         if limit is None:
             if not reserve:
                 return NO_SLOT
             limit = ProviderLimits()
         shared = self.shared
-        if shared is not None and shared.available():
+        if shared is None:
+            return self.local.acquire(run_id, attempt, provider, model, limit, self.clock(), reserve)
+        from tacroute.state.api import StateUnavailable
+        from tacroute.state.shared import SettlingLease
+
+        if shared.available():
             try:
                 lease = shared.call(lambda b: b.acquire(run_id, attempt, provider, model, limit,
                                                        self.clock(), reserve))
@@ -186,7 +209,7 @@ class HistoryGate:
             except StateUnavailable:
                 pass
         lease = self.local.acquire(run_id, attempt, provider, model, limit, self.clock(), reserve)
-        if reserve and shared is not None:
+        if reserve:
             return SettlingLease(lease, shared, run_id, attempt, reserve, True)
         return lease
 
@@ -210,6 +233,8 @@ class HistoryGate:
             backend.record_attempt(record, op_id)
             if cool is not None:
                 backend.put_cooldown(cool)
+
+        from tacroute.state.api import StateUnavailable
 
         try:
             self.shared.call(publish)

@@ -13,7 +13,6 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from tacroute.history.damage import timestamp, warn
-from tacroute.history.slots import RPM_WINDOW_S, SLOT_MAX_AGE_S, owner_alive
 from tacroute.tuples import NamedTuple
 
 if TYPE_CHECKING:
@@ -139,6 +138,8 @@ class StoreReads:
     def limits(self, now: float | None = None) -> LimitsSnapshot:
         """Attempts running (their owner process still alive) and started in the last 60 s,
         per provider: the routing snapshot (taking a slot checks again, atomically)."""
+        from tacroute.history.slots import RPM_WINDOW_S, SLOT_MAX_AGE_S, owner_alive  # with a limit only
+
         at = self.clock() if now is None else now
         running: dict[str, int] = {}
         alive: dict[tuple[int, int | None], bool] = {}

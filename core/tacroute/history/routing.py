@@ -52,9 +52,12 @@ def open_gate(config: Config, state: dict[str, Any] | None = None,
         # A broken history file must not stop routing: no cooldowns, said once on stderr.
         give_up(settings.path, exc)
         return None
-    from tacroute.state import open_state
+    shared = None
+    if "state" in config.raw:  # only a [state] table can name a shared backend: the state seam loads then
+        from tacroute.state import open_state
 
-    return HistoryGate(store, config, shared=open_state(config, registry))
+        shared = open_state(config, registry)
+    return HistoryGate(store, config, shared=shared)
 
 
 def _has_budgets(config: Config) -> bool:

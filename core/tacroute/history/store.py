@@ -27,13 +27,11 @@ from tacroute.history.damage import HistoryError
 from tacroute.history.reads import Cooldown, LimitsSnapshot, StoreReads
 from tacroute.history.schema import BUSY_MS, SCHEMA_VERSION, migrate, use_wal
 from tacroute.history.settings import CooldownPolicy
-from tacroute.history.slots import process_start, prune
 
 if TYPE_CHECKING:
     from tacroute.types import AttemptRecord, Decision, RunResult, Task
 
 __all__ = ["Cooldown", "HistoryError", "HistoryStore", "LimitsSnapshot"]
-
 
 
 def _close_quietly(conn: sqlite3.Connection, pid: int) -> None:
@@ -173,6 +171,8 @@ class HistoryStore(StoreReads):
         Records without checking the limits (the observer hook; a slot the
         runner took with :func:`tacroute.history.slots.acquire` is kept as is).
         """
+        from tacroute.history.slots import process_start, prune  # writing only: not loaded to route
+
         now = self.clock() if at is None else at
         owner = os.getpid() if pid is None else pid
         with self._write() as conn:

@@ -7,7 +7,16 @@
 
 from __future__ import annotations
 
-from tacroute.providers.availability import ProviderManager, ProviderStatus
-from tacroute.providers.execute import Attempt, Provider, executes_in_process
+from typing import TYPE_CHECKING
+
+from tacroute.lazy import lazy_exports
+from tacroute.providers.availability import ProviderManager, ProviderStatus, executes_in_process
+
+if TYPE_CHECKING:
+    from tacroute.providers.execute import Attempt, Provider
+
+# The run's side loads when a run needs it: routing (the config loader) only asks availability.
+__getattr__ = lazy_exports(__name__, {"Attempt": "tacroute.providers.execute",
+                                      "Provider": "tacroute.providers.execute"})
 
 __all__ = ["Attempt", "Provider", "ProviderManager", "ProviderStatus", "executes_in_process"]

@@ -18,14 +18,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tacroute.errors import ProviderError, UsageError
-from tacroute.providers.execute import executes_in_process
 from tacroute.tuples import NamedTuple
 
 if TYPE_CHECKING:
     from tacroute.config.model import Config, ProviderConfig
     from tacroute.types import ProviderType
 
-__all__ = ["ProviderManager", "ProviderStatus"]
+__all__ = ["ProviderManager", "ProviderStatus", "executes_in_process"]
+
+
+def executes_in_process(ptype: Any) -> bool:
+    """Whether a provider type implements ``execute`` itself (needs no command)."""
+    from tacroute.types import ProviderType
+
+    impl = getattr(type(ptype), "execute", None)
+    return impl is not None and impl is not ProviderType.execute
 
 
 class ProviderStatus(NamedTuple):

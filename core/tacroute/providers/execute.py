@@ -7,8 +7,8 @@ executes in-process: its :class:`~tacroute.types.ProviderType` implements
 transport's ``handle_request`` do. The runner treats both alike: it builds an
 :class:`Attempt`, calls ``execute``, records the outcome and fails over.
 
-Kept free of heavy imports: availability (on the routing path) asks
-:func:`executes_in_process`.
+Routing asks :func:`executes_in_process` (kept in :mod:`~tacroute.providers.availability`,
+re-exported here), so it never loads this module.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from tacroute.providers.availability import executes_in_process
 
 if TYPE_CHECKING:
     from tacroute.config.model import ProviderConfig
@@ -146,14 +148,6 @@ class Provider(Protocol):
     def execute(self, attempt: Attempt) -> Outcome:
         """Run the attempt to its end and say how it went."""
         ...
-
-
-def executes_in_process(ptype: Any) -> bool:
-    """Whether a provider type implements ``execute`` itself (needs no command)."""
-    from tacroute.types import ProviderType
-
-    impl = getattr(type(ptype), "execute", None)
-    return impl is not None and impl is not ProviderType.execute
 
 
 def stopped_by(signal: ParserSignal, outcome: Outcome) -> Outcome:

@@ -18,26 +18,35 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from tacroute.state.api import (
-    FleetRow,
-    Lease,
-    RegisterStateBackend,
-    Reservation,
-    Snapshot,
-    StateBackend,
-    StateBackendType,
-    StateStatus,
-    StateUnavailable,
-)
-from tacroute.state.settings import BUILTIN, StateSettings, load_state_settings
+from tacroute.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from tacroute.config.model import Config
+    from tacroute.state.api import (
+        FleetRow,
+        Lease,
+        Reservation,
+        Snapshot,
+        StateBackend,
+        StateStatus,
+        StateUnavailable,
+    )
+    from tacroute.state.settings import StateSettings
     from tacroute.state.shared import SharedState
+    from tacroute.types.plugin import RegisterStateBackend, StateBackendType
 
 __all__ = ["FleetRow", "Lease", "RegisterStateBackend", "Reservation", "Snapshot", "StateBackend",
            "StateBackendType", "StateSettings", "StateStatus", "StateUnavailable", "fleet_model_stats",
            "fleet_rows", "forget_open", "open_state", "state_status"]
+
+# Loaded on first use: every command loads the plugins, and a plugin's backend type
+# needs only its base class (tacroute.types.plugin); a config without [state] never needs the rest.
+__getattr__ = lazy_exports(__name__, {
+    **dict.fromkeys(("FleetRow", "Lease", "Reservation", "Snapshot", "StateBackend", "StateStatus",
+                     "StateUnavailable"), "tacroute.state.api"),
+    **dict.fromkeys(("RegisterStateBackend", "StateBackendType"), "tacroute.types.plugin"),
+    "StateSettings": "tacroute.state.settings",
+})
 
 _OPEN: dict[tuple[str, str], SharedState] = {}
 _LOCK = threading.Lock()
@@ -51,7 +60,11 @@ def open_state(config: Config, registry: Any = None) -> SharedState | None:
     the first call connects.
     """
     raw = config.raw.get("state")
-    if not isinstance(raw, dict) or raw.get("backend", BUILTIN) == BUILTIN:
+    if not isinstance(raw, dict):  # no [state] table: the embedded default
+        return None
+    from tacroute.state.settings import BUILTIN, load_state_settings
+
+    if raw.get("backend", BUILTIN) == BUILTIN:
         return None
     if registry is None:
         from tacroute.plugins import get_registry
@@ -82,6 +95,8 @@ def fleet_model_stats(config: Config, registry: Any = None) -> dict[tuple[str, s
     shared = open_state(config, registry)
     if shared is None:
         return None
+    from tacroute.state.api import StateUnavailable
+
     try:
         return shared.call(lambda b: b.model_stats())
     except StateUnavailable:
@@ -92,6 +107,9 @@ def state_status(config: Config, registry: Any = None) -> StateStatus:
     """Backend, where, latency, degraded or not, slots in use: for ``tacroute state``/``providers``.
 
     Without shared state: this machine's history database (nothing is created)."""
+    from tacroute.state.api import StateStatus, StateUnavailable
+    from tacroute.state.settings import BUILTIN
+
     limited = [n for n, p in config.providers.items() if p.max_concurrent is not None or p.rpm is not None]
     shared = open_state(config, registry)
     if shared is not None:
@@ -121,6 +139,8 @@ def state_status(config: Config, registry: Any = None) -> StateStatus:
 def fleet_rows(config: Config, registry: Any = None) -> tuple[str, list[FleetRow]]:
     """Where the aggregates come from, and their rows: the shared backend's, or this machine's
     history without one. Raises :class:`StateUnavailable` when the shared backend cannot answer."""
+    from tacroute.state.api import StateUnavailable
+
     shared = open_state(config, registry)
     if shared is not None:
         return f"{shared.backend.name} at {shared.backend.where}", shared.call(lambda b: b.fleet())

@@ -25,17 +25,17 @@ machine's own state (:mod:`tacroute.state.shared`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from tacroute.errors import TacrouteError
 from tacroute.tuples import NamedTuple
+from tacroute.types.plugin import RegisterStateBackend, StateBackendType
 
 if TYPE_CHECKING:
     from tacroute.history.slots import ProviderLimits
     from tacroute.history.store import Cooldown, LimitsSnapshot
-    from tacroute.state.settings import StateSettings
     from tacroute.types import AttemptRecord, ModelStats
 
 __all__ = ["FleetRow", "Lease", "RegisterStateBackend", "Reservation", "Snapshot", "StateBackend",
@@ -197,27 +197,3 @@ class StateBackend(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-class StateBackendType:
-    """A kind of state backend a plugin registers (``register_state_backends``).
-
-    ``name`` is what ``[state] backend`` names; ``keys`` the extra ``[state]``
-    keys it reads (name -> the types allowed), checked by the core; :meth:`check`
-    may add its own problems as ``(key, message)``; :meth:`open` connects lazily
-    (it must not block: the first call may fail with :class:`StateUnavailable`).
-    """
-
-    name: str = ""
-    description: str = ""
-    keys: ClassVar[Mapping[str, tuple[type, ...]]] = {}
-
-    def check(self, table: Mapping[str, Any]) -> list[tuple[str, str]]:
-        return []
-
-    def open(self, settings: StateSettings, env: Mapping[str, str]) -> StateBackend:
-        raise NotImplementedError
-
-
-#: The ``register`` argument of ``register_state_backends``.
-RegisterStateBackend = Callable[[StateBackendType], None]

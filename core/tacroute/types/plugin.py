@@ -1,8 +1,10 @@
-"""The plugin base classes: condition, provider and output parser types.
+"""The plugin base classes: condition, provider, output parser and state backend types.
 
-Plugin authors subclass :class:`ConditionType`, :class:`ProviderType` and
-:class:`OutputParserType`; their register hooks receive a
-:data:`RegisterCondition`, :data:`RegisterProvider` or :data:`RegisterOutputParser`.
+Plugin authors subclass :class:`ConditionType`, :class:`ProviderType`,
+:class:`OutputParserType` and :class:`StateBackendType`; their register hooks receive a
+:data:`RegisterCondition`, :data:`RegisterProvider`, :data:`RegisterOutputParser` or
+:data:`RegisterStateBackend`. (The state backend type is re-exported by
+:mod:`tacroute.state`, whose seam loads only when state is used.)
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
     from tacroute.clock import HourClock
     from tacroute.config.model import ProviderConfig
     from tacroute.providers.execute import Attempt
+    from tacroute.state.api import StateBackend
+    from tacroute.state.settings import StateSettings
     from tacroute.types.decision import Predicate, Task
     from tacroute.types.run import Outcome, OutputParser
 
@@ -30,6 +34,8 @@ __all__ = [
     "RegisterCondition",
     "RegisterOutputParser",
     "RegisterProvider",
+    "RegisterStateBackend",
+    "StateBackendType",
 ]
 
 
@@ -249,3 +255,28 @@ RegisterProvider = Callable[[ProviderType], None]
 RegisterCondition = Callable[[ConditionType], None]
 #: The ``register`` callable a ``register_output_parsers`` hook receives.
 RegisterOutputParser = Callable[[OutputParserType], None]
+
+
+# -------------------------------------------------------------------- state backends
+class StateBackendType:
+    """A kind of state backend a plugin registers (``register_state_backends``).
+
+    ``name`` is what ``[state] backend`` names; ``keys`` the extra ``[state]``
+    keys it reads (name -> the types allowed), checked by the core; :meth:`check`
+    may add its own problems as ``(key, message)``; :meth:`open` connects lazily
+    (it must not block: the first call may fail with :class:`StateUnavailable`).
+    """
+
+    name: str = ""
+    description: str = ""
+    keys: ClassVar[Mapping[str, tuple[type, ...]]] = {}
+
+    def check(self, table: Mapping[str, Any]) -> list[tuple[str, str]]:
+        return []
+
+    def open(self, settings: StateSettings, env: Mapping[str, str]) -> StateBackend:
+        raise NotImplementedError
+
+
+#: The ``register`` argument of ``register_state_backends``.
+RegisterStateBackend = Callable[[StateBackendType], None]

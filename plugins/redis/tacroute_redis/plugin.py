@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tacroute import hookimpl
-from tacroute.state import RegisterStateBackend, StateBackend, StateBackendType, StateSettings
+from tacroute.types.plugin import StateBackendType  # the rest of the state seam loads when used
+
+if TYPE_CHECKING:
+    from tacroute.state import RegisterStateBackend, StateBackend, StateSettings
 
 __all__ = ["RedisType", "register_state_backends"]
 
