@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from tacroute.history.store import HistoryStore
+from testkit.dropin import dropin_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,12 +43,6 @@ subprocess.Popen._execute_child = spy
 sys.argv = ["tacroute-claude", "-p", "Say OK.", "--model", "sonnet", "--output-format", "stream-json", "--verbose"]
 from tacroute_claude_cli.dropin.main import main
 main()
-"""
-
-FAKE_CLAUDE = """#!/bin/sh
-cat >/dev/null
-echo '{"type":"system","subtype":"init","session_id":"s1","model":"claude-sonnet-4-5"}'
-echo '{"type":"result","subtype":"success","is_error":false,"result":"OK","session_id":"s1","usage":{"input_tokens":3,"output_tokens":1}}'
 """
 
 #: Loaded only by a run that needs them (publishing --output-file, waiting for a slot,
@@ -98,15 +93,7 @@ def test_a_config_with_projects_still_has_them_checked(tmp_path: Path) -> None:
 
 
 def test_the_claude_dropin_starts_the_cli_before_loading_what_only_some_runs_need(tmp_path: Path) -> None:
-    claude = tmp_path / "claude"
-    claude.write_text(FAKE_CLAUDE, encoding="utf-8")
-    claude.chmod(0o755)
-    (tmp_path / "adws").mkdir()
-    (tmp_path / "adws" / "config.toml").write_text(
-        f'[providers.claude]\ntype = "claude-cli"\ncommand_template = ["{claude}", "-p", "--model", "{{model}}", '
-        '"--output-format", "stream-json", "--verbose"]\n\n[routing]\ndefault_provider = "claude"\n'
-        f'default_model = "claude-sonnet-4-5"\n\n[runner]\noutput_dir = "{tmp_path / "runs"}"\n'
-        f'[history]\npath = "{tmp_path / "history.db"}"\n', encoding="utf-8")
+    dropin_folder(tmp_path)
     for _ in range(2):  # the first run fills the entry-point cache
         proc = subprocess.run([sys.executable, "-c", SPAWN_PROBE], capture_output=True, text=True, cwd=tmp_path,
                               env=_env(tmp_path), stdin=subprocess.DEVNULL, timeout=120, check=False)

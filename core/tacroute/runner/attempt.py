@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from tacroute.bounds import bound_outcome
 from tacroute.errors import ProviderError
+from tacroute.fastexit import open_own
 from tacroute.providers import ProviderManager
 from tacroute.providers.command import build_command, build_env, build_stdin
 from tacroute.providers.execute import Attempt, Provider, executes_in_process, stopped_by
@@ -165,7 +166,7 @@ class CommandProvider:
         tee: IO[str] | None = None
         try:
             if not writes_own_file:
-                tee = open(output_file, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+                tee = open_own(output_file, "w", encoding="utf-8")  # closed below
         except OSError as exc:
             return _unwritable(output_file, exc)
         self.wrote_output = True
