@@ -4,7 +4,8 @@
 (SQLite) but loads neither the preferences layer (no ``[projects]``/``[users]``)
 nor anything only a run needs; ``tacroute-claude`` spawns the CLI before
 loading what only the end of a run or a rare case needs (``shutil``,
-``tempfile``, ``uuid`` with ``platform``, ``random``).
+``tempfile``, ``uuid`` with ``platform``, ``random``, the record helpers,
+the pricing table, the bounds on the worker's figures).
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ main()
 #: Loaded only by a run that needs them (publishing --output-file, waiting for a slot,
 #: a result without a session id), never before the worker starts.
 RUN_ONLY = {"shutil", "tempfile", "uuid", "platform", "random"}
+#: Needed only once the worker has exited (recording, the bounds on its figures, an
+#: estimated cost) or by another kind of provider: loaded after the spawn, while
+#: the CLI starts up, so they delay neither its start nor our end.
+AFTER_SPAWN = {"tacroute.history.records", "tacroute.bounds", "tacroute.pricing", "tacroute.runner.inprocess",
+               "tacroute.runner.plain"}
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -100,5 +106,6 @@ def test_the_claude_dropin_starts_the_cli_before_loading_what_only_some_runs_nee
         assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.splitlines()[-1])["result"] == "OK"
     assert RUN_ONLY & _modules(proc) == set()
+    assert AFTER_SPAWN & _modules(proc) == set()
     # the prompt went through run_task's own private file, removed at the end
     assert {p.name for p in (tmp_path / "runs").glob("*/*")} == {"attempt-1-claude.jsonl"}
