@@ -4,7 +4,8 @@
 (SQLite) but loads neither the preferences layer (no ``[projects]``/``[users]``)
 nor anything only a run needs; ``tacroute-claude`` spawns the CLI before
 loading what only the end of a run or a rare case needs (``shutil``,
-``tempfile``, ``uuid`` with ``platform``, ``random``).
+``tempfile``, ``uuid`` with ``platform``, ``random``, the record helpers,
+the pricing table, the bounds on the worker's figures).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from tacroute.config import load_config
 from tacroute.history import HistoryGate
 from tacroute.history.store import HistoryStore
+from testkit.dropin import dropin_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,12 +48,6 @@ from tacroute_claude_cli.dropin.main import main
 main()
 """
 
-FAKE_CLAUDE = """#!/bin/sh
-cat >/dev/null
-echo '{"type":"system","subtype":"init","session_id":"s1","model":"claude-sonnet-4-5"}'
-echo '{"type":"result","subtype":"success","is_error":false,"result":"OK","session_id":"s1","usage":{"input_tokens":3,"output_tokens":1}}'
-"""
-
 #: Loaded only by a run that needs them (publishing --output-file, waiting for a slot,
 #: a result without a session id), never before the worker starts.
 RUN_ONLY = {"shutil", "tempfile", "uuid", "platform", "random"}
@@ -63,6 +59,11 @@ STATE_BACKENDS = {"tacroute.state", "tacroute.state.api", "tacroute.state.settin
 SLOTS_AND_ATTEMPTS = {"tacroute.history.slots", "tacroute.providers.execute"}
 #: Parsed only for a --attr option.
 ATTR_PARSER = "tacroute.keyvalue"
+#: Needed only once the worker has exited (recording, the bounds on its figures, an
+#: estimated cost) or by another kind of provider: loaded after the spawn, while
+#: the CLI starts up, so they delay neither its start nor our end.
+AFTER_SPAWN = {"tacroute.history.records", "tacroute.bounds", "tacroute.pricing", "tacroute.runner.inprocess",
+               "tacroute.runner.plain"}
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -113,21 +114,14 @@ def test_a_config_with_projects_still_has_them_checked(tmp_path: Path) -> None:
 
 
 def test_the_claude_dropin_starts_the_cli_before_loading_what_only_some_runs_need(tmp_path: Path) -> None:
-    claude = tmp_path / "claude"
-    claude.write_text(FAKE_CLAUDE, encoding="utf-8")
-    claude.chmod(0o755)
-    (tmp_path / "adws").mkdir()
-    (tmp_path / "adws" / "config.toml").write_text(
-        f'[providers.claude]\ntype = "claude-cli"\ncommand_template = ["{claude}", "-p", "--model", "{{model}}", '
-        '"--output-format", "stream-json", "--verbose"]\n\n[routing]\ndefault_provider = "claude"\n'
-        f'default_model = "claude-sonnet-4-5"\n\n[runner]\noutput_dir = "{tmp_path / "runs"}"\n'
-        f'[history]\npath = "{tmp_path / "history.db"}"\n', encoding="utf-8")
+    dropin_folder(tmp_path)
     for _ in range(2):  # the first run fills the entry-point cache
         proc = subprocess.run([sys.executable, "-c", SPAWN_PROBE], capture_output=True, text=True, cwd=tmp_path,
                               env=_env(tmp_path), stdin=subprocess.DEVNULL, timeout=120, check=False)
         assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.splitlines()[-1])["result"] == "OK"
     assert RUN_ONLY & _modules(proc) == set()
+    assert AFTER_SPAWN & _modules(proc) == set()
     # the prompt went through run_task's own private file, removed at the end
     assert {p.name for p in (tmp_path / "runs").glob("*/*")} == {"attempt-1-claude.jsonl"}
 

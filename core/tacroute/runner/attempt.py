@@ -16,16 +16,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from tacroute.bounds import bound_outcome
 from tacroute.errors import ProviderError
+from tacroute.fastexit import open_own
 from tacroute.providers import ProviderManager
 from tacroute.providers.command import build_command, build_env, build_stdin
 from tacroute.providers.execute import Attempt, Provider, executes_in_process, stopped_by
 from tacroute.redact import MESSAGE_LIMIT, Redactor
 from tacroute.runner.costing import REPORTED, settle_cost
 from tacroute.runner.guard import GuardedParser
-from tacroute.runner.inprocess import InProcessProvider
-from tacroute.runner.plain import PlainOutputParser
 from tacroute.runner.process import OutputWriteError, SpawnError, stream_process
 from tacroute.runner.settings import RunnerSettings
 from tacroute.runner.status import StatusLine
@@ -105,6 +103,8 @@ def run_attempt(ctx: AttemptContext, number: int, cand: Candidate, output_file: 
     if pc.command_template or ptype is None or not executes_in_process(ptype):
         provider = command = CommandProvider(ctx, cand.provider)
     else:
+        from tacroute.runner.inprocess import InProcessProvider
+
         provider, command = InProcessProvider(ptype, ctx.cancel, ctx.settings.kill_grace), None
     outcome = _bounded(provider.execute(attempt), cand)
     source = ptype.cost_source(pc) if ptype is not None else (pc.cost_source or REPORTED)
@@ -165,7 +165,7 @@ class CommandProvider:
         tee: IO[str] | None = None
         try:
             if not writes_own_file:
-                tee = open(output_file, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+                tee = open_own(output_file, "w", encoding="utf-8")  # closed below
         except OSError as exc:
             return _unwritable(output_file, exc)
         self.wrote_output = True
@@ -205,6 +205,8 @@ class CommandProvider:
 
 def _bounded(outcome: Outcome, cand: Candidate) -> Outcome:
     """The worker's figures within bounds (see :mod:`tacroute.bounds`); a warning per change."""
+    from tacroute.bounds import bound_outcome
+
     outcome, notes = bound_outcome(outcome)
     for note in notes:
         print(f"tacroute: warning: {cand.provider}/{cand.model} reported {note}", file=sys.stderr)
@@ -215,14 +217,20 @@ def _warm_up() -> None:
     """Import now what is needed once the command exits, while it starts up.
 
     The command (a coding agent's CLI) takes hundreds of milliseconds before its
-    first output; the history plugin's record helpers would otherwise load after
-    the exit, on the path between the command's end and ours.
+    first output; the history plugin's record helpers, the bounds on the
+    worker's figures and the pricing table (a CLI that reports no cost) would
+    otherwise load after the exit, on the path between the command's end and
+    ours. Before the spawn they would delay the command's start instead.
     """
-    import tacroute.history.records  # noqa: F401
+    import tacroute.bounds
+    import tacroute.history.records
+    import tacroute.pricing  # noqa: F401
 
 
 def _parser(ctx: AttemptContext, name: str | None) -> GuardedParser:
     if name is None:
+        from tacroute.runner.plain import PlainOutputParser
+
         return GuardedParser(PlainOutputParser(), "plain")
     parser_type = ctx.registry.output_parsers.get(name)
     if parser_type is None:

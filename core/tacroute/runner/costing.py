@@ -12,9 +12,12 @@ unknown (a plain command's output says nothing about them).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from tacroute.pricing import PricingTable
 from tacroute.types import Outcome
+
+if TYPE_CHECKING:
+    from tacroute.pricing import PricingTable
 
 __all__ = ["REPORTED", "ESTIMATED", "run_cost_source", "settle_cost"]
 

@@ -41,8 +41,12 @@ class PromptFile:
             raise UsageError(f"the prompt is not valid text: {exc.reason}") from None
         path = run_folder(settings, run_id) / "prompt.txt"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        try:  # a bare descriptor, no file object: nothing for the fast exit to flush
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
         self.written = self.path = path
         return path
 
