@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import marshal
 import os
-import zlib
 from typing import Any
 
 __all__ = ["FORMAT", "MAX_FILES", "cached_doc", "doc_file", "dump_doc", "enabled", "save_doc"]
@@ -40,9 +39,10 @@ def doc_file(key: str) -> str:
     """The cache file of the config at the absolute path ``key``."""
     from tacroute.paths import cache_dir
 
-    data = key.encode("utf-8", "surrogatepass")
-    # Two checksums: a collision costs only speed (the path is in the file and checked).
-    return os.path.join(cache_dir(), "config-docs", f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}.marshal")
+    # The path made a file name (its end, when long): two paths that end up with one name
+    # only take turns (the path is in the file and checked), and no hash module is imported.
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in key.strip(os.sep))[-200:]
+    return os.path.join(cache_dir(), "config-docs", f"{name}.marshal")
 
 
 def cached_doc(text: str, key: str) -> dict[str, Any] | None:
