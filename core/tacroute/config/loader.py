@@ -80,18 +80,18 @@ def parse_config(text: str, path: Path | None = None, *, registry: Any = None,
         from tacroute.plugins import get_registry
 
         registry = get_registry()
-    from tacroute.config import doccache
+    from tacroute.config.doccache import cached_doc, dump_doc, enabled, save_doc
 
-    key = os.path.abspath(path) if cache and path is not None and doccache.enabled() else None
-    doc = doccache.cached_doc(text, key) if key is not None else None
+    key = os.path.abspath(path) if cache and path is not None and enabled() else None
+    doc = cached_doc(text, key) if key is not None else None
     unsaved: bytes | None = None
     if doc is None:
         doc = _read(text, path)
         if key is not None:
-            unsaved = doccache.dump_doc(text, key, doc)  # before validation touches anything
+            unsaved = dump_doc(text, key, doc)  # before validation touches anything
     config = _validate(text, path, doc, registry)
     if unsaved is not None and key is not None:
-        doccache.save_doc(key, unsaved)
+        save_doc(key, unsaved)
     return config
 
 
