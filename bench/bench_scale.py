@@ -136,7 +136,8 @@ def loading(reg: Registry, folder: Path) -> None:
     text = rule_table(5000, random.Random(5000))
     path = folder / "big.toml"
     path.write_text(text)
-    parse_s, read_s, total_s = [], [], []
+    parse_s, read_s, total_s, cached_s = [], [], [], []
+    os.environ["XDG_CACHE_HOME"] = str(folder / "cache")  # the parsed-config cache's folder
     for _ in range(5):
         t0 = time.perf_counter()
         tomllib.loads(text)
@@ -144,16 +145,24 @@ def loading(reg: Registry, folder: Path) -> None:
         t0 = time.perf_counter()
         read_toml(text)
         read_s.append(time.perf_counter() - t0)
+        os.environ["TACROUTE_NO_CONFIG_CACHE"] = "1"  # the text parsed, as on a first load or an edit
         t0 = time.perf_counter()
         config = load_config(path, registry=reg)
         ModelRouter(config, registry=reg).route({"priority": "high", "labels": ["bug"]})
         total_s.append(time.perf_counter() - t0)
+        del os.environ["TACROUTE_NO_CONFIG_CACHE"]
+        load_config(path, registry=reg)  # (re)writes the cache entry
+        t0 = time.perf_counter()
+        config = load_config(path, registry=reg)
+        ModelRouter(config, registry=reg).route({"priority": "high", "labels": ["bug"]})
+        cached_s.append(time.perf_counter() - t0)
     parse, total = statistics.median(parse_s) * 1000, statistics.median(total_s) * 1000
-    read = statistics.median(read_s) * 1000
+    read, cached = statistics.median(read_s) * 1000, statistics.median(cached_s) * 1000
     print(f"\nload_config, 5,000 rules, + first decision: median {total:.1f} ms "
           f"(reading the TOML alone {read:.1f} ms = {read / total:.0%}, the rest {total - read:.1f} ms; "
           f"stdlib tomllib alone {parse:.1f} ms): "
           f"{verdict('5,000-rule load + decision <= 150 ms', total <= 150)}")
+    print(f"  the same with the document from the parsed-config cache (the file unchanged): {cached:.1f} ms")
 
 
 def cold_start(runs: int, folder: Path) -> None:

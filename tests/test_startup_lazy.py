@@ -64,6 +64,10 @@ ATTR_PARSER = "tacroute.keyvalue"
 #: the CLI starts up, so they delay neither its start nor our end.
 AFTER_SPAWN = {"tacroute.history.records", "tacroute.bounds", "tacroute.pricing", "tacroute.runner.inprocess",
                "tacroute.runner.plain"}
+#: The TOML parser (with ``string``, which only it and command templates used): a config read
+#: before with the same text comes from the parsed-config cache; ``locale``: click's run-time
+#: gettext (the help option's text, ``click.Path``'s name), which route's classes do without.
+TOML_AND_GETTEXT = {"tomllib", "tomllib._parser", "string", "locale"}
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -99,6 +103,21 @@ def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helper
     assert STATE_BACKENDS & mods == set()
     assert SLOTS_AND_ATTEMPTS & mods == set()
     assert ATTR_PARSER not in mods
+    assert TOML_AND_GETTEXT & mods == set()
+
+
+def test_route_parses_a_changed_config_and_no_cache_means_tomllib(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    seed = (ROOT / "examples" / "config.toml").read_text(encoding="utf-8")
+    config.write_text(seed, encoding="utf-8")
+    assert "tomllib" not in _route(tmp_path, config)  # the first of _route's two runs parsed it
+    config.write_text(seed.replace("claude-opus-4", "claude-opus-5"), encoding="utf-8")
+    probe = [sys.executable, "-c", ROUTE_PROBE, "route", "--config", str(config), "--priority", "critical", "--json"]
+    proc = subprocess.run(probe, capture_output=True, text=True, cwd=ROOT, env=_env(tmp_path), timeout=120, check=False)
+    assert json.loads(proc.stdout)["model"] == "claude-opus-5" and "tomllib" in _modules(proc)
+    off = _env(tmp_path, TACROUTE_NO_CONFIG_CACHE="1")
+    proc = subprocess.run(probe, capture_output=True, text=True, cwd=ROOT, env=off, timeout=120, check=False)
+    assert json.loads(proc.stdout)["model"] == "claude-opus-5" and "tomllib" in _modules(proc)
 
 
 def test_a_config_with_projects_still_has_them_checked(tmp_path: Path) -> None:

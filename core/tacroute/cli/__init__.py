@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import click
 
+from tacroute.cli._plain import PlainHelp
 from tacroute.errors import ConfigError, TacrouteError, UsageError
 from tacroute.fastexit import fast_exit as _fast_exit
 from tacroute.fastexit import note_writes as _note_writes
@@ -69,8 +70,9 @@ _BUILTIN: dict[str, tuple[str, str]] = {
 _GROUPS = frozenset({"config", "pricing", "rules"})
 
 
-class TacrouteGroup(click.Group):
-    """A group whose built-in commands load lazily and whose plugins add more."""
+class TacrouteGroup(PlainHelp, click.Group):
+    """A group whose built-in commands load lazily and whose plugins add more (and whose
+    ``--help`` option is built without click's ``gettext``: :mod:`tacroute.cli._plain`)."""
 
     builtin: ClassVar[dict[str, str]] = {}
     #: Each built-in command's help line, for ``--help`` (see ``_BUILTIN``).

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from tacroute.cli._plain import ConfigFile
 from tacroute.config import Config, load_config
 from tacroute.errors import UsageError
 from tacroute.taskattrs import check_task
@@ -24,7 +25,7 @@ __all__ = ["config_option", "echo_json", "echo_json_stream", "get_config", "json
 def config_option(func: F) -> F:
     """``--config PATH`` after the command's own name."""
     return click.option(
-        "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        "--config", "config_path", type=ConfigFile(), default=None,
         help="Config file (default: $TACROUTE_CONFIG, ./adws/config.toml, ./tacroute.toml, "
              "then the user config dir).",
     )(func)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tacroute.cli._common import config_option, echo_json, get_config, task_from_options, task_options
+from tacroute.cli._plain import TacrouteCommand
 from tacroute.routing import ModelRouter, router_with_history
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def _print_decision(d: Decision) -> None:
         click.echo(f"  skipped:   {_target(c.provider, c.model)} ({c.rule or 'default'}): {c.reason}")
 
 
-@click.command()
+@click.command(cls=TacrouteCommand)
 @task_options
 @click.option("--explain", is_flag=True, help="Show every rule, in order, with each condition's result.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -87,7 +88,7 @@ def _trace_dict(t: Any) -> dict[str, Any]:
             "conditions": [{"name": c.name, "value": c.value, "passed": c.passed} for c in t.conditions]}
 
 
-@click.command()
+@click.command(cls=TacrouteCommand)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @config_option
 def routing(as_json: bool, config_path: Path | None) -> None:

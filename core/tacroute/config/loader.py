@@ -1,7 +1,9 @@
 """Parse and validate a config file into a :class:`~tacroute.config.model.Config`.
 
 Reading uses the standard library's ``tomllib``, large files a faster parser
-that gives the same values (:mod:`~tacroute.config.tomlread`); line numbers for
+that gives the same values (:mod:`~tacroute.config.tomlread`), and a file read
+before with the same text its cached document (:mod:`~tacroute.config.doccache`;
+``tomllib`` is then not even imported); line numbers for
 error messages are looked up in the text only when there is an error. Everything is
 checked in one pass, so one run of ``tacroute config validate`` shows every
 problem: the loader's own tables (``[providers]``: :mod:`~tacroute.config.providers`,
@@ -12,7 +14,7 @@ whose typed values the Config carries.
 
 from __future__ import annotations
 
-import tomllib
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,12 +28,12 @@ from tacroute.config.schema import SectionContext
 from tacroute.config.sections import all_sections, check_sections, known_tables
 from tacroute.config.targets import check_cheapest_prices
 from tacroute.config.templates import PLACEHOLDERS, template_fields
-from tacroute.config.tomlread import read_toml
 from tacroute.config.unknown import warn_unknown_tables
 from tacroute.errors import ConfigError
 from tacroute.types import CompileContext
 
 if TYPE_CHECKING:
+    import tomllib
     from datetime import tzinfo
 
 __all__ = [
@@ -64,24 +66,56 @@ def load_config(path: str | Path | None = None, *, registry: Any = None,
         raise ConfigError(f"cannot read config file: {exc.strerror or exc}", found) from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"config file is not UTF-8 text: {exc}", found) from exc
-    return parse_config(text, found, registry=registry)
+    return parse_config(text, found, registry=registry, cache=True)
 
 
-def parse_config(text: str, path: Path | None = None, *, registry: Any = None) -> Config:
-    """Validate TOML ``text`` (from ``path``, for messages) into a Config."""
+def parse_config(text: str, path: Path | None = None, *, registry: Any = None,
+                 cache: bool = False) -> Config:
+    """Validate TOML ``text`` (from ``path``, for messages) into a Config.
+
+    ``cache``: ``text`` is the content of the file ``path``, whose parsed document may come
+    from (and, once the config validated, goes to) :mod:`~tacroute.config.doccache`.
+    """
     if registry is None:
         from tacroute.plugins import get_registry
 
         registry = get_registry()
+    from tacroute.config.doccache import cached_doc, dump_doc, enabled, save_doc
+
+    key = os.path.abspath(path) if cache and path is not None and enabled() else None
+    doc = cached_doc(text, key) if key is not None else None
+    unsaved: bytes | None = None
+    if doc is None:
+        doc = _read(text, path)
+        if key is not None:
+            unsaved = dump_doc(text, key, doc)  # before validation touches anything
+    config = _validate(text, path, doc, registry)
+    if unsaved is not None and key is not None:
+        save_doc(key, unsaved)
+    return config
+
+
+def _decode_error() -> type[tomllib.TOMLDecodeError]:
+    """``tomllib``'s error class, imported only once something failed to parse."""
+    import tomllib
+
+    return tomllib.TOMLDecodeError
+
+
+def _read(text: str, path: Path | None) -> dict[str, Any]:
+    from tacroute.config.tomlread import read_toml
+
     try:
-        doc = read_toml(text)
-    except tomllib.TOMLDecodeError as exc:
+        return read_toml(text)
+    except _decode_error() as exc:
         raise ConfigError(f"not valid TOML: {exc}", path) from exc
     except RecursionError:
         raise ConfigError("not usable TOML: arrays or inline tables nested too deep to read", path) from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
         raise ConfigError(f"not usable TOML: {str(exc).split(';')[0]}", path) from None
 
+
+def _validate(text: str, path: Path | None, doc: dict[str, Any], registry: Any) -> Config:
     chk = Checker()
     sections = all_sections(registry)
     warn_unknown_tables(doc, chk.warn, known_tables(sections))

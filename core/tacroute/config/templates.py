@@ -8,8 +8,7 @@ mangle the argv when the task runs, so it is refused when the config loads.
 
 from __future__ import annotations
 
-import string
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from tacroute.config.unknown import did_you_mean
@@ -33,13 +32,26 @@ def template_fields(template: str) -> list[str]:
 
     Raises ValueError for a malformed template (a lone ``{``).
     """
-    return [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    return [name for _, name, _, _ in _parse(template) if name is not None]
+
+
+def _parse(template: str) -> Iterator[tuple[str, str | None, str | None, str | None]]:
+    """``string.Formatter().parse(template)``: the C parser that method returns, without
+    importing ``string`` (it compiles a regex at import: ~0.4 ms of ``tacroute route``)."""
+    try:
+        from _string import formatter_parser  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # not CPython
+        import string
+
+        return iter(string.Formatter().parse(template))
+    parsed: Iterator[tuple[str, str | None, str | None, str | None]] = formatter_parser(template)
+    return parsed
 
 
 def check_template(item: str, path: Sequence[str | int], chk: _Adder) -> None:
     """Report a malformed template, an unknown placeholder, or a spec/conversion on one."""
     try:
-        fields = [f for f in string.Formatter().parse(item) if f[1] is not None]
+        fields = [f for f in _parse(item) if f[1] is not None]
     except ValueError as exc:
         chk.add(path, f"malformed template {item!r} ({exc}); write {{{{ and }}}} for literal braces")
         return

@@ -122,13 +122,8 @@ def plugin_commands(cli: click.Group, builtin: set[str], load: Any) -> CommandHe
     load()
     found = _describe(cli, builtin)
     errors = [info.skip_line() for info in plugins.get_registry().plugins.values() if info.error]
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump({"key": key, "errors": errors,
-                       "commands": [[n, *v] for n, v in sorted(found.items())]}, fh)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # an unwritable cache only costs speed
+    from tacroute.paths import write_cache_file
+
+    write_cache_file(path, json.dumps({"key": key, "errors": errors,
+                                       "commands": [[n, *v] for n, v in sorted(found.items())]}).encode())
     return found

@@ -108,17 +108,12 @@ def discover_entry_points() -> list[EntryPointInfo]:
             seen.add((item.name, item.value))
             found.append(item)
     if use_cache:
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            tmp = f"{path}.{os.getpid()}.tmp"
-            # One entry per sys.path layout (a console script and ``python -m``
-            # differ in sys.path[0]); keep the most recent few.
-            known.pop(fingerprint, None)
-            known[fingerprint] = [[e.name, e.value, e.dist, e.version] for e in found]
-            known = dict(list(known.items())[-8:])
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump({"fingerprints": known}, fh)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # an unwritable cache only costs speed
+        from tacroute.paths import write_cache_file
+
+        # One entry per sys.path layout (a console script and ``python -m``
+        # differ in sys.path[0]); keep the most recent few.
+        known.pop(fingerprint, None)
+        known[fingerprint] = [[e.name, e.value, e.dist, e.version] for e in found]
+        known = dict(list(known.items())[-8:])
+        write_cache_file(path, json.dumps({"fingerprints": known}).encode())
     return found
