@@ -195,3 +195,45 @@ def test_the_console_script_collects_young_cycles_less_often() -> None:
     assert proc.returncode == 0, proc.stderr
     before, after, enabled = json.loads(proc.stdout)
     assert after[0] == 50_000 and after[1:] == before[1:] and enabled is True
+
+
+def test_the_running_plugin_is_known_per_thread_and_only_inside_its_hook() -> None:
+    """A registration made from a plugin's hook is credited to it; the same ``register``
+    called later, or from another thread the hook starts, is refused."""
+    import threading
+
+    import pytest
+
+    from tacroute import hookimpl
+    from tacroute.errors import PluginError
+    from tacroute.plugins.registry import Registry
+
+    kept: list[object] = []
+    errors: list[BaseException] = []
+
+    class Cond:
+        name = "threaded"
+
+    class Plugin:
+        __name__ = "threads"
+
+        @hookimpl
+        def register_conditions(self, register: object) -> None:
+            kept.append(register)
+
+            def other() -> None:
+                try:
+                    register(Cond())  # type: ignore[operator]
+                except PluginError as exc:
+                    errors.append(exc)
+
+            worker = threading.Thread(target=other)
+            worker.start()
+            worker.join(60)
+            register(Cond())  # type: ignore[operator]
+
+    reg = Registry.from_plugins([Plugin()])
+    assert reg.plugins["threads"].conditions == ["threaded"] and "threaded" in reg.conditions
+    assert len(errors) == 1 and "from a register_conditions hook" in str(errors[0])
+    with pytest.raises(PluginError, match="not later"):
+        kept[0](Cond())  # type: ignore[operator]
