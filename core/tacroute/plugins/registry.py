@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -28,7 +27,7 @@ import pluggy
 from tacroute.errors import DuplicateNameError, PluginError
 from tacroute.plugins.discovery import EntryPointInfo, discover_entry_points
 from tacroute.plugins.hooks import Hooks, make_plugin_manager
-from tacroute.plugins.info import CommandLog, PluginInfo
+from tacroute.plugins.info import CommandLog, PluginInfo, RunningPlugin
 from tacroute.plugins.isolation import isolated
 
 if TYPE_CHECKING:
@@ -43,15 +42,9 @@ if TYPE_CHECKING:
 __all__ = ["CommandLog", "PluginInfo", "Registry"]
 
 
-class _Running(threading.local):
-    """The plugin whose hook implementation runs on this thread (set by the guard), so a
-    ``register`` callable knows whom a registration belongs to. Per thread like a
-    ``ContextVar`` (a hook call is synchronous), without loading ``contextvars``."""
-
-    info: PluginInfo | None = None
-
-
-_current = _Running()
+#: The plugin whose hook implementation runs on this thread (set by the guard), so a
+#: ``register`` callable knows whom a registration belongs to.
+_current = RunningPlugin()
 
 _KINDS = {"providers": "provider", "conditions": "condition", "output_parsers": "output parser",
           "config_sections": "config section", "state_backends": "state backend"}
