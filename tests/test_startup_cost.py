@@ -98,16 +98,12 @@ def test_an_allow_list_is_part_of_the_key(tmp_path: Path) -> None:
     assert only.returncode == 0 and "Say hello" not in only.stdout and "ui " not in only.stdout
 
 
-def test_the_managers_shortcut_answers_as_pluggy_does() -> None:
-    """Every name of every installed plugin (and of odd plugin objects) is parsed alike."""
+def _plugins_of_every_kind() -> list[object]:
+    """The installed plugins and odd plugin objects: a class, an instance, a module of odd globals."""
     import types
-
-    import pluggy
 
     from tacroute import hookimpl, hookspecs
     from tacroute.plugins.discovery import discover_entry_points
-    from tacroute.plugins.hooks import make_plugin_manager
-    from tacroute.plugins.isolation import isolated
 
     class ClassPlugin:
         @hookimpl
@@ -131,17 +127,56 @@ def test_the_managers_shortcut_answers_as_pluggy_does() -> None:
     odd.bound = ClassPlugin().register_conditions  # type: ignore[attr-defined]
     odd.static = staticmethod(hookimpl(lambda register: None))  # type: ignore[attr-defined]
     odd.number = 3  # type: ignore[attr-defined]
-    plugins: list[object] = [ep.load() for ep in discover_entry_points()]
-    plugins += [ClassPlugin, ClassPlugin(), odd, hookspecs]
+    odd.observe_run = hookimpl(trylast=True)(lambda ctx, result: None)  # type: ignore[attr-defined]
+    odd.other = hookimpl(specname="observe_decision", wrapper=True)(  # type: ignore[attr-defined]
+        lambda ctx: (yield))
+    return [*(ep.load() for ep in discover_entry_points()), ClassPlugin, ClassPlugin(), odd, hookspecs]
+
+
+def test_the_managers_shortcut_answers_as_pluggy_does() -> None:
+    """Every name of every installed plugin (and of odd plugin objects) is parsed alike."""
+    import pluggy
+
+    from tacroute import hookspecs
+    from tacroute.plugins.hooks import make_plugin_manager
+    from tacroute.plugins.isolation import isolated
+
     ours, theirs = make_plugin_manager(), pluggy.PluginManager(hookspecs.PROJECT)
     checked = 0
-    for plugin in plugins:
+    for plugin in _plugins_of_every_kind():
         for obj in (plugin, isolated(ours, plugin, "p", lambda *a: None)):  # type: ignore[arg-type, return-value]
             for name in dir(obj):
                 assert ours.parse_hookimpl_opts(obj, name) == theirs.parse_hookimpl_opts(obj, name), name
                 checked += theirs.parse_hookimpl_opts(obj, name) is not None
     assert checked > 20
 
+
+def test_a_proxy_registers_exactly_the_hooks_pluggy_finds_on_the_plugin() -> None:
+    """The proxy names only its hook implementations, and registering it gives each hook
+    the implementations (options, argument names) pluggy registers for the plugin itself."""
+    import pluggy
+
+    from tacroute import hookspecs
+    from tacroute.plugins.hooks import make_plugin_manager
+    from tacroute.plugins.isolation import isolated
+
+    def registered(pm: pluggy.PluginManager, name: str) -> list[tuple[str, str, object, tuple[str, ...]]]:
+        plugin = pm.get_plugin(name)
+        return sorted((hook.name, impl.function.__name__, sorted(impl.opts.items()), impl.argnames)
+                      for hook in pm.get_hookcallers(plugin) or ()
+                      for impl in hook.get_hookimpls() if impl.plugin is plugin)
+
+    hooks_seen = 0
+    for i, plugin in enumerate(_plugins_of_every_kind()):
+        ours, theirs = make_plugin_manager(), pluggy.PluginManager(hookspecs.PROJECT)
+        theirs.add_hookspecs(hookspecs)
+        proxy = isolated(ours, plugin, f"p{i}", lambda *a: None)  # type: ignore[arg-type, return-value]
+        assert dir(proxy) == sorted(vars(proxy).keys() - {"__wrapped_plugin__"})
+        ours.register(proxy, name=f"p{i}")
+        theirs.register(plugin, name=f"p{i}")
+        assert registered(ours, f"p{i}") == registered(theirs, f"p{i}"), plugin
+        hooks_seen += len(registered(theirs, f"p{i}"))
+    assert hooks_seen > 20
 
 
 def test_the_console_script_collects_young_cycles_less_often() -> None:
@@ -160,3 +195,45 @@ def test_the_console_script_collects_young_cycles_less_often() -> None:
     assert proc.returncode == 0, proc.stderr
     before, after, enabled = json.loads(proc.stdout)
     assert after[0] == 50_000 and after[1:] == before[1:] and enabled is True
+
+
+def test_the_running_plugin_is_known_per_thread_and_only_inside_its_hook() -> None:
+    """A registration made from a plugin's hook is credited to it; the same ``register``
+    called later, or from another thread the hook starts, is refused."""
+    import threading
+
+    import pytest
+
+    from tacroute import hookimpl
+    from tacroute.errors import PluginError
+    from tacroute.plugins.registry import Registry
+
+    kept: list[object] = []
+    errors: list[BaseException] = []
+
+    class Cond:
+        name = "threaded"
+
+    class Plugin:
+        __name__ = "threads"
+
+        @hookimpl
+        def register_conditions(self, register: object) -> None:
+            kept.append(register)
+
+            def other() -> None:
+                try:
+                    register(Cond())  # type: ignore[operator]
+                except PluginError as exc:
+                    errors.append(exc)
+
+            worker = threading.Thread(target=other)
+            worker.start()
+            worker.join(60)
+            register(Cond())  # type: ignore[operator]
+
+    reg = Registry.from_plugins([Plugin()])
+    assert reg.plugins["threads"].conditions == ["threaded"] and "threaded" in reg.conditions
+    assert len(errors) == 1 and "from a register_conditions hook" in str(errors[0])
+    with pytest.raises(PluginError, match="not later"):
+        kept[0](Cond())  # type: ignore[operator]

@@ -104,6 +104,7 @@ def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helper
     assert SLOTS_AND_ATTEMPTS & mods == set()
     assert ATTR_PARSER not in mods
     assert TOML_AND_GETTEXT & mods == set()
+    assert "contextvars" not in mods  # the registry knows the running plugin per thread without it
 
 
 def test_route_parses_a_changed_config_and_no_cache_means_tomllib(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from tacroute import hookspecs
-from tacroute.plugins.isolation import Isolated
+from tacroute.plugins.isolation import Isolated, module_value_may_be_hook
 
 if TYPE_CHECKING:
     import click
@@ -33,9 +33,6 @@ if TYPE_CHECKING:
 __all__ = ["Hooks", "make_plugin_manager"]
 
 
-_MARKER = f"{hookspecs.PROJECT}_impl"
-
-
 class _PluginManager(pluggy.PluginManager):
     """pluggy's manager, skipping cheaply what cannot be a hook implementation.
 
@@ -51,13 +48,8 @@ class _PluginManager(pluggy.PluginManager):
         if isinstance(plugin, Isolated):
             if name not in vars(plugin):
                 return None  # the proxy class's own methods and object's dunders
-        elif isinstance(plugin, types.ModuleType):
-            value = vars(plugin).get(name)
-            if isinstance(value, types.FunctionType):
-                if getattr(value, _MARKER, None) is None:
-                    return None
-            elif not isinstance(value, (types.MethodType, classmethod, staticmethod)):
-                return None
+        elif isinstance(plugin, types.ModuleType) and not module_value_may_be_hook(vars(plugin).get(name)):
+            return None
         return super().parse_hookimpl_opts(plugin, name)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Protocol
 
-__all__ = ["CommandLog", "PluginInfo"]
+__all__ = ["CommandLog", "PluginInfo", "RunningPlugin"]
 
 
 class PluginInfo:
@@ -55,3 +56,11 @@ class CommandLog(Protocol):
     def mark(self) -> int: ...
     def added_since(self, mark: int) -> list[str]: ...
     def remove_added(self, mark: int) -> None: ...
+
+
+class RunningPlugin(threading.local):
+    """Which plugin's hook implementation is running, per thread, as a ``ContextVar`` would
+    keep it (a hook call is synchronous: no other task runs on the thread meanwhile), without
+    importing ``contextvars``, which nothing else on ``tacroute route``'s path needs."""
+
+    info: PluginInfo | None = None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 from collections.abc import Callable, Generator
 from contextlib import AbstractContextManager
 from typing import Any
@@ -27,6 +28,7 @@ from typing import Any
 import pluggy
 
 from tacroute.errors import PluginError
+from tacroute.hookspecs import PROJECT
 
 __all__ = ["Guard", "Isolated", "isolated"]
 
@@ -36,8 +38,17 @@ __all__ = ["Guard", "Isolated", "isolated"]
 Guard = Callable[[str, str], AbstractContextManager[None]]
 
 
+#: pluggy's marker attribute on a hook implementation (``@hookimpl`` sets it).
+MARKER = f"{PROJECT}_impl"
+
+
 class Isolated:
-    """What pluggy registers for one plugin: its guarded hook implementations."""
+    """What pluggy registers for one plugin: its guarded hook implementations.
+
+    ``dir()`` of a proxy names only those (pluggy registers a plugin by asking
+    about every name ``dir()`` gives; the others, ``object``'s dunders, are
+    never hook implementations), so registering it asks about nothing else.
+    """
 
     def __init__(self, plugin: object) -> None:
         self.__wrapped_plugin__ = plugin
@@ -45,15 +56,42 @@ class Isolated:
     def __repr__(self) -> str:
         return f"<isolated {self.__wrapped_plugin__!r}>"
 
+    def __dir__(self) -> list[str]:
+        return [name for name in vars(self) if name != "__wrapped_plugin__"]
+
+
+def module_value_may_be_hook(value: object) -> bool:
+    """False when a module global ``value`` cannot be a hook implementation for pluggy.
+
+    A plain function without the marker, or anything that is not a routine
+    pluggy binds (bound methods, ``classmethod``, ``staticmethod``); whatever
+    this lets through is still pluggy's own decision.
+    """
+    if isinstance(value, types.FunctionType):
+        return getattr(value, MARKER, None) is not None
+    return isinstance(value, (types.MethodType, classmethod, staticmethod))
+
+
+def _candidate_names(plugin: object) -> list[str]:
+    names = dir(plugin)
+    if not isinstance(plugin, types.ModuleType):
+        return names
+    values = vars(plugin)
+    return [name for name in names if module_value_may_be_hook(values.get(name))]
+
 
 def isolated(pm: pluggy.PluginManager, plugin: object, plugin_name: str, guard: Guard) -> object:
     """A stand-in for ``plugin`` to register in ``pm`` instead of it."""
     proxy = Isolated(plugin)
-    for attr in dir(plugin):
-        if pm.parse_hookimpl_opts(plugin, attr) is None:
+    for attr in _candidate_names(plugin):
+        opts = pm.parse_hookimpl_opts(plugin, attr)
+        if opts is None:
             continue
-        function = getattr(plugin, attr)
-        setattr(proxy, attr, _wrap(function, plugin_name, attr, guard))
+        call = _wrap(getattr(plugin, attr), plugin_name, attr, guard)
+        # The options pluggy found, wherever it found them: ``functools.wraps``
+        # copies only the function's own, not a ``staticmethod`` object's.
+        setattr(call, MARKER, opts)
+        setattr(proxy, attr, call)
     return proxy
 
 

@@ -20,7 +20,6 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -28,7 +27,7 @@ import pluggy
 from tacroute.errors import DuplicateNameError, PluginError
 from tacroute.plugins.discovery import EntryPointInfo, discover_entry_points
 from tacroute.plugins.hooks import Hooks, make_plugin_manager
-from tacroute.plugins.info import CommandLog, PluginInfo
+from tacroute.plugins.info import CommandLog, PluginInfo, RunningPlugin
 from tacroute.plugins.isolation import isolated
 
 if TYPE_CHECKING:
@@ -42,9 +41,10 @@ if TYPE_CHECKING:
 
 __all__ = ["CommandLog", "PluginInfo", "Registry"]
 
-#: The plugin whose hook implementation is running (set by the guard), so a
+
+#: The plugin whose hook implementation runs on this thread (set by the guard), so a
 #: ``register`` callable knows whom a registration belongs to.
-_current: ContextVar[PluginInfo | None] = ContextVar("tacroute_current_plugin", default=None)
+_current = RunningPlugin()
 
 _KINDS = {"providers": "provider", "conditions": "condition", "output_parsers": "output parser",
           "config_sections": "config section", "state_backends": "state backend"}
@@ -175,7 +175,7 @@ class Registry:
         label = _KINDS[kind]
 
         def register(item: Any, *extra: Any) -> None:
-            info = _current.get()
+            info = _current.info
             if info is None:
                 raise PluginError(f"register a {label} from a register_{kind} hook, not later")
             if extra:
@@ -200,7 +200,7 @@ class Registry:
     def _guard(self, plugin: str, hook: str) -> Iterator[None]:
         """Around every hook implementation: who is running, and what happens if it raises."""
         info = self.plugins.setdefault(plugin, PluginInfo(plugin))
-        token = _current.set(info)
+        outer, _current.info = _current.info, info
         commands = self._cli if hook == "register_commands" else None
         before = set(commands[0].commands) if commands else set()
         mark = commands[1].mark() if commands and commands[1] else 0
@@ -225,7 +225,7 @@ class Registry:
                 if commands[1]:
                     info.commands.extend(commands[1].added_since(mark))
         finally:
-            _current.reset(token)
+            _current.info = outer
 
     def _owner(self, kind: str, name: str) -> str:
         for info in self.plugins.values():
