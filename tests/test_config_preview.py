@@ -24,13 +24,9 @@ from tacroute.config.preview import with_rule_tables
 from tacroute.config.textedit import doc_rules
 from tacroute.errors import ConfigError, UsageError
 from tacroute.whatif.inputs import what_if_router
+from testkit.rulegen import MODELS, PRIORITIES, rules_config
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = (ROOT / "examples" / "config.toml").read_text(encoding="utf-8")
-HEAD = EXAMPLE.split("[[routing.rules]]")[0].rsplit("\n# ", 1)[0] + "\n"
 LABELS = ["bug", "docs", "ui"]
-MODELS = ["claude-haiku-4", "claude-opus-4", "claude-sonnet-4-5"]
-PRIORITIES = ["low", "normal", "high", "critical"]
 BAD_CONDITIONS: list[dict[str, Any]] = [{"no_such_condition": 1}, {"retry_count": {"gte": "x"}}]
 
 
@@ -42,19 +38,7 @@ def _conditions(rnd: random.Random) -> dict[str, Any]:
 
 
 def config_text(rnd: random.Random, rules: int) -> str:
-    from tacroute.config.textedit import toml_value
-
-    out = [HEAD]
-    for i in range(rules):
-        out.append(f'[[routing.rules]]\nname = "r{i}"\npriority = {rnd.randrange(10)}\n'
-                   f"conditions = {toml_value(rnd.choice([{}, {'labels': [rnd.choice(LABELS)]}]))}\n"
-                   f'model = "{rnd.choice(MODELS)}"\n')
-        if rnd.random() < 0.2:
-            out.append("enabled = false\n")
-        if rnd.random() < 0.2:
-            out.append('provider = "openrouter"\n')
-        out.append("\n")
-    return "".join(out)
+    return rules_config(rnd, rules, lambda r: r.choice([{}, {"labels": [r.choice(LABELS)]}]))
 
 
 def random_edit(rnd: random.Random, config: Config) -> tuple[str, str, dict[str, Any]]:

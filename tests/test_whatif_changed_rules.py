@@ -24,13 +24,9 @@ from tacroute.config.model import Config
 from tacroute.whatif.affected import changed_rules
 from tacroute.whatif.grouped import SavedDecisions, simulate_groups
 from tacroute.whatif.simulate import simulate_data
+from testkit.rulegen import MODELS, PRIORITIES, rules_config
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = (ROOT / "examples" / "config.toml").read_text(encoding="utf-8")
-HEAD = EXAMPLE.split("[[routing.rules]]")[0].rsplit("\n# ", 1)[0] + "\n"
 LABELS = ["bug", "docs", "ui", "perf"]
-MODELS = ["claude-haiku-4", "claude-opus-4", "claude-sonnet-4-5"]
-PRIORITIES = ["low", "normal", "high", "critical"]
 
 
 def _conditions(rnd: random.Random) -> dict[str, Any]:
@@ -41,19 +37,7 @@ def _conditions(rnd: random.Random) -> dict[str, Any]:
 
 
 def config_text(rnd: random.Random, rules: int) -> str:
-    from tacroute.config.textedit import toml_value
-
-    out = [HEAD]
-    for i in range(rules):
-        out.append(f'[[routing.rules]]\nname = "r{i}"\npriority = {rnd.randrange(10)}\n'
-                   f"conditions = {toml_value(_conditions(rnd))}\n"
-                   f'model = "{rnd.choice(MODELS)}"\n')
-        if rnd.random() < 0.2:
-            out.append("enabled = false\n")
-        if rnd.random() < 0.2:
-            out.append('provider = "openrouter"\n')
-        out.append("\n")
-    return "".join(out)
+    return rules_config(rnd, rules, _conditions)
 
 
 def groups_of(rnd: random.Random, n: int) -> list[tuple[bytes, list[int]]]:
