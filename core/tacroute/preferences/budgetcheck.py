@@ -74,14 +74,15 @@ def verdict(budgets: Sequence[tuple[Entry, Key]], spend: SpendTable, now: float)
 
 
 def _verdict(entry: Entry, key: Key, budget: Budget, limit: Limit, spent: float,
-             spend: SpendTable) -> Verdict:
+             spend: SpendTable, state: str = "is spent") -> Verdict:
+    """``state``: what the budget is ("is spent"; a refused hold: spent or held by runs)."""
     resets = spend.bounds(limit.period)[1]
     period = "today" if limit.period == "day" else "this month"
     reserve = f", reserve {fmt_usd(budget.reserve_usd)}" if budget.reserve_usd else ""
     what = f"{'daily' if limit.period == 'day' else 'monthly'} budget of {whose(entry, key)}"
     action = ("blocked" if budget.over == "block" or budget.to is None
               else f"downgraded to {budget.to[0]}/{budget.to[1]}")
-    message = (f"{what} is spent: {fmt_usd(spent)} of {fmt_usd(limit.usd)} {period}{reserve}; "
+    message = (f"{what} {state}: {fmt_usd(spent)} of {fmt_usd(limit.usd)} {period}{reserve}; "
                f"{action} until it resets at {fmt_time(resets, spend.tz)}")
-    short = f"{what} is spent ({fmt_usd(spent)} of {fmt_usd(limit.usd)} {period})"
+    short = f"{what} {state} ({fmt_usd(spent)} of {fmt_usd(limit.usd)} {period})"
     return Verdict(entry, key, budget, limit, spent, resets, message, short)

@@ -81,9 +81,7 @@ def refused_decision(router: PreferenceRouter, task: Task, decision: Decision,
         for lim in budget.limits:
             if lim.period == period:
                 assert router.spend is not None
-                v = _verdict(entry, key, budget, lim, exc.committed, router.spend)
-                held = " is spent or held by runs in progress: "
-                v = v._replace(message=v.message.replace(" is spent: ", held, 1),
-                               short=v.short.replace(" is spent ", held.rstrip(": ") + " ", 1))
+                v = _verdict(entry, key, budget, lim, exc.committed, router.spend,
+                             "is spent or held by runs in progress")
                 return router._over_budget(combo, decision, v)
     return decision._replace(available=False, reason=exc.reason, fallbacks=())
