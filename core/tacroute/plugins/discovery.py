@@ -14,9 +14,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from importlib import metadata
 
-__all__ = ["ENTRY_POINT_GROUP", "EntryPointInfo", "cache_file", "discover_entry_points"]
+__all__ = ["ENTRY_POINT_GROUP", "EntryPointInfo", "cache_file", "cached_manifests", "discover_entry_points",
+           "save_manifests"]
 
 ENTRY_POINT_GROUP = "tacroute"
+
+#: The cache file's path, the fingerprint and the content the last discovery used (None: the
+#: cache is off), so the plugins' manifests are read from the same file without reading it again.
+_last: tuple[str, str, dict[str, Any]] | None = None
 
 
 class EntryPointInfo:
@@ -85,35 +90,88 @@ def discover_entry_points() -> list[EntryPointInfo]:
     """
     import json
 
+    global _last
     use_cache = os.environ.get("TACROUTE_NO_PLUGIN_CACHE", "") in ("", "0")
     fingerprint = _fingerprint()
     path = cache_file("entry-points")
-    known: dict[str, list[list[str | None]]] = {}
+    doc: dict[str, Any] = {}
+    _last = None
     if use_cache:
         try:
             with open(path, encoding="utf-8") as fh:
-                known = json.load(fh)["fingerprints"]
-            rows = known.get(fingerprint)
+                doc = json.load(fh)
+            rows = doc["fingerprints"].get(fingerprint)
             if rows is not None:
-                return [EntryPointInfo(*row) for row in rows]  # type: ignore[arg-type]
+                found = [EntryPointInfo(*row) for row in rows]
+                _last = (path, fingerprint, doc)
+                return found
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            known = {}
+            doc = {}
     from importlib import metadata
 
     seen: set[tuple[str, str]] = set()
-    found: list[EntryPointInfo] = []
+    found = []
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         item = EntryPointInfo.of(ep)
         if (item.name, item.value) not in seen:  # a distribution seen twice on sys.path
             seen.add((item.name, item.value))
             found.append(item)
     if use_cache:
-        from tacroute.paths import write_cache_file
-
         # One entry per sys.path layout (a console script and ``python -m``
-        # differ in sys.path[0]); keep the most recent few.
+        # differ in sys.path[0]); keep the most recent few. What the plugins
+        # provided (their manifests) is learned again for a new layout.
+        old = doc.get("fingerprints")
+        known: dict[str, Any] = old if isinstance(old, dict) else {}
         known.pop(fingerprint, None)
         known[fingerprint] = [[e.name, e.value, e.dist, e.version] for e in found]
-        known = dict(list(known.items())[-8:])
-        write_cache_file(path, json.dumps({"fingerprints": known}).encode())
+        doc = {"fingerprints": dict(list(known.items())[-8:]), "manifests": {}}
+        _write(path, doc)
+        _last = (path, fingerprint, doc)
     return found
+
+
+def cached_manifests() -> dict[str, Any] | None:
+    """What each plugin provided when it was last loaded with the entry points the last
+    :func:`discover_entry_points` found (see :mod:`tacroute.plugins.manifest`): raw rows by
+    entry-point name (empty when none are kept yet); None when the cache is off."""
+    if _last is None:
+        return None
+    rows = _last[2].get("manifests", {})
+    found = rows.get(_last[1]) if isinstance(rows, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def save_manifests(rows: dict[str, Any]) -> None:
+    """Keep ``rows`` as the manifests of the entry points the last discovery found (no-op
+    when the cache is off); the cache file is read again first, so another process's
+    newer entry points are not lost."""
+    import json
+
+    global _last
+    if _last is None:
+        return
+    path, fingerprint, doc = _last
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except (OSError, ValueError):
+        pass
+    if not isinstance(doc, dict) or not isinstance(doc.get("fingerprints"), dict) \
+            or fingerprint not in doc["fingerprints"]:
+        return
+    known = doc["fingerprints"]
+    old = doc.get("manifests")
+    manifests = {fp: m for fp, m in (old.items() if isinstance(old, dict) else ())
+                 if fp in known and fp != fingerprint}
+    manifests[fingerprint] = rows
+    doc = {"fingerprints": known, "manifests": manifests}
+    _write(path, doc)
+    _last = (path, fingerprint, doc)
+
+
+def _write(path: str, doc: dict[str, Any]) -> None:
+    import json
+
+    from tacroute.paths import write_cache_file
+
+    write_cache_file(path, json.dumps(doc).encode())

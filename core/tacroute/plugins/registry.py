@@ -6,12 +6,9 @@ plugin is reported once on stderr, with its distribution name, and skipped:
 the rest of tacroute keeps working. ``TACROUTE_STRICT_PLUGINS=1`` re-raises
 instead, for plugin authors.
 
-Environment:
-
-``TACROUTE_DISABLE_PLUGINS=a,b``
-    entry-point (or distribution) names not to load.
-``TACROUTE_LOAD_PLUGINS=a,b``
-    load only these (an allow-list).
+Environment: ``TACROUTE_DISABLE_PLUGINS=a,b`` (entry-point or distribution
+names not to load), ``TACROUTE_LOAD_PLUGINS=a,b`` (load only these). A plugin
+that only registers things may load when first used (:mod:`~tacroute.plugins.deferred`).
 """
 
 from __future__ import annotations
@@ -25,10 +22,12 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from tacroute.errors import DuplicateNameError, PluginError
-from tacroute.plugins.discovery import EntryPointInfo, discover_entry_points
+from tacroute.plugins.deferred import DeferredPlugins, KindTable
+from tacroute.plugins.discovery import EntryPointInfo, cached_manifests, discover_entry_points
 from tacroute.plugins.hooks import Hooks, make_plugin_manager
 from tacroute.plugins.info import CommandLog, PluginInfo, RunningPlugin
 from tacroute.plugins.isolation import isolated
+from tacroute.plugins.manifest import KINDS, deferrable
 
 if TYPE_CHECKING:
     from importlib import metadata
@@ -61,7 +60,7 @@ def _strict(env: Mapping[str, str]) -> bool:
     return env.get("TACROUTE_STRICT_PLUGINS", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-class Registry:
+class Registry(DeferredPlugins):
     """Everything the loaded plugins registered, with provenance.
 
     Build one with :meth:`load` (entry points, the normal way) or
@@ -73,13 +72,15 @@ class Registry:
         self.pm = pm
         self.hooks = Hooks(pm)
         self.env: Mapping[str, str] = os.environ if env is None else env
-        self.providers: dict[str, ProviderType] = {}
-        self.conditions: dict[str, ConditionType] = {}
-        self.output_parsers: dict[str, OutputParserType] = {}
-        #: Top-level config tables plugins own (the core's own are in tacroute.config.sections).
+        self.providers: dict[str, ProviderType] = KindTable(self, "providers")
+        self.conditions: dict[str, ConditionType] = KindTable(self, "conditions")
+        self.output_parsers: dict[str, OutputParserType] = KindTable(self, "output_parsers")
+        #: Top-level config tables plugins own (the core's own are in tacroute.config.sections);
+        #: a plain dict: a plugin with config sections is never deferred.
         self.config_sections: dict[str, ConfigSection[Any]] = {}
-        self.state_backends: dict[str, StateBackendType] = {}
-        self.plugins: dict[str, PluginInfo] = {}
+        self.state_backends: dict[str, StateBackendType] = KindTable(self, "state_backends")
+        self.plugins: dict[str, PluginInfo] = KindTable(self, "plugins")
+        self._init_deferred()
         self._commands_added = False
         self._cli: tuple[click.Group, CommandLog | None] | None = None
         self._reported: set[str] = set()
@@ -88,26 +89,38 @@ class Registry:
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None,
              entry_points: Iterable[metadata.EntryPoint] | None = None) -> Registry:
-        """Load the plugins of the ``tacroute`` entry-point group."""
+        """Load the plugins of the ``tacroute`` entry-point group.
+
+        Discovered entry points (``entry_points`` None) whose manifests allow it
+        are deferred until first used; explicit ones are all loaded now."""
         reg = cls(make_plugin_manager(), env)
         if entry_points is None:
             found = discover_entry_points()
+            reg._manifests = cached_manifests()
         else:
             found = [EntryPointInfo.of(ep) for ep in entry_points]
         allow = _env_list(reg.env, "TACROUTE_LOAD_PLUGINS")
         block = _env_list(reg.env, "TACROUTE_DISABLE_PLUGINS") or set()
-        loaded: list[tuple[object, PluginInfo]] = []
+        enabled: list[EntryPointInfo] = []
         for ep in found:
-            dist_name = ep.dist
-            info = PluginInfo(ep.name, dist_name, ep.version)
-            names = {ep.name, dist_name} - {None}
+            names = {ep.name, ep.dist} - {None}
             if names & block or (allow is not None and not names & allow):
+                info = PluginInfo(ep.name, ep.dist, ep.version)
                 info.disabled = True
                 reg.plugins.setdefault(ep.name, info)
-                continue
-            if ep.name in reg.plugins and not reg.plugins[ep.name].disabled:
+            else:
+                enabled.append(ep)
+        waiting = deferrable(enabled, reg._manifests) if reg._manifests is not None else {}
+        loaded: list[tuple[object, PluginInfo]] = []
+        for ep in enabled:
+            info = PluginInfo(ep.name, ep.dist, ep.version)
+            known = dict.get(reg.plugins, ep.name)
+            if known is not None and not known.disabled:
                 reg._fail(info, f"entry point name {ep.name!r} is also used by "
-                          f"{reg.plugins[ep.name].distribution}", None)
+                          f"{known.distribution}", None)
+                continue
+            if ep.name in waiting:
+                reg._defer(ep, waiting[ep.name])
                 continue
             try:
                 loaded.append((ep.load(), info))
@@ -115,7 +128,10 @@ class Registry:
                 reg._fail(info, f"cannot be loaded: {type(exc).__name__}: {exc}", exc)
                 continue
             reg.plugins[ep.name] = info
+            reg._values[ep.name] = ep.value
         reg._register_all(loaded)
+        reg._remember()
+        reg._ready = True
         return reg
 
     @classmethod
@@ -128,9 +144,11 @@ class Registry:
             reg.plugins[name] = info = PluginInfo(name)
             loaded.append((plugin, info))
         reg._register_all(loaded, refused=False)
+        reg._ready = True
         return reg
 
-    def _register_all(self, loaded: list[tuple[object, PluginInfo]], refused: bool = True) -> None:
+    def _register_all(self, loaded: list[tuple[object, PluginInfo]], refused: bool = True,
+                      later: bool = False) -> None:
         # pluggy calls the last registered plugin first: registering in reverse
         # makes plain implementations run in plugin order (and the first plugin
         # to register a name keep it); tryfirst/trylast/wrappers reorder them.
@@ -141,7 +159,7 @@ class Registry:
                 if not refused:
                     raise
                 self._fail(info, f"cannot be loaded: {type(exc).__name__}: {exc}", exc)
-        self._finish()
+        self._finish({info.name for _, info in loaded} if later else None)
 
     def register(self, plugin: object, name: str) -> None:
         """Register ``plugin`` with pluggy under ``name``, each hook implementation guarded.
@@ -152,7 +170,9 @@ class Registry:
         """
         self.pm.register(isolated(self.pm, plugin, name, self._guard), name=name)
 
-    def _finish(self) -> None:
+    def _finish(self, later: set[str] | None = None) -> None:
+        """Refuse plugins with unknown hooks, then call the register hooks: of every plugin,
+        or (``later``: deferred plugins loaded now) of those only, through pluggy's subset caller."""
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
@@ -160,16 +180,19 @@ class Registry:
             name = self.pm.get_name(bad) if bad is not None else None
             if name is None:
                 raise
-            info = self.plugins.get(name, PluginInfo(name))
+            info = dict.get(self.plugins, name) or PluginInfo(name)
             self.pm.unregister(bad)
             self._fail(info, f"implements an unknown hook: {exc}", exc)
-            self._finish()
+            self._finish(later)
             return
-        self.hooks.register_conditions(self._registrar("conditions", self.conditions))
-        self.hooks.register_providers(self._registrar("providers", self.providers))
-        self.hooks.register_output_parsers(self._registrar("output_parsers", self.output_parsers))
-        self.hooks.register_config_sections(self._registrar("config_sections", self.config_sections))
-        self.hooks.register_state_backends(self._registrar("state_backends", self.state_backends))
+        if later is None:
+            self.hooks.register_conditions(self._registrar("conditions", self.conditions))
+            self.hooks.register_providers(self._registrar("providers", self.providers))
+            self.hooks.register_output_parsers(self._registrar("output_parsers", self.output_parsers))
+            self.hooks.register_config_sections(self._registrar("config_sections", self.config_sections))
+            self.hooks.register_state_backends(self._registrar("state_backends", self.state_backends))
+            return
+        self._register_later(later)
 
     def _registrar(self, kind: str, target: dict[str, Any]) -> Callable[[Any], None]:
         label = _KINDS[kind]
@@ -188,7 +211,7 @@ class Registry:
             if kind == "config_sections" and name in core_table_names():
                 raise DuplicateNameError(f"config section {name!r} is the core's [{name}] table; "
                                          f"plugin {info.name!r} must name its table differently")
-            if name in target:
+            if dict.__contains__(target, name):
                 raise DuplicateNameError(f"{label} {name!r} is registered by both plugin "
                                          f"{self._owner(kind, name)!r} and plugin {info.name!r}")
             target[name] = item
@@ -199,7 +222,7 @@ class Registry:
     @contextmanager
     def _guard(self, plugin: str, hook: str) -> Iterator[None]:
         """Around every hook implementation: who is running, and what happens if it raises."""
-        info = self.plugins.setdefault(plugin, PluginInfo(plugin))
+        info = self.plugins.setdefault(plugin, PluginInfo(plugin))  # dict's: never loads anything
         outer, _current.info = _current.info, info
         commands = self._cli if hook == "register_commands" else None
         before = set(commands[0].commands) if commands else set()
@@ -228,7 +251,7 @@ class Registry:
             _current.info = outer
 
     def _owner(self, kind: str, name: str) -> str:
-        for info in self.plugins.values():
+        for info in dict.values(self.plugins):
             if name in getattr(info, kind):
                 return info.name
         return "?"
@@ -247,15 +270,11 @@ class Registry:
             print(info.skip_line(), file=sys.stderr)
 
     def _drop(self, name: str) -> None:
-        info = self.plugins.get(name)
-        if info is not None:
-            for kind, target in (("providers", self.providers), ("conditions", self.conditions),
-                                 ("output_parsers", self.output_parsers),
-                                 ("config_sections", self.config_sections),
-                                 ("state_backends", self.state_backends)):
-                for item in getattr(info, kind):
-                    target.pop(item, None)
-                getattr(info, kind).clear()
+        info = dict.get(self.plugins, name)
+        for kind in KINDS if info is not None else ():
+            for item in getattr(info, kind):
+                getattr(self, kind).pop(item, None)
+            getattr(info, kind).clear()
         plugin = self.pm.get_plugin(name)
         if plugin is not None:
             self.pm.unregister(plugin)
@@ -269,29 +288,10 @@ class Registry:
         """
         if self._commands_added:
             return
+        self.complete()
         self._commands_added = True
         self._cli = (cli, log)
         try:
             self.hooks.register_commands(cli)
         finally:
             self._cli = None
-
-    # ---------------------------------------------------------------------- lookup
-    def observer_hooks(self, name: str) -> list[str]:
-        """The observer hooks (``observe_*``) plugin ``name`` implements."""
-        plugin = self.pm.get_plugin(name)
-        callers = self.pm.get_hookcallers(plugin) if plugin is not None else None
-        return sorted(h.name for h in callers or () if h.name.startswith("observe_"))
-
-    def description(self, kind: str, name: str) -> str:
-        """The one-line ``description`` of the ``kind`` (``providers``, ``conditions``,
-        ``output_parsers``) registered as ``name``; empty when it has none."""
-        target: Mapping[str, Any] = getattr(self, kind)
-        return str(getattr(target.get(name), "description", "") or "")
-
-    def condition_provider_hint(self, name: str) -> str | None:
-        """Which installed-but-disabled plugin would provide condition ``name``."""
-        info = self.plugins.get(name)
-        if info is not None and (info.disabled or info.error):
-            return info.distribution or info.name
-        return None
