@@ -180,8 +180,14 @@ _V6 = """
 ALTER TABLE runs ADD COLUMN session_id TEXT;
 """
 
+# Version 7: no table changes. Beside the file, the cooldown horizon
+# (:mod:`tacroute.history.horizon`) bounds every cooldown's end; a tacroute before
+# it would store cooldowns without raising the bound (and routing would miss them),
+# so the version makes it refuse the file. Opening a store at this step writes the bound.
+_V7 = ""
+
 #: ``MIGRATIONS[i]`` takes a database from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
