@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tacroute.history.damage import HistoryError
-from tacroute.history.horizon import create_horizon, horizon_path, raise_horizon
+from tacroute.history.horizon import horizon_path, raise_horizon
 from tacroute.history.reads import Cooldown, LimitsSnapshot, StoreReads
-from tacroute.history.schema import BUSY_MS, SCHEMA_VERSION, migrate, use_wal
+from tacroute.history.schema import BUSY_MS, SCHEMA_VERSION, prepare, use_wal
 from tacroute.history.settings import CooldownPolicy
 
 if TYPE_CHECKING:
@@ -82,10 +82,10 @@ class HistoryStore(StoreReads):
             conn.execute("PRAGMA synchronous = NORMAL")
             (version,) = conn.execute("PRAGMA user_version").fetchone()
             if version != SCHEMA_VERSION:
-                self._prepare(conn)
+                prepare(conn, self.path)
             elif not os.path.lexists(horizon_path(self.path)):
                 with suppress(sqlite3.Error):  # a file it cannot write to: readers read the database
-                    self._prepare(conn)
+                    prepare(conn, self.path)
         except (ValueError, HistoryError) as exc:
             conn.close()
             raise HistoryError(f"history database {self.path}: {exc}") from exc
@@ -98,17 +98,6 @@ class HistoryStore(StoreReads):
         # for the next process to recover, which costs it milliseconds.
         self._closer = weakref.finalize(self, _close_quietly, conn, self._pid)
         return conn
-
-    def _prepare(self, conn: sqlite3.Connection) -> None:
-        """Migrate the schema and (re)write the cooldown horizon, in one write transaction."""
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            migrate(conn)
-            create_horizon(self.path, conn)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     def close(self) -> None:
         """Close the connection (the store reopens it if used again)."""
