@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from tacroute import ErrorClass, Outcome, OutputParserType, ProviderType, Usage,
 from tacroute.cli import cli
 from tacroute.history import CooldownPolicy, HistoryStore
 from tacroute.history import plugin as history_plugin
+from tacroute.history.horizon import horizon_path
 from tacroute.history.records import RunRow
 from tacroute.plugins import Registry, set_registry
 from testkit.history import make_attempt, make_run
@@ -129,6 +131,7 @@ def damaged_rows(here: Path, history_db: Path) -> Path:
          (_COOL, ("claude-cli", "claude-sonnet-4-5", 1e12, now)),  # cut to max_cooldown_s
          (_COOL, ("s0", "ok", "soon", now)),
          (_COOL, ("s0", "other", now + 100, "then")))
+    os.unlink(horizon_path(history_db))  # after a hand edit, as the README says: no stale bound
     return history_db
 
 

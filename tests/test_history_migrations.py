@@ -128,3 +128,29 @@ def test_a_version_5_file_keeps_its_runs_and_gains_the_run_session_id(tmp_path: 
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()
+
+
+@pytest.mark.parametrize("left", [None, "1.0"])
+def test_a_version_6_file_is_migrated_and_gets_a_horizon_bounding_its_cooldowns(
+        tmp_path: Path, left: str | None) -> None:
+    from tacroute.history.horizon import horizon_path, read_horizon
+    from tacroute.history.schema import MIGRATIONS, _statements
+
+    path = tmp_path / "v6.db"
+    conn = sqlite3.connect(path)
+    for step in MIGRATIONS[:6]:
+        for statement in _statements(step):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 6")
+    conn.executemany("INSERT INTO cooldowns VALUES (?, ?, ?, 'failures', 'old', 1.0)",
+                     [("p", "a", 500.0), ("p", "b", 2_500.0), ("q", "a", 40)])
+    conn.commit()
+    conn.close()
+    if left is not None:  # a horizon of another file (this one restored from a backup): rewritten
+        Path(horizon_path(path)).write_text(left)
+    with HistoryStore(path, clock=lambda: 2_000.0) as store:
+        assert [(c.provider, c.model) for c in store.cooldowns()] == [("p", "b")]
+    assert read_horizon(path) == 2_500.0
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+    conn.close()

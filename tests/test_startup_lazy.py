@@ -1,7 +1,8 @@
 """What ``tacroute route`` and a run's start leave unimported, checked in real processes.
 
-``route`` on the seed config with a history file present reads the history
-(SQLite) but loads neither the preferences layer (no ``[projects]``/``[users]``)
+``route`` on the seed config with a history file present whose cooldown horizon
+has passed (nothing can be cooling down) reads neither the history nor SQLite;
+with a cooldown running it reads the database and skips the model. It loads neither the preferences layer (no ``[projects]``/``[users]``)
 nor anything only a run needs; ``tacroute-claude`` spawns the CLI before
 loading what only the end of a run or a rare case needs (``shutil``,
 ``tempfile``, ``uuid`` with ``platform``, ``random``, the record helpers,
@@ -14,12 +15,16 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 from tacroute.config import load_config
 from tacroute.history import HistoryGate
 from tacroute.history.store import HistoryStore
+from tacroute.types import ErrorClass
 from testkit.dropin import dropin_folder
+from testkit.history import make_attempt
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,7 +100,10 @@ def _route(tmp_path: Path, config: Path) -> set[str]:
 
 def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helpers(tmp_path: Path) -> None:
     mods = _route(tmp_path, ROOT / "examples" / "config.toml")
-    assert "sqlite3" in mods and "tacroute.history.gate" in mods  # the gate did read the history
+    # the gate is there, but the cooldown horizon beside the history file has passed: no cooldown
+    # can be running, so neither SQLite nor the store loads and the database is not opened
+    assert "tacroute.history.gate" in mods
+    assert {"sqlite3", "tacroute.history.store", "tacroute.history.schema"} & mods == set()
     assert {"tacroute.preferences.check", "tacroute.preferences.model", "tacroute.routing.scenarios"} & mods == set()
     assert (RUN_ONLY - {"uuid", "platform"}) & mods == set()  # click itself imports uuid
     # no [state] table: the gate reads the store itself; the Redis plugin's backend type
@@ -105,6 +113,44 @@ def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helper
     assert ATTR_PARSER not in mods
     assert TOML_AND_GETTEXT & mods == set()
     assert "contextvars" not in mods  # the registry knows the running plugin per thread without it
+
+
+def test_route_reads_the_database_while_a_cooldown_runs_and_skips_the_model(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"  # a `claude` on PATH: the seed's claude-cli candidates are available
+    bin_dir.mkdir()
+    (bin_dir / "claude").write_text("#!/bin/sh\nexit 0\n")
+    (bin_dir / "claude").chmod(0o755)
+    env = _env(tmp_path, TACROUTE_HISTORY=str(tmp_path / "history.db"), PATH=f"{bin_dir}:/usr/bin:/bin")
+    argv = [sys.executable, "-c", ROUTE_PROBE, "route", "--config", str(ROOT / "examples" / "config.toml"),
+            "--priority", "critical", "--json"]
+
+    def route() -> tuple[dict[str, Any], set[str]]:
+        proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False)
+        return json.loads(proc.stdout), _modules(proc)
+
+    quiet, mods = route()  # no history file yet: no gate at all
+    assert (quiet["model"], quiet["available"], quiet["skipped"]) == ("claude-opus-4", True, [])
+    def rate_limited(ago: float, retry_after: float) -> None:
+        with HistoryStore(tmp_path / "history.db") as store:
+            store.record_attempt(make_attempt(f"r{ago}", provider="claude-cli", model="claude-opus-4",
+                                              success=False, error_class=ErrorClass.RATE_LIMIT,
+                                              started_at=time.time() - ago, duration_ms=0,
+                                              retry_after_s=retry_after))
+
+    rate_limited(7200, 60)  # over long ago: the horizon has passed
+    passed, mods = route()
+    assert passed == quiet and "sqlite3" not in mods and "tacroute.history.gate" in mods
+    os.unlink(tmp_path / "history.db-cooldowns")  # no horizon: the database is read, to the same decision
+    again, mods = route()
+    assert again == quiet and "sqlite3" in mods
+    rate_limited(120, 3600)  # a rate limit answered two minutes ago, for an hour
+    cooling, mods = route()
+    assert "sqlite3" in mods  # the horizon is an hour away: the database was read
+    assert (cooling["provider"], cooling["model"], cooling["available"]) == ("claude-cli", "claude-sonnet-4-5", True)
+    (skip,) = cooling["skipped"]
+    assert (skip["model"], skip["rule"]) == ("claude-opus-4", "critical-issues-opus")
+    assert skip["reason"].startswith("cooldown until ") and skip["reason"].endswith(
+        "rate limited (retry-after 3600 s)")
 
 
 def test_route_parses_a_changed_config_and_no_cache_means_tomllib(tmp_path: Path) -> None:

@@ -23,22 +23,32 @@ from the shared backend, its cooldowns are honoured besides the local ones, and
 each finished attempt feeds its aggregates and publishes the cooldown it
 started. While the shared backend cannot be reached (degraded), the machine's
 own state is used as before.
+
+Without provider limits, routing first looks at the cooldown horizon beside the
+database (:mod:`tacroute.history.horizon`): when it has passed, no cooldown can
+be running and the database is not read. A gate made with a store factory
+(what :func:`tacroute.history.open_gate` gives ``tacroute route``) opens the
+store only when it must read it.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tacroute.history.damage import give_up, is_broken
-from tacroute.history.store import Cooldown, HistoryError, HistoryStore, LimitsSnapshot
+from tacroute.history import horizon
+from tacroute.history.damage import HistoryError, give_up, is_broken
+from tacroute.history.reads import Cooldown, LimitsSnapshot
 
 if TYPE_CHECKING:
     from tacroute.config.model import Config
     from tacroute.history.slots import ProviderLimits
+    from tacroute.history.store import HistoryStore
     from tacroute.state.api import Lease, Reservation, Snapshot, StateBackend
     from tacroute.state.shared import SharedState
     from tacroute.state.sqlite import SqliteState
@@ -59,16 +69,29 @@ class HistoryGate:
 
     ``refresh_s``: how long one read of the database is reused (a router may
     ask for several candidates per decision and many decisions per second);
-    0 reads on every call. ``clock`` gives "now" in epoch seconds.
+    0 reads on every call. ``clock`` gives "now" in epoch seconds. ``store``: the
+    history store, or a function opening it on first need (``path``, the database
+    it opens, is then required); a failure to open it is a :class:`HistoryError`
+    like any other read's.
     """
 
     #: How long one read of the shared state is reused: about one decision.
     shared_refresh_s = 0.01
 
-    def __init__(self, store: HistoryStore, config: Config | None = None, *,
+    def __init__(self, store: HistoryStore | Callable[[], HistoryStore], config: Config | None = None, *,
                  clock: Callable[[], float] = time.time, refresh_s: float = 1.0,
-                 shared: SharedState | None = None) -> None:
-        self.store = store
+                 shared: SharedState | None = None, path: str | Path | None = None) -> None:
+        if callable(store):
+            if path is None:
+                raise TypeError("HistoryGate: a store factory needs the database's path")
+            self._store: HistoryStore | None = None
+            self._open: Callable[[], HistoryStore] | None = store
+        else:
+            self._store, self._open = store, None
+            path = store.path if path is None else path
+        #: The history database (known before the store is opened).
+        self.path = Path(path)
+        self._opening = threading.Lock()
         self.shared = shared
         self.clock = clock
         self.refresh_s = refresh_s
@@ -87,6 +110,18 @@ class HistoryGate:
         self._shared_at = -1.0
         self._shared: Snapshot | None = None
 
+    @property
+    def store(self) -> HistoryStore:
+        """The history store, opened on first use (raises :class:`HistoryError` when it cannot be)."""
+        store = self._store
+        if store is None:
+            with self._opening:
+                if self._store is None:
+                    assert self._open is not None
+                    self._store = self._open()
+                store = self._store
+        return store
+
     @cached_property
     def local(self) -> SqliteState:
         """This machine's state backend over :attr:`store` (slots, budget holds).
@@ -100,6 +135,9 @@ class HistoryGate:
 
     def _refresh(self, now: float) -> None:
         if self._read_at >= 0 and now - self._read_at < self.refresh_s and now >= self._read_at:
+            return
+        if not self.limits and horizon.passed(self.path, now):  # no cooldown can be running
+            self._cooldowns, self._read_at, self._quiet = {}, now, (now, now + self.refresh_s)
             return
         self._cooldowns = {(c.provider, c.model): c for c in self.store.cooldowns(now)}
         self._usage = self.store.limits(now) if self.limits else LimitsSnapshot({}, {})
@@ -124,12 +162,12 @@ class HistoryGate:
 
     def _local_reason(self, provider: str, model: str, now: float) -> tuple[Cooldown | None, str | None]:
         """The local cooldown of ``provider``/``model`` and the local limit reason."""
-        if is_broken(self.store.path):
+        if is_broken(self.path):
             return None, None
         try:
             self._refresh(now)
         except HistoryError as exc:
-            give_up(self.store.path, exc)
+            give_up(self.path, exc)
             return None, None
         limit = self.limits.get(provider)
         why = None if limit is None else _limit_reason(provider, limit, self._usage)
@@ -165,12 +203,12 @@ class HistoryGate:
         quiet = self._quiet  # the common case, one comparison: nothing ran hot at the last read
         if quiet[0] <= now < quiet[1]:
             return True
-        if is_broken(self.store.path):
+        if is_broken(self.path):
             return True
         try:
             self._refresh(now)
         except HistoryError as exc:
-            give_up(self.store.path, exc)
+            give_up(self.path, exc)
             return True
         return all(c.until <= now for c in self._cooldowns.values())
 
@@ -219,7 +257,7 @@ class HistoryGate:
         if self.shared is None:
             return
         cool = None
-        if not record.success and not is_broken(self.store.path):
+        if not record.success and not is_broken(self.path):
             try:
                 now = self.clock()
                 cool = next((c for c in self.store.cooldowns(now)

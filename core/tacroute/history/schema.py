@@ -2,8 +2,9 @@
 
 ``PRAGMA user_version`` holds the schema version. :data:`MIGRATIONS` lists the
 steps from an empty file to the current version; opening a store runs the
-missing ones in one ``BEGIN IMMEDIATE`` transaction, so several processes
-opening an old file at once migrate it exactly once.
+missing ones in one ``BEGIN IMMEDIATE`` transaction (:func:`prepare`, which also
+writes the cooldown horizon), so several processes opening an old file at once
+migrate it exactly once.
 
 Layout, chosen for ``tacroute stats`` over a million runs:
 
@@ -25,8 +26,12 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from typing import TYPE_CHECKING
 
-__all__ = ["BUSY_MS", "MIGRATIONS", "SCHEMA_VERSION", "migrate", "use_wal"]
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["BUSY_MS", "MIGRATIONS", "SCHEMA_VERSION", "migrate", "prepare", "use_wal"]
 
 #: How long a statement waits for another process's lock (``busy_timeout``).
 BUSY_MS = 30_000
@@ -180,8 +185,14 @@ _V6 = """
 ALTER TABLE runs ADD COLUMN session_id TEXT;
 """
 
+# Version 7: no table changes. Beside the file, the cooldown horizon
+# (:mod:`tacroute.history.horizon`) bounds every cooldown's end; a tacroute before
+# it would store cooldowns without raising the bound (and routing would miss them),
+# so the version makes it refuse the file. Opening a store at this step writes the bound.
+_V7 = ""
+
 #: ``MIGRATIONS[i]`` takes a database from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -201,6 +212,21 @@ def migrate(conn: sqlite3.Connection) -> int:
     if version != SCHEMA_VERSION:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return int(version)
+
+
+def prepare(conn: sqlite3.Connection, db: str | Path) -> None:
+    """:func:`migrate` and (re)write the cooldown horizon of the database ``db``
+    (:mod:`tacroute.history.horizon`) in one ``BEGIN IMMEDIATE`` transaction."""
+    from tacroute.history.horizon import create_horizon
+
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        migrate(conn)
+        create_horizon(db, conn)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _statements(script: str) -> list[str]:

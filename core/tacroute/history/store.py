@@ -5,9 +5,9 @@ WAL mode (readers never block the writer), a generous ``busy_timeout`` and
 so it can never fail half-way on a lock upgrade), so several processes record
 at once without losing a row. One store may be shared by threads (a lock
 serialises its connection); after ``fork`` the child opens its own connection.
-The queries are :class:`~tacroute.history.reads.StoreReads`. Kept light:
-``tacroute route`` opens a store to read cooldowns, so the record types load
-only when recording or reading runs.
+The queries are :class:`~tacroute.history.reads.StoreReads`. Every cooldown
+stored raises the cooldown horizon beside the file before its transaction
+commits (:mod:`tacroute.history.horizon`); opening a store writes a missing one.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tacroute.history.damage import HistoryError
+from tacroute.history.horizon import horizon_path, raise_horizon
 from tacroute.history.reads import Cooldown, LimitsSnapshot, StoreReads
-from tacroute.history.schema import BUSY_MS, SCHEMA_VERSION, migrate, use_wal
+from tacroute.history.schema import BUSY_MS, SCHEMA_VERSION, prepare, use_wal
 from tacroute.history.settings import CooldownPolicy
 
 if TYPE_CHECKING:
@@ -81,14 +82,11 @@ class HistoryStore(StoreReads):
             conn.execute("PRAGMA synchronous = NORMAL")
             (version,) = conn.execute("PRAGMA user_version").fetchone()
             if version != SCHEMA_VERSION:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    migrate(conn)
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-        except ValueError as exc:
+                prepare(conn, self.path)
+            elif not os.path.lexists(horizon_path(self.path)):
+                with suppress(sqlite3.Error):  # a file it cannot write to: readers read the database
+                    prepare(conn, self.path)
+        except (ValueError, HistoryError) as exc:
             conn.close()
             raise HistoryError(f"history database {self.path}: {exc}") from exc
         except sqlite3.Error as exc:
@@ -248,14 +246,15 @@ class HistoryStore(StoreReads):
                                f"{count} failures within {policy.window_s:g} s (last: {record.error_class})",
                                end)
 
-    @staticmethod
-    def _set_cooldown(conn: sqlite3.Connection, key: tuple[str, str], until: float, kind: str,
+    def _set_cooldown(self, conn: sqlite3.Connection, key: tuple[str, str], until: float, kind: str,
                       reason: str, now: float) -> None:
-        conn.execute("INSERT INTO cooldowns (provider, model, until, kind, reason, set_at) "
+        cur = conn.execute("INSERT INTO cooldowns (provider, model, until, kind, reason, set_at) "
                      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (provider, model) DO UPDATE SET "
                      "until = excluded.until, kind = excluded.kind, reason = excluded.reason, "
                      "set_at = excluded.set_at WHERE excluded.until > cooldowns.until",
                      (*key, until, kind, reason, now))
+        if cur.rowcount:  # before the commit: the horizon never says less than a stored cooldown
+            raise_horizon(self.path, conn, until)
 
     def record_run(self, result: RunResult) -> None:
         """Store a finished run (totals over its attempts) and its labels."""

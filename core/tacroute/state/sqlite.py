@@ -97,7 +97,7 @@ class SqliteState:
     def put_cooldown(self, cooldown: Cooldown) -> None:
         c = cooldown
         with self.store._write() as conn:
-            HistoryStore._set_cooldown(conn, (c.provider, c.model), c.until, c.kind, c.reason, c.set_at)
+            self.store._set_cooldown(conn, (c.provider, c.model), c.until, c.kind, c.reason, c.set_at)
 
     def record_attempt(self, record: AttemptRecord, op_id: str | None = None) -> None:
         """Nothing to add: the history plugin's ``attempts`` rows are the aggregates."""
