@@ -10,6 +10,7 @@ the pricing table, the bounds on the worker's figures).
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -25,12 +26,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 ROUTE_PROBE = """
 import json, sys
+compiled = []
+sys.addaudithook(lambda event, args: compiled.append(str(args[0])) if event == "compile" else None)
 from tacroute.cli import cli
 try:
     cli.main(args=sys.argv[1:], prog_name="tacroute")
 except SystemExit:
     pass
 print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+print(json.dumps({"compiled": compiled}), file=sys.stderr)
 """
 
 SPAWN_PROBE = """
@@ -82,6 +86,10 @@ def _modules(proc: subprocess.CompletedProcess[str]) -> set[str]:
 
 
 def _route(tmp_path: Path, config: Path) -> set[str]:
+    return _modules(_route_process(tmp_path, config))
+
+
+def _route_process(tmp_path: Path, config: Path) -> subprocess.CompletedProcess[str]:
     history = tmp_path / "history.db"
     with HistoryStore(history):
         pass  # a machine that ran tasks before: the gate reads it
@@ -90,7 +98,7 @@ def _route(tmp_path: Path, config: Path) -> set[str]:
     for _ in range(2):  # the first run fills the entry-point cache (a scan loads zipfile, shutil...)
         proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False)
         assert '"provider"' in proc.stdout, proc.stderr
-    return _modules(proc)
+    return proc
 
 
 def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helpers(tmp_path: Path) -> None:
@@ -105,6 +113,22 @@ def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helper
     assert ATTR_PARSER not in mods
     assert TOML_AND_GETTEXT & mods == set()
     assert "contextvars" not in mods  # the registry knows the running plugin per thread without it
+
+
+def test_route_compiles_no_namedtuple_constructor(tmp_path: Path) -> None:
+    """tacroute.tuples gives each class a renamed copy of a ``__new__`` compiled with it, where
+    ``collections.namedtuple`` compiles one from text per class (~20 classes on route's path)."""
+    proc = _route_process(tmp_path, ROOT / "examples" / "config.toml")
+    compiled = set(next(json.loads(line)["compiled"] for line in proc.stderr.splitlines() if line.startswith("{")))
+    ours = [value for name in _modules(proc) if name.startswith("tacroute")
+            for value in vars(importlib.import_module(name)).values()
+            if isinstance(value, type) and issubclass(value, tuple) and hasattr(value, "_fields")
+            and value.__module__ == name and not hasattr(value, "__parameters__")]  # a Generic: typing's
+    assert len(ours) >= 15  # Config, RuleConfig, Decision, Candidate, the history's ...
+    namedtuples_text = {f"lambda _cls, {', '.join(c._fields)}: _tuple_new(_cls, ({', '.join(c._fields)}))"
+                        for c in ours}  # what collections.namedtuple compiles for each
+    assert {str(text.encode()) for text in namedtuples_text} & compiled == set()
+    assert any("_tuple_new(_cls" in text for text in compiled)  # the stdlib's own (dis, inspect) were seen
 
 
 def test_route_parses_a_changed_config_and_no_cache_means_tomllib(tmp_path: Path) -> None:
