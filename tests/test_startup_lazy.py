@@ -72,6 +72,8 @@ AFTER_SPAWN = {"tacroute.history.records", "tacroute.bounds", "tacroute.pricing"
 #: before with the same text comes from the parsed-config cache; ``locale``: click's run-time
 #: gettext (the help option's text, ``click.Path``'s name), which route's classes do without.
 TOML_AND_GETTEXT = {"tomllib", "tomllib._parser", "string", "locale"}
+#: A rule's ``targets``/``strategy``/``requires`` checks and the recorded stats ``cheapest`` reads.
+TARGETS = {"tacroute.config.targets", "tacroute.routing.stats"}
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -113,6 +115,7 @@ def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helper
     assert ATTR_PARSER not in mods
     assert TOML_AND_GETTEXT & mods == set()
     assert "contextvars" not in mods  # the registry knows the running plugin per thread without it
+    assert TARGETS & mods == set()  # no rule of the seed has targets
 
 
 def test_route_compiles_no_namedtuple_constructor(tmp_path: Path) -> None:
@@ -168,6 +171,29 @@ def test_the_claude_dropin_starts_the_cli_before_loading_what_only_some_runs_nee
     assert AFTER_SPAWN & _modules(proc) == set()
     # the prompt went through run_task's own private file, removed at the end
     assert {p.name for p in (tmp_path / "runs").glob("*/*")} == {"attempt-1-claude.jsonl"}
+
+
+def test_a_rule_with_targets_still_has_them_checked_and_routed(tmp_path: Path) -> None:
+    seed = (ROOT / "examples" / "config.toml").read_text(encoding="utf-8")
+    rule = """
+[[routing.rules]]
+name = "cheap-critical"
+priority = 200
+conditions = { priority = "critical" }
+strategy = "cheapest"
+targets = [{ provider = "claude-cli", model = "claude-sonnet-4-5" }, { model = "claude-haiku-4" }]
+requires = { min_success_rate = 0.5 }
+"""
+    good = tmp_path / "good.toml"
+    good.write_text(seed + rule, encoding="utf-8")
+    proc = _route_process(tmp_path, good)
+    assert _modules(proc) >= TARGETS and json.loads(proc.stdout)["rule"] == "cheap-critical"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(seed + rule.replace('"cheapest"', '"cheapst"').replace("targets = [", "x = ["), encoding="utf-8")
+    proc = subprocess.run([str(Path(sys.executable).parent / "tacroute"), "route", "--config", str(bad)],
+                          capture_output=True, text=True, cwd=ROOT, env=_env(tmp_path), timeout=120, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "strategy: unknown strategy 'cheapst'" in proc.stderr and "strategy needs targets" in proc.stderr
 
 
 def test_a_state_table_is_still_checked_and_read(tmp_path: Path) -> None:

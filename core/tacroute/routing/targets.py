@@ -25,7 +25,6 @@ import bisect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tacroute.routing.stats import check_requirements
 from tacroute.tuples import NamedTuple
 from tacroute.types import Candidate
 
@@ -133,6 +132,8 @@ def compile_targets(rule: RuleConfig, availability: Availability, stats: StatsSo
             cost = price.cost(reference) if reference is not None and price is not None else float("inf")
             note = ""
             if rule.requires is not None:
+                from tacroute.routing.stats import check_requirements  # only `requires` reads it
+
                 st = stats.model_stats(t.provider, t.model) if stats is not None else None
                 meets, note = check_requirements(rule.requires, st)
                 if not meets:
