@@ -74,6 +74,8 @@ AFTER_SPAWN = {"tacroute.history.records", "tacroute.bounds", "tacroute.pricing"
 TOML_AND_GETTEXT = {"tomllib", "tomllib._parser", "string", "locale"}
 #: A rule's ``targets``/``strategy``/``requires`` checks and the recorded stats ``cheapest`` reads.
 TARGETS = {"tacroute.config.targets", "tacroute.routing.stats"}
+#: The checks of [pricing] and [estimate], and [secrets] with its env file.
+TABLES_AND_SECRETS = {"tacroute.config.tables", "tacroute.secrets"}
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -116,6 +118,7 @@ def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helper
     assert TOML_AND_GETTEXT & mods == set()
     assert "contextvars" not in mods  # the registry knows the running plugin per thread without it
     assert TARGETS & mods == set()  # no rule of the seed has targets
+    assert TABLES_AND_SECRETS & mods == set()  # nor [pricing], [estimate] or [secrets]
 
 
 def test_route_compiles_no_namedtuple_constructor(tmp_path: Path) -> None:
@@ -194,6 +197,22 @@ requires = { min_success_rate = 0.5 }
                           capture_output=True, text=True, cwd=ROOT, env=_env(tmp_path), timeout=120, check=False)
     assert proc.returncode == 2, proc.stderr
     assert "strategy: unknown strategy 'cheapst'" in proc.stderr and "strategy needs targets" in proc.stderr
+
+
+def test_pricing_estimate_and_secrets_tables_are_still_checked_and_read(tmp_path: Path) -> None:
+    seed = (ROOT / "examples" / "config.toml").read_text(encoding="utf-8")
+    good = tmp_path / "good.toml"
+    good.write_text(seed + '\n[secrets]\nenv_file = ".env"\n[pricing."claude-opus-4"]\ninput = 1.0\noutput = 2.0\n'
+                    '[estimate]\ninput_tokens = 10\n', encoding="utf-8")
+    assert _route(tmp_path, good) >= TABLES_AND_SECRETS
+    for table, message in [('[pricing."m"]\ninput = -1.0\noutput = 1.0\n', "pricing.m.input: must be a price >= 0"),
+                           ("[estimate]\ninput_tokens = -5\n", "estimate.input_tokens: must be a token count"),
+                           ('[secrets]\nenv_file = ""\n', "secrets.env_file: must be a file name")]:
+        bad = tmp_path / "bad.toml"
+        bad.write_text(seed + "\n" + table, encoding="utf-8")
+        proc = subprocess.run([str(Path(sys.executable).parent / "tacroute"), "route", "--config", str(bad)],
+                              capture_output=True, text=True, cwd=ROOT, env=_env(tmp_path), timeout=120, check=False)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
 
 
 def test_a_state_table_is_still_checked_and_read(tmp_path: Path) -> None:
