@@ -119,6 +119,7 @@ def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helper
     assert "contextvars" not in mods  # the registry knows the running plugin per thread without it
     assert TARGETS & mods == set()  # no rule of the seed has targets
     assert TABLES_AND_SECRETS & mods == set()  # nor [pricing], [estimate] or [secrets]
+    assert "bisect" not in mods  # five rules are matched by their predicates: no range bisected
 
 
 def test_route_compiles_no_namedtuple_constructor(tmp_path: Path) -> None:
@@ -197,6 +198,23 @@ requires = { min_success_rate = 0.5 }
                           capture_output=True, text=True, cwd=ROOT, env=_env(tmp_path), timeout=120, check=False)
     assert proc.returncode == 2, proc.stderr
     assert "strategy: unknown strategy 'cheapst'" in proc.stderr and "strategy needs targets" in proc.stderr
+
+
+def test_a_table_matched_by_its_groups_still_bisects_its_ranges(tmp_path: Path) -> None:
+    """More rules than groups: the router matches by bitsets, and a ``retry_count`` range is
+    looked up by bisection (which a seed-sized table does without)."""
+    rules = "".join(f'\n[[routing.rules]]\nname = "retry-{n}"\npriority = {300 + n}\n'
+                    f'conditions = {{ retry_count = {{ gte = {n} }} }}\nmodel = "m{n}"\n' for n in range(1, 9))
+    config = tmp_path / "config.toml"
+    config.write_text((ROOT / "examples" / "config.toml").read_text(encoding="utf-8") + rules, encoding="utf-8")
+    history = tmp_path / "history.db"
+    with HistoryStore(history):
+        pass
+    argv = [sys.executable, "-c", ROUTE_PROBE, "route", "--config", str(config), "--retry-count", "5", "--json"]
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=120, check=False,
+                          env=_env(tmp_path, TACROUTE_HISTORY=str(history)))
+    assert json.loads(proc.stdout)["rule"] == "retry-5", proc.stderr
+    assert "bisect" in _modules(proc)
 
 
 def test_pricing_estimate_and_secrets_tables_are_still_checked_and_read(tmp_path: Path) -> None:

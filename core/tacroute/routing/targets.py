@@ -21,7 +21,6 @@ Targets whose recorded success rate or p95 duration miss the rule's
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +58,9 @@ class TargetSet(NamedTuple):
         total = self.cumulative[-1]
         if total <= 0:  # only weight-0 targets are available: file order
             return self.candidates
-        i = bisect.bisect_right(self.cumulative, rng.random() * total)
+        from bisect import bisect_right  # weighted targets only
+
+        i = bisect_right(self.cumulative, rng.random() * total)
         i = min(i, len(self.candidates) - 1)
         if i == 0:
             return self.candidates
