@@ -108,11 +108,13 @@ def _fields_source(count: int, defaults: int) -> str:
     return "\n".join(lines) + "\n    def total(self) -> int:\n        return sum(self)\n"
 
 
-def _both(count: int, defaults: int) -> tuple[type, type]:
+def _both(count: int, defaults: int, generic: bool = False) -> tuple[type, type]:
     """The same class made by this module's NamedTuple and by typing's."""
     made: list[type] = []
     for base in ("NamedTuple", "typing.NamedTuple"):
-        ns: dict[str, object] = {"NamedTuple": NamedTuple, "typing": typing, "__name__": __name__}
+        base += ", Generic[T]" if generic else ""
+        ns: dict[str, object] = {"NamedTuple": NamedTuple, "typing": typing, "Generic": Generic, "T": T,
+                                 "__name__": __name__}
         exec(f"from __future__ import annotations\nclass Shape({base}):\n{_fields_source(count, defaults)}", ns)
         made.append(ns["Shape"])  # type: ignore[arg-type]
     return made[0], made[1]
@@ -131,13 +133,19 @@ def _same_function(a: Any, b: Any) -> None:
     assert ca.co_flags & ~FUTURE == cb.co_flags & ~FUTURE
 
 
-@pytest.mark.parametrize(("count", "defaults"), [(1, 0), (1, 1), (2, 0), (3, 2), (13, 5), (16, 16), (20, 0),
-                                                 (21, 3), (30, 0)])
-def test_every_attribute_is_namedtuples(count: int, defaults: int) -> None:
+@pytest.mark.parametrize(("count", "defaults", "generic"), [
+    (1, 0, False), (1, 1, False), (2, 0, False), (3, 2, False), (13, 5, False), (16, 16, False), (20, 0, False),
+    (21, 3, False), (30, 0, False), (1, 0, True), (4, 1, True), (25, 2, True)])
+def test_every_attribute_is_namedtuples(count: int, defaults: int, generic: bool) -> None:
     """The class is built without compiling ``__new__`` (up to 20 fields; more go to
     ``collections.namedtuple``): each attribute is what typing's ``NamedTuple`` gives, down to
-    ``__new__``'s bytecode, its names, defaults and globals."""
-    ours, theirs = _both(count, defaults)
+    ``__new__``'s bytecode, its names, defaults and globals; a Generic one too."""
+    ours, theirs = _both(count, defaults, generic)
+    assert ours.__mro__[1:] == theirs.__mro__[1:] and ours.__bases__ == theirs.__bases__
+    assert type(ours) is type(theirs) is type
+    if generic:
+        assert ours.__parameters__ == theirs.__parameters__ == (T,)  # type: ignore[attr-defined]
+        assert ours[int](*range(count)) == tuple(range(count))  # type: ignore[index]
     assert set(vars(ours)) == set(vars(theirs))
     for key, value in vars(theirs).items():
         mine = vars(ours)[key]
@@ -150,6 +158,8 @@ def test_every_attribute_is_namedtuples(count: int, defaults: int) -> None:
             assert ours.__new__.__module__ == theirs.__new__.__module__ == "namedtuple_Shape"
         elif key == "_make":
             _same_function(mine.__func__, value.__func__)
+        elif isinstance(value, classmethod):  # Generic's __class_getitem__
+            assert mine.__func__ is value.__func__, key
         elif callable(value) and hasattr(value, "__code__"):
             _same_function(mine, value)
         elif type(value).__name__ == "_tuplegetter":

@@ -41,11 +41,11 @@ else:
         NamedTuple = typing.NamedTuple
     else:
 
-        # Python 3.11's NamedTupleMeta, step for step, for a plain ``class X(NamedTuple)``, but
-        # for its check of every field's type (~4 us a field, on annotations left as strings
-        # anyway) and for re-setting ``__bases__`` to what namedtuple made: ~25 us a class.
-        # Typing's own private sets say what a class may not define. Other versions, and a
-        # Generic base, go through typing's metaclass.
+        # Python 3.11's NamedTupleMeta, step for step, for ``class X(NamedTuple)`` and ``class
+        # X(NamedTuple, Generic[T])``, but for its check of every field's type (~4 us a field, on
+        # annotations left as strings anyway) and, for a plain class, for re-setting ``__bases__``
+        # to what namedtuple made: ~25 us a class. Typing's own private sets say what a class may
+        # not define. Other versions, and other bases, go through typing's metaclass.
         _PLAIN = sys.version_info[:2] == (3, 11) and hasattr(typing, "_prohibited") \
             and hasattr(typing, "_special")
 
@@ -155,7 +155,7 @@ else:
             result.__module__ = module
             return result
 
-        def _plain(typename: str, annotations: dict[str, Any], ns: dict[str, Any]) -> Any:
+        def _plain(typename: str, annotations: dict[str, Any], ns: dict[str, Any], generic: bool) -> Any:
             default_names: list[str] = []
             for field_name in annotations:
                 if field_name in ns:
@@ -167,19 +167,24 @@ else:
                                     f"{', '.join(default_names)}")
             made = _namedtuple(typename, tuple(annotations), [ns[n] for n in default_names],
                                ns["__module__"])
+            if generic:
+                made.__bases__ = (tuple, typing.Generic)
+                made.__class_getitem__ = classmethod(typing.Generic.__class_getitem__.__func__)
             prohibited, special = typing._prohibited, typing._special  # type: ignore[attr-defined]
             for key in ns:
                 if key in prohibited:
                     raise AttributeError("Cannot overwrite NamedTuple attribute " + key)
                 if key not in special and key not in made._fields:
                     setattr(made, key, ns[key])
+            if generic:
+                made.__init_subclass__()
             return made
 
         class _Meta(_TypingMeta):
             def __new__(cls, typename: str, bases: tuple[type, ...], ns: dict[str, Any]) -> Any:
                 annotations = dict(ns.get("__annotations__", {}))
-                if _PLAIN and bases == (_Base,):
-                    made = _plain(typename, annotations, ns)
+                if _PLAIN and bases in ((_Base,), (_Base, typing.Generic)):
+                    made = _plain(typename, annotations, ns, generic=len(bases) == 2)
                 else:
                     ns["__annotations__"] = dict.fromkeys(annotations, object)
                     bases = tuple(_typing_base if base is _Base else base for base in bases)
