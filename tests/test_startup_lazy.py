@@ -11,6 +11,7 @@ the pricing table, the bounds on the worker's figures).
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -30,12 +31,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 ROUTE_PROBE = """
 import json, sys
+compiled = []
+sys.addaudithook(lambda event, args: compiled.append(str(args[0])) if event == "compile" else None)
 from tacroute.cli import cli
 try:
     cli.main(args=sys.argv[1:], prog_name="tacroute")
 except SystemExit:
     pass
 print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+print(json.dumps({"compiled": compiled}), file=sys.stderr)
 """
 
 SPAWN_PROBE = """
@@ -73,6 +77,10 @@ AFTER_SPAWN = {"tacroute.history.records", "tacroute.bounds", "tacroute.pricing"
 #: before with the same text comes from the parsed-config cache; ``locale``: click's run-time
 #: gettext (the help option's text, ``click.Path``'s name), which route's classes do without.
 TOML_AND_GETTEXT = {"tomllib", "tomllib._parser", "string", "locale"}
+#: A rule's ``targets``/``strategy``/``requires`` checks and the recorded stats ``cheapest`` reads.
+TARGETS = {"tacroute.config.targets", "tacroute.routing.stats"}
+#: The checks of [pricing] and [estimate], and [secrets] with its env file.
+TABLES_AND_SECRETS = {"tacroute.config.tables", "tacroute.secrets"}
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -87,6 +95,10 @@ def _modules(proc: subprocess.CompletedProcess[str]) -> set[str]:
 
 
 def _route(tmp_path: Path, config: Path) -> set[str]:
+    return _modules(_route_process(tmp_path, config))
+
+
+def _route_process(tmp_path: Path, config: Path) -> subprocess.CompletedProcess[str]:
     history = tmp_path / "history.db"
     with HistoryStore(history):
         pass  # a machine that ran tasks before: the gate reads it
@@ -95,7 +107,7 @@ def _route(tmp_path: Path, config: Path) -> set[str]:
     for _ in range(2):  # the first run fills the entry-point cache (a scan loads zipfile, shutil...)
         proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False)
         assert '"provider"' in proc.stdout, proc.stderr
-    return _modules(proc)
+    return proc
 
 
 def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helpers(tmp_path: Path) -> None:
@@ -113,6 +125,25 @@ def test_route_reads_the_history_without_the_preferences_layer_or_the_run_helper
     assert ATTR_PARSER not in mods
     assert TOML_AND_GETTEXT & mods == set()
     assert "contextvars" not in mods  # the registry knows the running plugin per thread without it
+    assert TARGETS & mods == set()  # no rule of the seed has targets
+    assert TABLES_AND_SECRETS & mods == set()  # nor [pricing], [estimate] or [secrets]
+    assert "bisect" not in mods  # five rules are matched by their predicates: no range bisected
+
+
+def test_route_compiles_no_namedtuple_constructor(tmp_path: Path) -> None:
+    """tacroute.tuples gives each class a renamed copy of a ``__new__`` compiled with it, where
+    ``collections.namedtuple`` compiles one from text per class (~20 classes on route's path)."""
+    proc = _route_process(tmp_path, ROOT / "examples" / "config.toml")
+    compiled = set(next(json.loads(line)["compiled"] for line in proc.stderr.splitlines() if line.startswith("{")))
+    ours = [value for name in _modules(proc) if name.startswith("tacroute")
+            for value in vars(importlib.import_module(name)).values()
+            if isinstance(value, type) and issubclass(value, tuple) and hasattr(value, "_fields")
+            and value.__module__ == name]
+    assert len(ours) >= 15  # Config, RuleConfig, Decision, Candidate, the history's ...
+    namedtuples_text = {f"lambda _cls, {', '.join(c._fields)}: _tuple_new(_cls, ({', '.join(c._fields)}))"
+                        for c in ours}  # what collections.namedtuple compiles for each
+    assert {str(text.encode()) for text in namedtuples_text} & compiled == set()
+    assert any("_tuple_new(_cls" in text for text in compiled)  # the stdlib's own (dis, inspect) were seen
 
 
 def test_route_reads_the_database_while_a_cooldown_runs_and_skips_the_model(tmp_path: Path) -> None:
@@ -190,6 +221,62 @@ def test_the_claude_dropin_starts_the_cli_before_loading_what_only_some_runs_nee
     assert AFTER_SPAWN & _modules(proc) == set()
     # the prompt went through run_task's own private file, removed at the end
     assert {p.name for p in (tmp_path / "runs").glob("*/*")} == {"attempt-1-claude.jsonl"}
+
+
+def test_a_rule_with_targets_still_has_them_checked_and_routed(tmp_path: Path) -> None:
+    seed = (ROOT / "examples" / "config.toml").read_text(encoding="utf-8")
+    rule = """
+[[routing.rules]]
+name = "cheap-critical"
+priority = 200
+conditions = { priority = "critical" }
+strategy = "cheapest"
+targets = [{ provider = "claude-cli", model = "claude-sonnet-4-5" }, { model = "claude-haiku-4" }]
+requires = { min_success_rate = 0.5 }
+"""
+    good = tmp_path / "good.toml"
+    good.write_text(seed + rule, encoding="utf-8")
+    proc = _route_process(tmp_path, good)
+    assert _modules(proc) >= TARGETS and json.loads(proc.stdout)["rule"] == "cheap-critical"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(seed + rule.replace('"cheapest"', '"cheapst"').replace("targets = [", "x = ["), encoding="utf-8")
+    proc = subprocess.run([str(Path(sys.executable).parent / "tacroute"), "route", "--config", str(bad)],
+                          capture_output=True, text=True, cwd=ROOT, env=_env(tmp_path), timeout=120, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "strategy: unknown strategy 'cheapst'" in proc.stderr and "strategy needs targets" in proc.stderr
+
+
+def test_a_table_matched_by_its_groups_still_bisects_its_ranges(tmp_path: Path) -> None:
+    """More rules than groups: the router matches by bitsets, and a ``retry_count`` range is
+    looked up by bisection (which a seed-sized table does without)."""
+    rules = "".join(f'\n[[routing.rules]]\nname = "retry-{n}"\npriority = {300 + n}\n'
+                    f'conditions = {{ retry_count = {{ gte = {n} }} }}\nmodel = "m{n}"\n' for n in range(1, 9))
+    config = tmp_path / "config.toml"
+    config.write_text((ROOT / "examples" / "config.toml").read_text(encoding="utf-8") + rules, encoding="utf-8")
+    history = tmp_path / "history.db"
+    with HistoryStore(history):
+        pass
+    argv = [sys.executable, "-c", ROUTE_PROBE, "route", "--config", str(config), "--retry-count", "5", "--json"]
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=120, check=False,
+                          env=_env(tmp_path, TACROUTE_HISTORY=str(history)))
+    assert json.loads(proc.stdout)["rule"] == "retry-5", proc.stderr
+    assert "bisect" in _modules(proc)
+
+
+def test_pricing_estimate_and_secrets_tables_are_still_checked_and_read(tmp_path: Path) -> None:
+    seed = (ROOT / "examples" / "config.toml").read_text(encoding="utf-8")
+    good = tmp_path / "good.toml"
+    good.write_text(seed + '\n[secrets]\nenv_file = ".env"\n[pricing."claude-opus-4"]\ninput = 1.0\noutput = 2.0\n'
+                    '[estimate]\ninput_tokens = 10\n', encoding="utf-8")
+    assert _route(tmp_path, good) >= TABLES_AND_SECRETS
+    for table, message in [('[pricing."m"]\ninput = -1.0\noutput = 1.0\n', "pricing.m.input: must be a price >= 0"),
+                           ("[estimate]\ninput_tokens = -5\n", "estimate.input_tokens: must be a token count"),
+                           ('[secrets]\nenv_file = ""\n', "secrets.env_file: must be a file name")]:
+        bad = tmp_path / "bad.toml"
+        bad.write_text(seed + "\n" + table, encoding="utf-8")
+        proc = subprocess.run([str(Path(sys.executable).parent / "tacroute"), "route", "--config", str(bad)],
+                              capture_output=True, text=True, cwd=ROOT, env=_env(tmp_path), timeout=120, check=False)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
 
 
 def test_a_state_table_is_still_checked_and_read(tmp_path: Path) -> None:

@@ -2,12 +2,15 @@
 compiling each field's annotation at import (the modules' annotations stay strings)."""
 
 from __future__ import annotations
+import __future__
 
+import copy
 import pickle
 import re
 import typing
+from collections.abc import Callable
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import pytest
 
@@ -15,6 +18,7 @@ from tacroute.tuples import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
+FUTURE = __future__.annotations.compiler_flag
 
 
 class Limits(NamedTuple):
@@ -97,3 +101,91 @@ def test_no_module_takes_namedtuple_from_typing() -> None:
     offenders = [str(p.relative_to(ROOT)) for p in sources
                  if "/tests/" not in p.as_posix() and p.name != "tuples.py" and pattern.search(p.read_text())]
     assert offenders == []
+
+
+def _fields_source(count: int, defaults: int) -> str:
+    lines = [f"    f{i}: int" + (f" = {i}" if i >= count - defaults else "") for i in range(count)]
+    return "\n".join(lines) + "\n    def total(self) -> int:\n        return sum(self)\n"
+
+
+def _both(count: int, defaults: int, generic: bool = False) -> tuple[type, type]:
+    """The same class made by this module's NamedTuple and by typing's."""
+    made: list[type] = []
+    for base in ("NamedTuple", "typing.NamedTuple"):
+        base += ", Generic[T]" if generic else ""
+        ns: dict[str, object] = {"NamedTuple": NamedTuple, "typing": typing, "Generic": Generic, "T": T,
+                                 "__name__": __name__}
+        exec(f"from __future__ import annotations\nclass Shape({base}):\n{_fields_source(count, defaults)}", ns)
+        made.append(ns["Shape"])  # type: ignore[arg-type]
+    return made[0], made[1]
+
+
+def _same_function(a: Any, b: Any) -> None:
+    """The same function, but for ``__module__`` and the ``from __future__`` flag of the module it
+    is written in: the methods are tacroute.tuples', not collections' (``__new__`` is namedtuple's
+    to the flag: see the test)."""
+    for attr in ("__name__", "__qualname__", "__doc__", "__defaults__", "__kwdefaults__"):
+        assert getattr(a, attr) == getattr(b, attr), (a, attr)
+    ca, cb = a.__code__, b.__code__
+    for attr in ("co_code", "co_varnames", "co_argcount", "co_posonlyargcount", "co_kwonlyargcount",
+                 "co_names", "co_consts", "co_name", "co_nlocals", "co_stacksize", "co_freevars"):
+        assert getattr(ca, attr) == getattr(cb, attr), (a, attr)
+    assert ca.co_flags & ~FUTURE == cb.co_flags & ~FUTURE
+
+
+@pytest.mark.parametrize(("count", "defaults", "generic"), [
+    (1, 0, False), (1, 1, False), (2, 0, False), (3, 2, False), (13, 5, False), (16, 16, False), (20, 0, False),
+    (21, 3, False), (30, 0, False), (1, 0, True), (4, 1, True), (25, 2, True)])
+def test_every_attribute_is_namedtuples(count: int, defaults: int, generic: bool) -> None:
+    """The class is built without compiling ``__new__`` (up to 20 fields; more go to
+    ``collections.namedtuple``): each attribute is what typing's ``NamedTuple`` gives, down to
+    ``__new__``'s bytecode, its names, defaults and globals; a Generic one too."""
+    ours, theirs = _both(count, defaults, generic)
+    assert ours.__mro__[1:] == theirs.__mro__[1:] and ours.__bases__ == theirs.__bases__
+    assert type(ours) is type(theirs) is type
+    if generic:
+        assert ours.__parameters__ == theirs.__parameters__ == (T,)  # type: ignore[attr-defined]
+        assert ours[int](*range(count)) == tuple(range(count))  # type: ignore[index]
+    assert set(vars(ours)) == set(vars(theirs))
+    for key, value in vars(theirs).items():
+        mine = vars(ours)[key]
+        if key in ("__annotations__", "total", "__orig_bases__"):
+            continue  # strings, not ForwardRefs (see above); the class body's; the base as named
+        if key == "__new__":  # a staticmethod in the class's dict
+            _same_function(ours.__new__, theirs.__new__)
+            assert ours.__new__.__code__.co_flags == theirs.__new__.__code__.co_flags
+            assert ours.__new__.__globals__ == theirs.__new__.__globals__
+            assert ours.__new__.__module__ == theirs.__new__.__module__ == "namedtuple_Shape"
+        elif key == "_make":
+            _same_function(mine.__func__, value.__func__)
+        elif isinstance(value, classmethod):  # Generic's __class_getitem__
+            assert mine.__func__ is value.__func__, key
+        elif callable(value) and hasattr(value, "__code__"):
+            _same_function(mine, value)
+        elif type(value).__name__ == "_tuplegetter":
+            assert type(mine) is type(value) and mine.__doc__ == value.__doc__
+        else:
+            assert mine == value, key
+    args = list(range(count))
+    assert ours(*args) == theirs(*args) and repr(ours(*args)) == repr(theirs(*args))
+    assert [getattr(ours(*args), f"f{i}") for i in range(count)] == args
+    assert ours(*args).total() == sum(args)
+    assert ours._make(args)._replace(f0=9)._asdict() == theirs._make(args)._replace(f0=9)._asdict()
+    assert copy.copy(ours(*args)) == ours(*args) and copy.copy(ours(*args)).__class__ is ours
+    for call in (lambda c: c(), lambda c: c(*args, 0), lambda c: c(*args, nope=1), lambda c: c(*args, f0=1),
+                 lambda c: c._make(args[1:]), lambda c: c._make(args)._replace(nope=1)):
+        assert _outcome(call, ours) == _outcome(call, theirs)
+
+
+def _outcome(call: Callable[[type], object], cls: type) -> tuple[str, str]:
+    """What ``call(cls)`` returns (its repr), or the error it raises (its class and text)."""
+    try:
+        return "ok", repr(call(cls))
+    except (TypeError, ValueError) as exc:
+        return type(exc).__name__, str(exc)
+
+
+def test_field_names_namedtuple_refuses_are_refused_alike() -> None:
+    with pytest.raises(ValueError, match="Field names cannot start with an underscore: '_x'"):
+        class Hidden(NamedTuple):
+            _x: int

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tacroute.config.schema import ConfigSection
 from tacroute.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
     from tacroute.config.model import Config
     from tacroute.config.schema import SectionContext
 
-__all__ = ["SECRETS_SECTION", "check_secrets", "env_file_path", "with_env_file"]
+__all__ = ["check_secrets", "env_file_path", "with_env_file"]
 
 def check_secrets(table: Any, chk: Checker, ctx: SectionContext) -> Mapping[str, str]:
     """Validate ``[secrets]``: the :class:`~tacroute.config.schema.ConfigSection` check."""
@@ -38,10 +37,6 @@ def check_secrets(table: Any, chk: Checker, ctx: SectionContext) -> Mapping[str,
                 'must be a file name, e.g. ".env" (relative to the config\'s folder)')
         good.pop("env_file")
     return good
-
-
-SECRETS_SECTION: ConfigSection[Mapping[str, str]] = ConfigSection(
-    "secrets", "an env file of keys a caller's environment lacks (tacroute.secrets)", check_secrets)
 
 
 def env_file_path(config: Config) -> Path | None:

@@ -26,7 +26,6 @@ from tacroute.config.providers import load_providers
 from tacroute.config.rules import RULE_KEYS, load_rules
 from tacroute.config.schema import SectionContext
 from tacroute.config.sections import all_sections, check_sections, known_tables
-from tacroute.config.targets import check_cheapest_prices
 from tacroute.config.templates import PLACEHOLDERS, template_fields
 from tacroute.config.unknown import warn_unknown_tables
 from tacroute.errors import ConfigError
@@ -149,7 +148,10 @@ def _validate(text: str, path: Path | None, doc: dict[str, Any], registry: Any) 
     ctx = CompileContext(timezone=tz, clock=HourClock(tz))
     rules = load_rules(routing_ok.get("rules", []), chk, registry, ctx, providers,
                        default_provider, default_model)
-    if not any(p[0] == "pricing" for p, _ in chk.issues):  # prices are compared only when all are valid
+    # prices are compared for a `cheapest` rule only, and only when all are valid
+    if any(r.strategy == "cheapest" for r in rules) and not any(p[0] == "pricing" for p, _ in chk.issues):
+        from tacroute.config.targets import check_cheapest_prices
+
         check_cheapest_prices(rules, doc, chk)
 
     chk.raise_issues(text, path)

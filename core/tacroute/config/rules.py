@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tacroute.config.checker import Checker, format_key
-from tacroute.config.model import ProviderConfig, RuleConfig
-from tacroute.config.targets import load_targets
+from tacroute.config.model import ProviderConfig, Requirements, RuleConfig, TargetConfig
 from tacroute.errors import ConditionValueError
 from tacroute.types import CompileContext, ConditionIndex, Predicate
 
@@ -33,6 +32,9 @@ RULE_KEYS: dict[str, tuple[type, ...]] = {
     "strategy": (str,),
     "requires": (dict,),
 }
+#: The keys :func:`tacroute.config.targets.load_targets` reads: a rule with none of them has one
+#: target, its own provider and model.
+_TARGET_KEYS = frozenset({"targets", "strategy", "requires"})
 
 
 def load_rules(value: Any, chk: Checker, registry: Any, ctx: CompileContext,
@@ -73,7 +75,13 @@ def load_rules(value: Any, chk: Checker, registry: Any, ctx: CompileContext,
                     "routes to (model = \"...\"), or several in targets = [...]")
         elif model is not None and not model.strip():
             chk.add([*path, "model"], f"rule {name!r} has an empty model: name the model it routes to")
-        targets, strategy, requires = load_targets(good, path, chk, providers, default_provider)
+        targets: tuple[TargetConfig, ...] = ()
+        strategy = "ordered"
+        requires: Requirements | None = None
+        if _TARGET_KEYS.intersection(good):  # the checks of these keys load only for a rule with one
+            from tacroute.config.targets import load_targets
+
+            targets, strategy, requires = load_targets(good, path, chk, providers, default_provider)
         if targets:
             provider, model = targets[0].provider, targets[0].model
         conditions = good.get("conditions", {})

@@ -39,11 +39,9 @@ def core_table_names() -> set[str]:
 
 def core_sections() -> tuple[ConfigSection[Any], ...]:
     """The sections the core's own layers own."""
-    from tacroute.config.tables import ESTIMATE_SECTION, PRICING_SECTION
     from tacroute.history.settings import HISTORY_SECTION
-    from tacroute.secrets import SECRETS_SECTION
 
-    return (_RUNNER_SECTION, HISTORY_SECTION, PRICING_SECTION, ESTIMATE_SECTION, SECRETS_SECTION,
+    return (_RUNNER_SECTION, HISTORY_SECTION, _PRICING_SECTION, _ESTIMATE_SECTION, _SECRETS_SECTION,
             _STATE_SECTION)
 
 
@@ -81,6 +79,45 @@ _STATE_SECTION: ConfigSection[Any] = ConfigSection(
 _RUNNER_SECTION: ConfigSection[Any] = ConfigSection(
     "runner", "attempt limits, timeouts and failover (tacroute.runner.settings)", _check_runner,
     default=_default_runner)
+
+
+# Likewise the checks of [pricing], [estimate] (tacroute.config.tables) and [secrets]
+# (tacroute.secrets): imported for a config with the table, or when the value is read (a
+# `cheapest` rule's prices, a provider's API key); absent, the value is the check of an
+# empty table, which finds nothing to report.
+def _check_pricing(value: Any, chk: Checker, ctx: SectionContext) -> Any:
+    from tacroute.config.tables import check_pricing
+
+    return check_pricing(value, chk, ctx)
+
+
+def _check_estimate(value: Any, chk: Checker, ctx: SectionContext) -> Any:
+    from tacroute.config.tables import check_estimate
+
+    return check_estimate(value, chk, ctx)
+
+
+def _check_secrets(value: Any, chk: Checker, ctx: SectionContext) -> Any:
+    from tacroute.secrets import check_secrets
+
+    return check_secrets(value, chk, ctx)
+
+
+def _empty(check: Callable[[Any, Checker, SectionContext], Any]) -> Callable[[SectionContext], Any]:
+    return lambda ctx: check({}, Checker(), ctx)
+
+
+#: ``[pricing]``: prices as the config gives them (:class:`tacroute.pricing.PricingTable` merges them).
+_PRICING_SECTION: ConfigSection[Any] = ConfigSection(
+    "pricing", "model prices in USD per million tokens (tacroute.pricing)", _check_pricing,
+    default=_empty(_check_pricing))
+#: ``[estimate]``: the token counts it gives (:func:`tacroute.pricing.estimate_usage` fills in the rest).
+_ESTIMATE_SECTION: ConfigSection[Any] = ConfigSection(
+    "estimate", "a typical task's token counts (tacroute.whatif.simulate, strategy cheapest)",
+    _check_estimate, default=_empty(_check_estimate))
+_SECRETS_SECTION: ConfigSection[Any] = ConfigSection(
+    "secrets", "an env file of keys a caller's environment lacks (tacroute.secrets)", _check_secrets,
+    default=_empty(_check_secrets))
 
 
 def all_sections(registry: Any) -> dict[str, ConfigSection[Any]]:

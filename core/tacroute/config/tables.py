@@ -19,13 +19,11 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from tacroute.config.schema import ConfigSection, SectionContext
-
 if TYPE_CHECKING:
     from tacroute.config.checker import Checker
+    from tacroute.config.schema import SectionContext
 
-__all__ = ["ESTIMATE_KEYS", "ESTIMATE_SECTION", "PRICE_KEYS", "PRICING_SECTION", "check_estimate",
-           "check_pricing"]
+__all__ = ["ESTIMATE_KEYS", "PRICE_KEYS", "check_estimate", "check_pricing"]
 
 PRICE_KEYS: dict[str, tuple[type, ...]] = {
     "input": (int, float),
@@ -85,10 +83,3 @@ def check_estimate(value: Any, chk: Checker, ctx: SectionContext | None = None) 
             out[key] = count
     return MappingProxyType(out)
 
-
-#: ``[pricing]``: prices as the config gives them (:class:`tacroute.pricing.PricingTable` merges them).
-PRICING_SECTION: ConfigSection[Mapping[str, Mapping[str, float]]] = ConfigSection(
-    "pricing", "model prices in USD per million tokens (tacroute.pricing)", check_pricing)
-#: ``[estimate]``: the token counts it gives (:func:`tacroute.pricing.estimate_usage` fills in the rest).
-ESTIMATE_SECTION: ConfigSection[Mapping[str, int]] = ConfigSection(
-    "estimate", "a typical task's token counts (tacroute.whatif.simulate, strategy cheapest)", check_estimate)

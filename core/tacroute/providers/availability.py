@@ -56,12 +56,14 @@ class ProviderManager:
             from tacroute.plugins import get_registry
 
             registry = get_registry()
-        from tacroute.secrets import with_env_file
-
         self.config = config
         self.registry = registry
         #: The base environment, with ``[secrets] env_file``'s variables it lacks.
-        self.env: Mapping[str, str] = with_env_file(config, os.environ if env is None else env)
+        self.env: Mapping[str, str] = os.environ if env is None else env
+        if "secrets" in config.raw:  # without the table there is no env file (nor its module to load)
+            from tacroute.secrets import with_env_file
+
+            self.env = with_env_file(config, self.env)
         self._status: dict[str, ProviderStatus] = {}
 
     # ----------------------------------------------------------------- lookup

@@ -13,12 +13,12 @@ groups (the seed's five rules) is matched by its predicates alone: faster there.
 
 Whole-number ranges (``retry_count``'s ``gte``/``lt``...) are cut at every
 range end of every rule into segments, each with its bitset; a key is then one
-bisection away from its segment.
+bisection away from its segment (:mod:`bisect`, loaded only for a table matched
+by its groups: the seed's five rules, matched by their predicates, never bisect).
 """
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from tacroute.types import ConditionIndex, Predicate, Task
 
 __all__ = ["RuleIndex"]
-
-_bisect = bisect.bisect_right
 
 
 class _Group(NamedTuple):
@@ -79,7 +77,7 @@ def _mask(positions: Sequence[int], size: int) -> int:
 class RuleIndex:
     """The matching of one rule list (enabled rules, in priority order)."""
 
-    __slots__ = ("all", "groups", "many", "ranged", "residual", "single", "small", "tests")
+    __slots__ = ("all", "bisect", "groups", "many", "ranged", "residual", "single", "small", "tests")
 
     def __init__(self, rules: Sequence[RuleConfig]) -> None:
         self.all = (1 << len(rules)) - 1
@@ -119,6 +117,8 @@ class RuleIndex:
         self.many = tuple((g.key_of, g.table, g.any) for g in self.groups if g.many)
         self.ranged = tuple((g.key_of, g.table, g.any, g.bounds, g.segments)
                             for g in self.groups if g.bounds)
+        #: ``bisect.bisect_right`` for the ranged groups, from the first match by the groups on.
+        self.bisect: Callable[[Sequence[float], float], int] | None = None
         #: Rules with predicates left to call: bit -> their predicates, combined.
         self.tests = tests
         self.residual = sum(tests)
@@ -139,12 +139,18 @@ class RuleIndex:
             for k in key_of(task):
                 bits |= table.get(k, 0)
             cand &= bits
-        for key_of, table, anym, bounds, segments in self.ranged:
-            k = key_of(task)
-            if type(k) is int:
-                cand &= segments[_bisect(bounds, k)] | table.get(k, 0)
-            else:
-                cand &= table.get(k, 0) | anym
+        if self.ranged:
+            bisect = self.bisect
+            if bisect is None:
+                from bisect import bisect_right
+
+                bisect = self.bisect = bisect_right
+            for key_of, table, anym, bounds, segments in self.ranged:
+                k = key_of(task)
+                if type(k) is int:
+                    cand &= segments[bisect(bounds, k)] | table.get(k, 0)
+                else:
+                    cand &= table.get(k, 0) | anym
         left = cand & self.residual
         while left:  # each left rule's own predicates, lowest bit first
             low = left & -left
@@ -160,16 +166,18 @@ def _group(b: _Build, everything: int, size: int) -> _Group:
     table = keys if b.many else {k: v | anym for k, v in keys.items()}
     if not b.ranges:
         return _Group(b.key_of, b.many, table, anym, (), ())
-    ranges = _disjoint(b.ranges)
-    points = sorted({p for lo, hi, _ in ranges for p in (lo, hi + 1) if not math.isinf(p)})
+    ends = [(lo, hi + 1, bit) for lo, hi, bit in _disjoint(b.ranges)]  # [lo, end)
+    points = sorted({p for lo, end, _ in ends for p in (lo, end) if not math.isinf(p)})
     # Segment j covers [points[j-1], points[j]); a range toggles its rule on at its
-    # start segment and off after its end (a rule's ranges are made disjoint first).
+    # start segment and off from its end's (a rule's ranges are made disjoint first).
+    # Every finite end is a point: its segment is the one after it (bisect_right).
+    segment_of = {p: j for j, p in enumerate(points, 1)}
     toggles = [0] * (len(points) + 2)
-    for lo, hi, bit in ranges:
-        start = 0 if math.isinf(lo) else bisect.bisect_right(points, lo)
-        end = len(points) + 1 if math.isinf(hi) else bisect.bisect_right(points, hi + 1)
+    for lo, end, bit in ends:
+        start = 0 if math.isinf(lo) else segment_of[lo]
+        end_at = len(points) + 1 if math.isinf(end) else segment_of[end]
         toggles[start] ^= bit
-        toggles[end] ^= bit
+        toggles[end_at] ^= bit
     segments, running = [], 0
     for t in toggles[:-1]:
         running ^= t

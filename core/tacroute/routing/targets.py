@@ -21,11 +21,9 @@ Targets whose recorded success rate or p95 duration miss the rule's
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tacroute.routing.stats import check_requirements
 from tacroute.tuples import NamedTuple
 from tacroute.types import Candidate
 
@@ -60,7 +58,9 @@ class TargetSet(NamedTuple):
         total = self.cumulative[-1]
         if total <= 0:  # only weight-0 targets are available: file order
             return self.candidates
-        i = bisect.bisect_right(self.cumulative, rng.random() * total)
+        from bisect import bisect_right  # weighted targets only
+
+        i = bisect_right(self.cumulative, rng.random() * total)
         i = min(i, len(self.candidates) - 1)
         if i == 0:
             return self.candidates
@@ -133,6 +133,8 @@ def compile_targets(rule: RuleConfig, availability: Availability, stats: StatsSo
             cost = price.cost(reference) if reference is not None and price is not None else float("inf")
             note = ""
             if rule.requires is not None:
+                from tacroute.routing.stats import check_requirements  # only `requires` reads it
+
                 st = stats.model_stats(t.provider, t.model) if stats is not None else None
                 meets, note = check_requirements(rule.requires, st)
                 if not meets:
