@@ -159,3 +159,30 @@ def test_unknown_provider_type_is_unavailable_not_fatal(builtin_registry: Regist
 def test_other_top_level_tables_are_left_alone(builtin_registry: Registry) -> None:
     cfg = parse_config(seed_text() + "\n[coordinator]\nworkers = 4\n", None, registry=builtin_registry)
     assert cfg.raw["coordinator"] == {"workers": 4}
+
+
+def test_the_collector_is_paused_while_loading_and_left_as_it_was(builtin_registry: Registry,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from tacroute.config import loader
+
+    seen: list[bool] = []
+    validate = loader._validate
+
+    def spy(*args: object) -> object:
+        seen.append(gc.isenabled())
+        return validate(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loader, "_validate", spy)
+    assert gc.isenabled()
+    parse_config(seed_text(), registry=builtin_registry)
+    with pytest.raises(ConfigError):
+        parse_config(seed_text().replace('priority = "critical"', 'priority = 3', 1), registry=builtin_registry)
+    assert seen == [False, False] and gc.isenabled()  # paused inside, back on after an error too
+    gc.disable()
+    try:
+        parse_config(seed_text(), registry=builtin_registry)
+        assert not gc.isenabled()  # someone else turned it off: it stays off
+    finally:
+        gc.enable()
