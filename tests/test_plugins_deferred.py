@@ -237,3 +237,14 @@ def test_a_clash_and_a_broken_plugin_are_reported_at_every_start(tmp_path: Path)
                "condition 'same' is registered by both plugin 'one' and plugin 'two'" in err
         assert "skipping plugin 'gone'" in err and "ModuleNotFoundError" in err
         assert seen["waiting"] == []  # a plugin that failed could claim any name: nothing waits
+
+
+def test_another_layouts_first_start_keeps_this_layouts_manifests(cache: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    learned()
+    extra = tmp_path / "other-layout"
+    extra.mkdir()
+    with monkeypatch.context() as m:  # e.g. `python -m` next to the console script: another sys.path
+        m.syspath_prepend(str(extra))
+        assert Registry.load(env={}).deferred == []  # its entry points scanned, nothing known yet
+    assert Registry.load(env={}).deferred  # this layout's manifests were kept

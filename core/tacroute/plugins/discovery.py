@@ -118,13 +118,14 @@ def discover_entry_points() -> list[EntryPointInfo]:
             found.append(item)
     if use_cache:
         # One entry per sys.path layout (a console script and ``python -m``
-        # differ in sys.path[0]); keep the most recent few. What the plugins
-        # provided (their manifests) is learned again for a new layout.
+        # differ in sys.path[0]); keep the most recent few.
         old = doc.get("fingerprints")
         known: dict[str, Any] = old if isinstance(old, dict) else {}
         known.pop(fingerprint, None)
         known[fingerprint] = [[e.name, e.value, e.dist, e.version] for e in found]
-        doc = {"fingerprints": dict(list(known.items())[-8:]), "manifests": {}}
+        known = dict(list(known.items())[-8:])
+        # Other layouts' manifests stay; this one's are learned again.
+        doc = {"fingerprints": known, "manifests": _other_manifests(doc, known, fingerprint)}
         _write(path, doc)
         _last = (path, fingerprint, doc)
     return found
@@ -160,13 +161,19 @@ def save_manifests(rows: dict[str, Any]) -> None:
             or fingerprint not in doc["fingerprints"]:
         return
     known = doc["fingerprints"]
-    old = doc.get("manifests")
-    manifests = {fp: m for fp, m in (old.items() if isinstance(old, dict) else ())
-                 if fp in known and fp != fingerprint}
+    manifests = _other_manifests(doc, known, fingerprint)
     manifests[fingerprint] = rows
     doc = {"fingerprints": known, "manifests": manifests}
     _write(path, doc)
     _last = (path, fingerprint, doc)
+
+
+def _other_manifests(doc: dict[str, Any], known: dict[str, Any], fingerprint: str) -> dict[str, Any]:
+    """The cache file's manifests of the other layouts it still keeps entry points for."""
+    kept = doc.get("manifests")
+    if not isinstance(kept, dict):
+        return {}
+    return {fp: rows for fp, rows in kept.items() if fp in known and fp != fingerprint}
 
 
 def _write(path: str, doc: dict[str, Any]) -> None:
