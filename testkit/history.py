@@ -16,6 +16,8 @@ from tacroute.history import damage
 from tacroute.types import AttemptRecord, Decision, ErrorClass, RunResult, Usage
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from tacroute.config.model import Config
     from tacroute.plugins import Registry
 
@@ -97,3 +99,18 @@ def notify_run(reg: Registry, attempts: list[AttemptRecord], config: Config | No
         reg.hooks.observe_attempt(ctx, a)
     reg.hooks.observe_run(ctx, result)
     return result
+
+
+def old_history_file(path: Path, version: int) -> sqlite3.Connection:
+    """A history file as a tacroute of schema ``version`` made it (its first ``version``
+    migrations), open for the caller to add rows to, then commit and close."""
+    import sqlite3
+
+    from tacroute.history.schema import MIGRATIONS, _statements
+
+    conn = sqlite3.connect(path)
+    for step in MIGRATIONS[:version]:
+        for statement in _statements(step):
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {int(version)}")
+    return conn

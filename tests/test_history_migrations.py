@@ -104,16 +104,11 @@ def test_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
 
 
 def test_a_version_5_file_keeps_its_runs_and_gains_the_run_session_id(tmp_path: Path) -> None:
-    from tacroute.history.schema import MIGRATIONS, _statements
     from tacroute.types import Decision, RunResult
-    from testkit.history import make_attempt
+    from testkit.history import make_attempt, old_history_file
 
     path = tmp_path / "v5.db"
-    conn = sqlite3.connect(path)
-    for step in MIGRATIONS[:5]:
-        for statement in _statements(step):
-            conn.execute(statement)
-    conn.execute("PRAGMA user_version = 5")
+    conn = old_history_file(path, 5)
     conn.execute("INSERT INTO runs (run_id, started_at, task, provider, model, success, attempts, duration_ms)"
                  " VALUES ('old', 1.0, '{}', 'p', 'm', 1, 1, 10)")
     conn.commit()
@@ -134,14 +129,10 @@ def test_a_version_5_file_keeps_its_runs_and_gains_the_run_session_id(tmp_path: 
 def test_a_version_6_file_is_migrated_and_gets_a_horizon_bounding_its_cooldowns(
         tmp_path: Path, left: str | None) -> None:
     from tacroute.history.horizon import horizon_path, read_horizon
-    from tacroute.history.schema import MIGRATIONS, _statements
+    from testkit.history import old_history_file
 
     path = tmp_path / "v6.db"
-    conn = sqlite3.connect(path)
-    for step in MIGRATIONS[:6]:
-        for statement in _statements(step):
-            conn.execute(statement)
-    conn.execute("PRAGMA user_version = 6")
+    conn = old_history_file(path, 6)
     conn.executemany("INSERT INTO cooldowns VALUES (?, ?, ?, 'failures', 'old', 1.0)",
                      [("p", "a", 500.0), ("p", "b", 2_500.0), ("q", "a", 40)])
     conn.commit()

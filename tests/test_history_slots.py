@@ -16,9 +16,10 @@ import pytest
 from tacroute import NoAvailableProviderError, hookimpl, run_task
 from tacroute.history import HistoryGate, HistoryStore, ProviderLimits
 from tacroute.history import plugin as history_plugin
-from tacroute.history.schema import MIGRATIONS, SCHEMA_VERSION, _statements
+from tacroute.history.schema import SCHEMA_VERSION
 from tacroute.history.slots import SlotRefused, owner_alive, process_start
 from tacroute.plugins import Registry, set_registry
+from testkit.history import old_history_file
 from testkit.script_provider import ScriptPlugin, script_config
 
 
@@ -133,11 +134,7 @@ def test_a_slot_of_a_killed_process_is_reclaimed(history_db: Path) -> None:
 
 def test_a_version_2_file_keeps_its_slots_and_gains_owner_start_times(tmp_path: Path) -> None:
     path = tmp_path / "v2.db"
-    conn = sqlite3.connect(path)
-    for step in MIGRATIONS[:2]:
-        for statement in _statements(step):
-            conn.execute(statement)
-    conn.execute("PRAGMA user_version = 2")
+    conn = old_history_file(path, 2)
     for run_id, pid in (("live", os.getpid()), ("dead", _dead_pid())):
         conn.execute("INSERT INTO slots (provider, model, run_id, attempt, pid, started_at) "
                      "VALUES ('p', 'm', ?, 1, ?, 1.0)", (run_id, pid))
