@@ -248,3 +248,16 @@ def test_another_layouts_first_start_keeps_this_layouts_manifests(cache: Path, t
         m.syspath_prepend(str(extra))
         assert Registry.load(env={}).deferred == []  # its entry points scanned, nothing known yet
     assert Registry.load(env={}).deferred  # this layout's manifests were kept
+
+
+def test_a_name_its_claimed_owner_no_longer_registers_is_looked_for_everywhere(cache: Path) -> None:
+    learned()
+    (path,) = (cache / "tacroute").glob("entry-points-*.json")
+    doc = json.loads(path.read_text())
+    for rows in doc["manifests"].values():  # a stale claim: `match` said it provided "ghost"
+        rows["match"]["provides"]["conditions"].append("ghost")
+    path.write_text(json.dumps(doc))
+    reg = Registry.load(env={})
+    assert "match" in reg.deferred and "weekday" in reg.deferred
+    assert reg.conditions.get("ghost") is None
+    assert reg.deferred == []  # not only `match`: every plugin was asked, as for an unknown name

@@ -150,12 +150,17 @@ class DeferredPlugins:
         when none claims it); True when anything was loaded. For the tables' look-ups."""
         if not self._deferred or not self._ready:
             return False
+        table = getattr(self, kind)
         with self._loading:
+            if dict.__contains__(table, name):
+                return True  # another thread loaded it meanwhile
             owner = self._waiting.get((kind, name))
-            if owner is None:
-                self._load_deferred(list(self._deferred))
-            elif owner in self._deferred:
+            if owner in self._deferred:
                 self._load_deferred([owner])
+            # A name its claimed owner did not register after all (its manifest went stale in
+            # a way its stamp missed) is looked for everywhere, as an unknown name is.
+            if not dict.__contains__(table, name):
+                self._load_deferred(list(self._deferred))
         return True
 
     def complete(self) -> None:
