@@ -158,6 +158,14 @@ def test_kept_decisions_equal_the_naive_loop(table: list[tuple[int, bool, dict[s
         assert decided(router, copy) == reference(config, copy), task
 
 
+def test_an_attribute_set_to_none_is_not_decided_as_an_absent_one() -> None:
+    """retry_count counts an absent attribute as 0 but matches no number for None."""
+    config = config_of([(0, True, {"retry_count": 0}), (1, True, {"tier": ["gold"]})])
+    router = router_of(config)
+    for task in ({}, {"retry_count": None}, {}, {"retry_count": None}, {"tier": None}, {}):
+        assert decided(router, dict(task)) == reference(config, task), task
+
+
 def test_an_invalid_task_right_after_an_equal_valid_one_is_refused() -> None:
     router = router_of(config_of([(1, True, {"retry_count": 1}), (0, True, {"hour_range": [14, 15]})]))
     pairs = [({"retry_count": 1}, {"retry_count": True}), ({"hour": 14}, {"hour": 14.0}),

@@ -19,7 +19,7 @@ from tacroute.providers import ProviderManager
 from tacroute.routing.decision import assemble_decision
 from tacroute.routing.index import RuleIndex
 from tacroute.routing.targets import compile_rules
-from tacroute.routing.warm import KEPT, extra_key, keying
+from tacroute.routing.warm import ABSENT, KEPT, extra_key, keying
 from tacroute.taskattrs import task_problem
 from tacroute.tuples import NamedTuple
 from tacroute.types import Candidate, Decision, Task
@@ -137,24 +137,28 @@ class ModelRouter:
         """
         if type(task) is not dict or not self._keyed:
             return self._decide(task, None)
-        # The task's key, inline (a call costs a tenth of the whole): plain types only.
-        get = task.get
-        p, labels, rc, h = get("priority"), get("labels"), get("retry_count"), get("hour")
-        project, user = get("project"), get("user")
+        # The task's key, inline (a call costs a tenth of the whole): plain types only. An
+        # attribute that is absent is ABSENT in the key; one set to None is no plain value (a
+        # condition may tell None from absent: retry_count counts absent as 0) and goes the
+        # checked way.
+        get, absent = task.get, ABSENT
+        p, labels = get("priority", absent), get("labels", absent)
+        rc, h = get("retry_count", absent), get("hour", absent)
+        project, user = get("project", absent), get("user", absent)
         if type(labels) is list:
             labels = tuple(labels)
             for x in labels:
                 if type(x) is not str:
                     return self._decide(task, None)
-        elif labels is not None and type(labels) is not str:
+        elif labels is not absent and type(labels) is not str:
             return self._decide(task, None)
-        if not ((type(p) is str or p is None) and (type(rc) is int or rc is None)
-                and (type(h) is int or h is None) and (project is None or type(project) is str)
-                and (user is None or type(user) is str)):
+        if not ((type(p) is str or p is absent) and (type(rc) is int or rc is absent)
+                and (type(h) is int or h is absent) and (project is absent or type(project) is str)
+                and (user is absent or type(user) is str)):
             return self._decide(task, None)
         hours = self._hours
         key: tuple[Any, ...] = (p, labels, rc, h, project, user,
-                                hours() if h is None and hours is not None else None)
+                                hours() if h is absent and hours is not None else None)
         if self._extra:
             longer = extra_key(key, task, self._extra)
             if longer is None:

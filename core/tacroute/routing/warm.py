@@ -7,10 +7,11 @@ table's conditions read, and, for a task without an ``hour``, of the clock's
 hour, when every condition says what it reads (:attr:`ConditionIndex.reads
 <tacroute.types.ConditionIndex>`). The router then keys its decisions on those
 values, for tasks whose values are of plain types only (a ``str``, an ``int``
-that is no ``bool``, None; for ``labels`` also a list of ``str``): two such values that compare
-equal are the same value, so they are checked and matched alike. A value of
+that is no ``bool``; for ``labels`` also a list of ``str``) or absent: two such values that
+compare equal are the same value, so they are checked and matched alike. A value of
 any other type (``True``, ``1.0``, a ``str`` subclass, a tuple, text for a
-number) is decided the long way, checked and matched, and not kept.
+number, None: a condition may tell None from absent) is decided the long way,
+checked and matched, and not kept.
 """
 
 from __future__ import annotations
@@ -26,7 +27,20 @@ if TYPE_CHECKING:
     from tacroute.config.model import RuleConfig
     from tacroute.types import Task
 
-__all__ = ["KEPT", "Keying", "extra_key", "keying"]
+__all__ = ["ABSENT", "KEPT", "Keying", "extra_key", "keying"]
+
+
+
+class _Absent:
+    """In a key: an attribute the task does not have (None is a value a task may give)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
 
 #: At most this many task keys are kept per router; when full, it starts afresh.
 KEPT = 1024
@@ -67,8 +81,8 @@ def keying(rules: Sequence[RuleConfig]) -> Keying:
 
 def extra_key(key: tuple[Any, ...], task: Task, extra: tuple[str, ...]) -> tuple[Any, ...] | None:
     """``key`` with ``task``'s values of the ``extra`` attributes, or None when one is of no plain type."""
-    values = tuple(task.get(name) for name in extra)
+    values = tuple(task.get(name, ABSENT) for name in extra)
     for v in values:
-        if v is not None and type(v) is not str and type(v) is not int:
+        if v is not ABSENT and type(v) is not str and type(v) is not int:
             return None
     return (*key, values)
