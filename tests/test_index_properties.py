@@ -126,8 +126,8 @@ def test_indexed_matching_equals_the_naive_loop(table: list[tuple[int, bool, dic
     config = config_of(table)
     router = ModelRouter(config, AssumeAvailable(config, REGISTRY), registry=REGISTRY)
     enabled = [r for r in config.rules_by_priority() if r.enabled]
-    index = RuleIndex(enabled)
-    index.small = None  # the bitsets whatever the size (the router may call small tables' predicates)
+    index = RuleIndex(enabled, by_groups=True)  # the bitsets whatever the size (the router may
+    # call small tables' predicates)
     for task in batch * 2:  # twice: the second decision comes from the cache
         want = reference(config, task)
         mask = index.match(task)
@@ -140,8 +140,7 @@ def test_indexed_matching_equals_the_naive_loop(table: list[tuple[int, bool, dic
 def test_overlapping_ranges_of_one_rule_still_match(sizes: list[Any]) -> None:
     """A plugin's index may give one rule equal or overlapping ranges (``size = [0, 0]``)."""
     config = config_of([(0, True, {"size": sizes})])
-    index = RuleIndex([r for r in config.rules_by_priority() if r.enabled])
-    index.small = None
+    index = RuleIndex([r for r in config.rules_by_priority() if r.enabled], by_groups=True)
     for value in (-1, 0, 1, 2, 5, 8, "s"):
         task = {"size": value}
         assert bool(index.match(task) & 1) == (reference(config, task) == ["r0"]), value

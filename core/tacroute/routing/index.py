@@ -79,7 +79,8 @@ class RuleIndex:
 
     __slots__ = ("all", "bisect", "groups", "many", "ranged", "residual", "single", "small", "tests")
 
-    def __init__(self, rules: Sequence[RuleConfig]) -> None:
+    def __init__(self, rules: Sequence[RuleConfig], *, by_groups: bool = False) -> None:
+        """``by_groups``: match by the bitsets even a table small enough for its predicates."""
         self.all = (1 << len(rules)) - 1
         builds: dict[tuple[str, Callable[[Task], Any], bool], _Build] = {}
         tests: dict[int, Predicate] = {}
@@ -111,14 +112,18 @@ class RuleIndex:
         self.groups = tuple(_group(b, self.all, len(rules)) for b in builds.values())
         #: A table barely larger than its number of groups is faster by its predicates.
         self.small = tuple((1 << i, _combine(r.predicates)) for i, r in enumerate(rules)) \
-            if len(rules) <= len(self.groups) + 2 else None
+            if len(rules) <= len(self.groups) + 2 and not by_groups else None
         # The same groups by kind, as plain tuples: the loops below are the hot path.
         self.single = tuple((g.key_of, g.table, g.any) for g in self.groups if not g.many and not g.bounds)
         self.many = tuple((g.key_of, g.table, g.any) for g in self.groups if g.many)
         self.ranged = tuple((g.key_of, g.table, g.any, g.bounds, g.segments)
                             for g in self.groups if g.bounds)
-        #: ``bisect.bisect_right`` for the ranged groups, from the first match by the groups on.
+        #: ``bisect.bisect_right`` for the ranged groups of a table matched by its groups.
         self.bisect: Callable[[Sequence[float], float], int] | None = None
+        if self.ranged and self.small is None:
+            from bisect import bisect_right
+
+            self.bisect = bisect_right
         #: Rules with predicates left to call: bit -> their predicates, combined.
         self.tests = tests
         self.residual = sum(tests)
@@ -139,12 +144,8 @@ class RuleIndex:
             for k in key_of(task):
                 bits |= table.get(k, 0)
             cand &= bits
-        if self.ranged:
-            bisect = self.bisect
-            if bisect is None:
-                from bisect import bisect_right
-
-                bisect = self.bisect = bisect_right
+        bisect = self.bisect
+        if bisect is not None:  # set exactly when there are ranged groups
             for key_of, table, anym, bounds, segments in self.ranged:
                 k = key_of(task)
                 if type(k) is int:
