@@ -45,8 +45,9 @@ __all__ = ["CommandLog", "PluginInfo", "Registry"]
 #: ``register`` callable knows whom a registration belongs to.
 _current = RunningPlugin()
 
-_KINDS = {"providers": "provider", "conditions": "condition", "output_parsers": "output parser",
-          "config_sections": "config section", "state_backends": "state backend"}
+#: Each kind's name in messages.
+_KINDS = dict(zip(KINDS, ("provider", "condition", "output parser", "config section", "state backend"),
+                  strict=True))
 
 
 def _env_list(env: Mapping[str, str], key: str) -> set[str] | None:
